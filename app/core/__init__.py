@@ -1,0 +1,1 @@
+"""Everything that decides and computes. Never imports Qt."""

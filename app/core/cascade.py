@@ -1,0 +1,232 @@
+"""The cascade: the local model answers first; unsure answers climb the tiers.
+
+``Cascade.run`` is a generator of events, so a caller (the CLI, a Qt worker,
+a test) sees text as it arrives and may stop at any time by closing it. Every
+attempt is reported, including failed ones; the final answer is the last
+attempt that produced one, so a dead server never costs the user the local
+answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from app.core import confidence
+from app.core.config import Privacy
+from app.core.errors import HearthError
+from app.core.policy import Allowance, allowance
+from app.core.providers.base import Message, Provider
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    name: str
+    providers: Sequence[Provider]
+
+
+@dataclass
+class Attempt:
+    tier: str
+    model_id: str
+    location: str
+    text: str = ""
+    confidence: float | None = None
+    signals: dict[str, float | int | str | None] = field(default_factory=dict)
+    latency_ms: float = 0.0
+    first_token_ms: float | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    finish_reason: str | None = None
+    error: str | None = None
+    # What happened next, in words: why the cascade stopped here or went on.
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class EscalationRequest:
+    """What consent is asked for: the exact messages and where they would go."""
+
+    tier: str
+    model_id: str
+    destination: str
+    messages: Sequence[Message]
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    tier: str
+    model_id: str
+    confidence: float | None
+    escalated: bool
+    reason: str
+    latency_ms: float
+    tokens_in: int
+    tokens_out: int
+    attempts: Sequence[Attempt]
+    complete: bool
+
+
+@dataclass(frozen=True)
+class AttemptStarted:
+    index: int
+    tier: str
+    model_id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    index: int
+    text: str
+
+
+@dataclass(frozen=True)
+class AttemptEnded:
+    index: int
+    attempt: Attempt
+
+
+@dataclass(frozen=True)
+class Finished:
+    answer: Answer
+
+
+Event = AttemptStarted | TextDelta | AttemptEnded | Finished
+ConsentFn = Callable[[EscalationRequest], bool]
+ContextFn = Callable[[Provider], list[Message]]
+
+
+def _refuse(_: EscalationRequest) -> bool:
+    return False
+
+
+class Cascade:
+    def __init__(
+        self,
+        tiers: Sequence[TierPlan],
+        *,
+        threshold: float,
+        privacy: Privacy,
+        max_answer_tokens: int,
+        consent: ConsentFn = _refuse,
+    ):
+        self.tiers = tiers
+        self.threshold = threshold
+        self.privacy = privacy
+        self.max_answer_tokens = max_answer_tokens
+        self.consent = consent
+
+    def run(self, context: ContextFn) -> Iterator[Event]:
+        started = time.perf_counter()
+        attempts: list[Attempt] = []
+        answered: Attempt | None = None
+        tier_index = 0
+        while tier_index < len(self.tiers):
+            tier = self.tiers[tier_index]
+            attempt = yield from self._run_tier(tier, context, attempts)
+            if attempt.ok:
+                answered = attempt
+            next_index, reason = self._next_step(tier_index, attempt, context)
+            attempt.reason = reason
+            yield AttemptEnded(len(attempts) - 1, attempt)
+            if next_index is None:
+                break
+            tier_index = next_index
+        final = answered or attempts[-1]
+        if answered is not None and answered is not attempts[-1]:
+            final.reason = f"{attempts[-1].reason} Showing the {final.tier} answer instead."
+        yield Finished(
+            Answer(
+                text=final.text,
+                tier=final.tier,
+                model_id=final.model_id,
+                confidence=final.confidence,
+                escalated=final is not attempts[0],
+                reason=final.reason,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                tokens_in=final.tokens_in,
+                tokens_out=final.tokens_out,
+                attempts=attempts,
+                complete=final.ok,
+            )
+        )
+
+    def _run_tier(self, tier: TierPlan, context: ContextFn, attempts: list[Attempt]) -> Iterator[Event]:
+        """Try each model of the tier until one answers; returns the last attempt."""
+        attempt: Attempt | None = None
+        for provider in tier.providers:
+            attempt = Attempt(tier=tier.name, model_id=provider.model_id, location=provider.location.value)
+            attempts.append(attempt)
+            index = len(attempts) - 1
+            yield AttemptStarted(index, tier.name, provider.model_id, provider.label)
+            yield from self._stream(provider, context, attempt, index)
+            if attempt.ok:
+                break
+            if provider is not tier.providers[-1]:
+                yield AttemptEnded(index, attempt)
+        assert attempt is not None
+        return attempt
+
+    def _stream(self, provider: Provider, context: ContextFn, attempt: Attempt, index: int) -> Iterator[Event]:
+        started = time.perf_counter()
+        logprobs: list[float] = []
+        parts: list[str] = []
+        try:
+            stream = provider.stream(context(provider), max_tokens=self.max_answer_tokens)
+            try:
+                for chunk in stream:
+                    if attempt.first_token_ms is None and (chunk.text or chunk.logprobs):
+                        attempt.first_token_ms = (time.perf_counter() - started) * 1000
+                    logprobs.extend(chunk.logprobs)
+                    if chunk.text:
+                        parts.append(chunk.text)
+                        yield TextDelta(index, chunk.text)
+                    if chunk.finish_reason is not None:
+                        attempt.finish_reason = chunk.finish_reason
+                    if chunk.usage is not None:
+                        attempt.tokens_in = chunk.usage.prompt_tokens
+                        attempt.tokens_out = chunk.usage.completion_tokens
+            finally:
+                stream.close()
+        except HearthError as exc:
+            attempt.error = str(exc)
+        finally:
+            attempt.text = "".join(parts)
+            attempt.latency_ms = (time.perf_counter() - started) * 1000
+        signals = confidence.signals_from(logprobs, attempt.finish_reason)
+        attempt.signals = signals.as_dict() if signals else {}
+        attempt.confidence = confidence.score(signals)
+
+    def _next_step(self, tier_index: int, attempt: Attempt, context: ContextFn) -> tuple[int | None, str]:
+        """Where to go after ``attempt``, and the reason in words."""
+        if attempt.ok and attempt.confidence is None:
+            return None, f"{attempt.tier} answered (it reports no token probabilities to judge)."
+        if attempt.ok and attempt.confidence is not None and attempt.confidence >= self.threshold:
+            return None, f"Confident enough: {attempt.confidence:.2f} ≥ threshold {self.threshold:.2f}."
+        why = (
+            f"Unsure: confidence {attempt.confidence:.2f} < threshold {self.threshold:.2f}."
+            if attempt.ok and attempt.confidence is not None
+            else f"{attempt.tier} failed: {attempt.error}"
+        )
+        for next_index in range(tier_index + 1, len(self.tiers)):
+            tier = self.tiers[next_index]
+            location = tier.providers[0].location
+            rule = allowance(self.privacy, location)
+            if rule is Allowance.FORBIDDEN:
+                continue
+            if rule is Allowance.ASK:
+                provider = tier.providers[0]
+                request = EscalationRequest(tier.name, provider.model_id, provider.label, context(provider))
+                if not self.consent(request):
+                    return None, f"{why} You did not approve sending it to {tier.name}."
+            return next_index, f"{why} Asked the {tier.name} tier."
+        if tier_index + 1 < len(self.tiers):
+            return None, f"{why} The privacy policy '{self.privacy.value}' keeps it on this computer."
+        return None, f"{why} No higher tier is configured."

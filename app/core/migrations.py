@@ -1,0 +1,70 @@
+"""Schema migrations: a plain list of functions, each applied once and recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from sqlite_utils import Database
+
+
+def m001_conversations_messages_attempts(db: Database) -> None:
+    db["conversations"].create(
+        {"id": int, "title": str, "created_at": str, "updated_at": str, "privacy": str},
+        pk="id",
+        not_null={"title", "created_at", "updated_at"},
+    )
+    db["messages"].create(
+        {"id": int, "conversation_id": int, "role": str, "content": str, "status": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("conversation_id", "conversations", "id")],
+        not_null={"conversation_id", "role", "content", "status", "created_at"},
+    )
+    db["messages"].create_index(["conversation_id", "id"])
+    db["attempts"].create(
+        {
+            "id": int,
+            "message_id": int,
+            "position": int,
+            "tier": str,
+            "model": str,
+            "location": str,
+            "text": str,
+            "confidence": float,
+            "signals": str,
+            "latency_ms": float,
+            "first_token_ms": float,
+            "tokens_in": int,
+            "tokens_out": int,
+            "finish_reason": str,
+            "error": str,
+            "reason": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("message_id", "messages", "id")],
+        not_null={"message_id", "position", "tier", "model", "location", "text", "created_at"},
+    )
+    db["attempts"].create_index(["message_id", "position"])
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    m001_conversations_messages_attempts,
+]
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply the migrations not yet recorded; return the names applied."""
+    if "_migrations" not in db.table_names():
+        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    done = {row["name"] for row in db["_migrations"].rows}
+    applied = []
+    for migration in MIGRATIONS:
+        name = migration.__name__
+        if name in done:
+            continue
+        with db.atomic():
+            migration(db)
+            db["_migrations"].insert({"name": name, "applied_at": datetime.now(timezone.utc).isoformat()})
+        applied.append(name)
+    return applied

@@ -1,0 +1,1 @@
+"""Model providers: one streaming interface for local and remote models."""

@@ -1,0 +1,55 @@
+"""The provider interface: messages in, a stream of chunks out.
+
+Local and remote models yield the same ``Chunk``. The last chunk carries the
+finish reason and token usage. A caller may stop iterating at any time and
+must then close the generator; providers release what they hold in
+``finally`` blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from app.core.config import Location
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    # Natural-log probability of each generated token in this chunk, when known.
+    logprobs: tuple[float, ...] = ()
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+class Provider(Protocol):
+    model_id: str
+    location: Location
+    n_ctx: int
+
+    @property
+    def label(self) -> str:
+        """What the user sees: the model and where it runs."""
+        ...
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int) -> Iterator[Chunk]: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def close(self) -> None: ...

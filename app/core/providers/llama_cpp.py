@@ -1,0 +1,154 @@
+"""Local GGUF models through llama-cpp-python.
+
+The model is loaded lazily, once, and serves one generation at a time (a lock
+held for the whole stream). Each token's log-probability is read from the
+logits of the step that produced it, so the model never needs
+``logits_all=True``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.core.config import LocalModel, Location
+from app.core.errors import ModelError, ModelLoadError
+from app.core.logprobs import token_logprob
+from app.core.providers.base import Chunk, Message, Usage
+from app.core.providers.stop_text import StopText
+
+# Used when a GGUF file has no chat template of its own.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{{ message['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+class LlamaCppProvider:
+    location = Location.LOCAL
+
+    def __init__(self, model_id: str, config: LocalModel, model_file: Callable[[], Path]):
+        """``model_file`` returns the verified path, fetching the file if needed."""
+        self.model_id = model_id
+        self.config = config
+        self.n_ctx = config.n_ctx
+        self._model_file = model_file
+        self._lock = threading.Lock()
+        self._llm: Any = None
+        self._formatter: Any = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.model_id} (on this computer)"
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    def load(self) -> None:
+        """Load the model now (for example in the background at start-up)."""
+        with self._lock:
+            self._load_locked()
+
+    def _load_locked(self) -> Any:
+        if self._llm is not None:
+            return self._llm
+        path = self._model_file()
+        import llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        try:
+            llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=self.config.n_ctx,
+                n_threads=self.config.thread_count(),
+                n_gpu_layers=self.config.gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelLoadError(
+                f"llama.cpp could not load {path} ({exc}). The file may be damaged or truncated, "
+                "or too large for this computer's memory. Delete it to fetch it again, "
+                "or choose a smaller model in models.toml."
+            ) from None
+        eos = llm.token_eos()
+        bos = llm.token_bos()
+        vocab = llm._model
+        self._formatter = Jinja2ChatFormatter(
+            template=llm.metadata.get("tokenizer.chat_template", CHATML_TEMPLATE),
+            eos_token=vocab.token_get_text(eos) if eos != -1 else "",
+            bos_token=vocab.token_get_text(bos) if bos != -1 else "",
+            stop_token_ids=[eos],
+        )
+        self._llm = llm
+        return llm
+
+    def _prompt(self, llm: Any, messages: Sequence[Message]) -> tuple[list[int], list[str]]:
+        result = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        tokens = llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+        stops = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        return tokens, stops
+
+    def count_tokens(self, text: str) -> int:
+        with self._lock:
+            llm = self._load_locked()
+            return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int) -> Iterator[Chunk]:
+        import llama_cpp
+
+        with self._lock:
+            llm = self._load_locked()
+            prompt, stops = self._prompt(llm, messages)
+            room = self.n_ctx - len(prompt)
+            if room < 1:
+                raise ModelError(
+                    f"The conversation ({len(prompt)} tokens) does not fit in {self.model_id}'s "
+                    f"context window of {self.n_ctx} tokens. Start a new conversation or raise n_ctx."
+                )
+            limit = min(max_tokens, room)
+            vocab = llama_cpp.llama_model_get_vocab(llm.model)
+            n_vocab = llm.n_vocab()
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            stop_text = StopText(stops)
+            produced = 0
+            finish = "length"
+            tokens = llm.generate(
+                prompt,
+                temp=self.config.temperature,
+                repeat_penalty=self.config.repeat_penalty,
+            )
+            try:
+                for token in tokens:
+                    if llama_cpp.llama_vocab_is_eog(vocab, token):
+                        finish = "stop"
+                        break
+                    # The context still holds the logits this token was sampled from.
+                    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
+                    logprob = token_logprob(logits, token)
+                    produced += 1
+                    text = stop_text.feed(decoder.decode(llm.detokenize([token])))
+                    if stop_text.stopped:
+                        finish = "stop"
+                        if text:
+                            yield Chunk(text, (logprob,))
+                        break
+                    yield Chunk(text, (logprob,))
+                    if produced >= limit:
+                        break
+            finally:
+                tokens.close()
+            tail = stop_text.flush() + decoder.decode(b"", final=True)
+            yield Chunk(tail, finish_reason=finish, usage=Usage(len(prompt), produced))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None

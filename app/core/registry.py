@@ -1,0 +1,55 @@
+"""Builds providers from the configuration, once, and closes them together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from app.core.config import Config, LocalModel
+from app.core.fetch import ProgressFn, ensure_model_file
+from app.core.keys import api_key
+from app.core.providers.base import Provider
+from app.core.providers.llama_cpp import LlamaCppProvider
+from app.core.providers.openai_compat import OpenAICompatibleProvider
+
+
+class ProviderRegistry:
+    def __init__(self, config: Config, models_dir: Path, progress: ProgressFn | None = None):
+        self.config = config
+        self.models_dir = models_dir
+        self.progress: ProgressFn = progress or (lambda _: None)
+        self._providers: dict[str, Provider] = {}
+        self._http: httpx.Client | None = None
+
+    def get(self, model_id: str) -> Provider:
+        if model_id not in self._providers:
+            self._providers[model_id] = self._build(model_id)
+        return self._providers[model_id]
+
+    def local(self) -> LlamaCppProvider:
+        """The first tier's first model: the one that answers first."""
+        provider = self.get(self.config.tiers[0].models[0])
+        assert isinstance(provider, LlamaCppProvider)
+        return provider
+
+    def _model_file(self, model: LocalModel) -> Callable[[], Path]:
+        return lambda: ensure_model_file(model, self.models_dir, self.progress)
+
+    def _build(self, model_id: str) -> Provider:
+        model = self.config.models[model_id]
+        if isinstance(model, LocalModel):
+            return LlamaCppProvider(model_id, model, self._model_file(model))
+        if self._http is None:
+            self._http = httpx.Client()
+        key = api_key(model.key) if model.key else None
+        return OpenAICompatibleProvider(model_id, model, self._http, api_key=key)
+
+    def close(self) -> None:
+        for provider in self._providers.values():
+            provider.close()
+        self._providers.clear()
+        if self._http is not None:
+            self._http.close()
+            self._http = None

@@ -1,0 +1,37 @@
+"""Wiring shared by the CLI and the window: paths, config, providers, store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.core.cascade import ConsentFn
+from app.core.chat import ChatService
+from app.core.config import Config, load_config
+from app.core.fetch import ProgressFn
+from app.core.paths import UserPaths, user_paths
+from app.core.registry import ProviderRegistry
+from app.core.store import Store
+
+
+@dataclass
+class Session:
+    paths: UserPaths
+    config: Config
+    registry: ProviderRegistry
+    chat: ChatService
+
+    def open_store(self) -> Store:
+        return Store(self.paths.database)
+
+    def close(self) -> None:
+        self.registry.close()
+
+
+def open_session(progress: ProgressFn | None = None, consent: ConsentFn | None = None) -> Session:
+    """Load the configuration first: a broken file stops everything before anything starts."""
+    paths = user_paths()
+    config = load_config(paths)
+    paths.ensure()
+    registry = ProviderRegistry(config, paths.models, progress)
+    session = Session(paths, config, registry, ChatService(config, registry, lambda: Store(paths.database), consent))
+    return session

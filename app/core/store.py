@@ -1,0 +1,147 @@
+"""The local SQLite database: conversations, messages and every attempt.
+
+One ``Store`` per thread: a SQLite connection is used only by the thread that
+opened it. WAL mode lets the window read while a worker writes; every write
+runs in a transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlite_utils import Database
+
+from app.core.cascade import Attempt
+from app.core.migrations import migrate
+
+MessageStatus = Literal["complete", "incomplete", "failed"]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class ConversationRow(BaseModel):
+    id: int
+    title: str
+    created_at: str
+    updated_at: str
+    privacy: str | None = None
+
+
+class MessageRow(BaseModel):
+    id: int
+    conversation_id: int
+    role: Literal["system", "user", "assistant"]
+    content: str
+    status: MessageStatus
+    created_at: str
+
+
+class AttemptRow(BaseModel):
+    id: int
+    message_id: int
+    position: int
+    tier: str
+    model: str
+    location: str
+    text: str
+    confidence: float | None
+    signals: dict[str, float | int | str | None]
+    latency_ms: float | None
+    first_token_ms: float | None
+    tokens_in: int | None
+    tokens_out: int | None
+    finish_reason: str | None
+    error: str | None
+    reason: str | None
+    created_at: str
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = Database(sqlite3.connect(str(path), timeout=10.0))
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.enable_wal()
+        migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # Conversations
+    def create_conversation(self, title: str = "New conversation") -> int:
+        now = _now()
+        with self.db.atomic():
+            table = self.db["conversations"].insert({"title": title, "created_at": now, "updated_at": now})
+        assert table.last_pk is not None
+        return int(table.last_pk)
+
+    def conversations(self) -> list[ConversationRow]:
+        rows = self.db["conversations"].rows_where(order_by="updated_at desc, id desc")
+        return [ConversationRow.model_validate(row) for row in rows]
+
+    def conversation(self, conversation_id: int) -> ConversationRow:
+        return ConversationRow.model_validate(self.db["conversations"].get(conversation_id))
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        with self.db.atomic():
+            self.db["conversations"].update(conversation_id, {"title": title})
+
+    # Messages
+    def add_message(
+        self, conversation_id: int, role: str, content: str, status: MessageStatus = "complete"
+    ) -> int:
+        now = _now()
+        with self.db.atomic():
+            table = self.db["messages"].insert(
+                {"conversation_id": conversation_id, "role": role, "content": content, "status": status,
+                 "created_at": now}
+            )
+            self.db["conversations"].update(conversation_id, {"updated_at": now})
+        assert table.last_pk is not None
+        return int(table.last_pk)
+
+    def update_message(self, message_id: int, content: str, status: MessageStatus) -> None:
+        with self.db.atomic():
+            self.db["messages"].update(message_id, {"content": content, "status": status})
+
+    def messages(self, conversation_id: int) -> list[MessageRow]:
+        rows = self.db["messages"].rows_where("conversation_id = ?", [conversation_id], order_by="id")
+        return [MessageRow.model_validate(row) for row in rows]
+
+    # Attempts
+    def add_attempts(self, message_id: int, attempts: list[Attempt]) -> None:
+        now = _now()
+        with self.db.atomic():
+            self.db["attempts"].insert_all(
+                {
+                    "message_id": message_id,
+                    "position": position,
+                    "tier": attempt.tier,
+                    "model": attempt.model_id,
+                    "location": attempt.location,
+                    "text": attempt.text,
+                    "confidence": attempt.confidence,
+                    "signals": json.dumps(attempt.signals),
+                    "latency_ms": attempt.latency_ms,
+                    "first_token_ms": attempt.first_token_ms,
+                    "tokens_in": attempt.tokens_in,
+                    "tokens_out": attempt.tokens_out,
+                    "finish_reason": attempt.finish_reason,
+                    "error": attempt.error,
+                    "reason": attempt.reason,
+                    "created_at": now,
+                }
+                for position, attempt in enumerate(attempts)
+            )
+
+    def attempts(self, message_id: int) -> list[AttemptRow]:
+        rows = self.db["attempts"].rows_where("message_id = ?", [message_id], order_by="position")
+        return [AttemptRow.model_validate({**row, "signals": json.loads(row["signals"] or "{}")}) for row in rows]

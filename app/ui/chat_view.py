@@ -1,0 +1,123 @@
+"""The conversation: a column of message bubbles that grows as tokens arrive.
+
+Auto-scroll follows the answer only while the view is at the bottom, so a
+user who scrolls up to read is not pulled back down.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from app.ui.badge import AnswerBadge, BadgeInfo
+
+
+class MessageBubble(QFrame):
+    def __init__(self, role: str, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.role = role
+        self.setObjectName("userBubble" if role == "user" else "assistantBubble")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        self.text = QLabel(text, self)
+        self.text.setObjectName("messageText")
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note = QLabel(self)
+        self.note.setObjectName("messageNote")
+        self.note.setWordWrap(True)
+        self.note.hide()
+        self.badge = AnswerBadge(self)
+        layout.addWidget(self.text)
+        layout.addWidget(self.note)
+        layout.addWidget(self.badge)
+        self._parts: list[str] = []
+
+    def append(self, text: str) -> None:
+        self._parts.append(text)
+        self.text.setText("".join(self._parts))
+
+    def replace(self, text: str) -> None:
+        self._parts = [text]
+        self.text.setText(text)
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+    @property
+    def content(self) -> str:
+        return self.text.text()
+
+
+class ChatView(QScrollArea):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("chatView")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAccessibleName("Conversation")
+        body = QWidget(self)
+        body.setObjectName("chatBody")
+        self._column = QVBoxLayout(body)
+        self._column.setContentsMargins(16, 16, 16, 16)
+        self._column.setSpacing(10)
+        self._column.addStretch(1)
+        self.setWidget(body)
+        self._follow = True
+        self._bubbles: list[MessageBubble] = []
+        bar = self.verticalScrollBar()
+        bar.valueChanged.connect(self._on_scrolled)
+        bar.rangeChanged.connect(self._on_range_changed)
+
+    def clear(self) -> None:
+        while self._column.count() > 1:
+            item = self._column.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self._bubbles.clear()
+        self._follow = True
+
+    def add_message(self, role: str, text: str = "") -> MessageBubble:
+        # A row with a stretch on one side: an aligned word-wrapped label would
+        # be given its one-line width and cut off.
+        row = QWidget(self.widget())
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        bubble = MessageBubble(role, text, row)
+        bubble.setMaximumWidth(self._bubble_width())
+        if role == "user":
+            line.addStretch(1)
+        line.addWidget(bubble, 100)
+        if role != "user":
+            line.addStretch(1)
+        self._column.insertWidget(self._column.count() - 1, row)
+        self._bubbles.append(bubble)
+        return bubble
+
+    def add_answer(self, text: str, badge: BadgeInfo | None) -> MessageBubble:
+        bubble = self.add_message("assistant", text)
+        if badge is not None:
+            bubble.badge.show_info(badge)
+        return bubble
+
+    def bubbles(self) -> list[MessageBubble]:
+        return list(self._bubbles)
+
+    def _bubble_width(self) -> int:
+        return max(320, int(self.viewport().width() * 0.85))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        width = self._bubble_width()
+        for bubble in self._bubbles:
+            bubble.setMaximumWidth(width)
+
+    def _on_scrolled(self, value: int) -> None:
+        self._follow = value >= self.verticalScrollBar().maximum() - 4
+
+    def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._follow:
+            self.verticalScrollBar().setValue(maximum)

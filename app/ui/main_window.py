@@ -1,0 +1,217 @@
+"""The main window: sidebar, conversation, composer, and the model's state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout, QWidget
+
+from app.core.cascade import AttemptEnded, AttemptStarted, Finished, TextDelta
+from app.core.chat import UserMessageSaved
+from app.core.fetch import FetchProgress
+from app.core.session import Session
+from app.core.store import AttemptRow, Store
+from app.ui.badge import BadgeInfo
+from app.ui.chat_view import ChatView, MessageBubble
+from app.ui.composer import Composer
+from app.ui.conversation_list import ConversationList
+from app.ui.worker import GeneratorWorker, run_call, start
+
+CLOSE_WAIT_S = 10.0
+
+
+class ProgressRelay(QObject):
+    """Fetch progress arrives on a worker thread; this carries it to the UI thread."""
+
+    progressed = Signal(object)
+
+    def report(self, progress: FetchProgress) -> None:
+        self.progressed.emit(progress)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: Session, relay: ProgressRelay):
+        super().__init__()
+        self.session = session
+        self.store = Store(session.paths.database)  # the UI thread's own connection
+        self.conversation_id: int | None = None
+        self._worker: GeneratorWorker | None = None
+        self._loader: GeneratorWorker | None = None
+        self._answer: MessageBubble | None = None
+
+        self.setWindowTitle("Hearth")
+        self.resize(1000, 700)
+        self.sidebar = ConversationList(self)
+        self.chat = ChatView(self)
+        self.composer = Composer(self)
+        right = QWidget(self)
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.chat, 1)
+        column.addWidget(self.composer)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.sidebar)
+        splitter.addWidget(right)
+        splitter.setSizes([240, 760])
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+
+        self.model_state = QLabel(self)
+        self.model_state.setObjectName("modelState")
+        self.model_progress = QProgressBar(self)
+        self.model_progress.setMaximumWidth(200)
+        self.model_progress.hide()
+        self.privacy_state = QLabel(f"Privacy: {session.config.settings.privacy.value}", self)
+        self.statusBar().addWidget(self.model_state, 1)
+        self.statusBar().addPermanentWidget(self.model_progress)
+        self.statusBar().addPermanentWidget(self.privacy_state)
+
+        relay.progressed.connect(self._on_fetch_progress)
+        self.sidebar.new_requested.connect(self.new_conversation)
+        self.sidebar.selected.connect(self.open_conversation)
+        self.composer.send_requested.connect(self.send)
+        self.composer.stop_requested.connect(self.stop)
+        self.refresh_sidebar()
+        self.composer.edit.setFocus()
+
+    # Model
+    def prepare_model(self) -> None:
+        """Fetch and load the local model in the background; the window stays usable."""
+        local = self.session.registry.local()
+        self.model_state.setText(f"Loading {local.model_id}…")
+        self._loader = run_call(local.load)
+        self._loader.signals.item.connect(lambda _: self._set_model_ready(local.model_id))
+        self._loader.signals.failed.connect(self._on_model_failed)
+        self._loader.signals.done.connect(self.model_progress.hide)
+
+    def _set_model_ready(self, model_id: str) -> None:
+        self.model_state.setText(f"Ready · {model_id} on this computer")
+
+    def _on_model_failed(self, message: str) -> None:
+        self.model_state.setText(f"The local model is not available: {message}")
+        self.model_state.setToolTip(message)
+
+    def _on_fetch_progress(self, progress: FetchProgress) -> None:
+        self.model_state.setText(progress.message + "…")
+        if progress.total:
+            self.model_progress.setRange(0, 1000)
+            self.model_progress.setValue(int(1000 * progress.done / progress.total))
+        else:
+            self.model_progress.setRange(0, 0)
+        self.model_progress.show()
+
+    # Conversations
+    def refresh_sidebar(self) -> None:
+        self.sidebar.show_conversations(self.store.conversations(), self.conversation_id)
+
+    def new_conversation(self) -> None:
+        if self._worker is not None:
+            return
+        self.conversation_id = None
+        self.chat.clear()
+        self.sidebar.list.clearSelection()
+        self.composer.edit.setFocus()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        if self._worker is not None:
+            return
+        self.conversation_id = conversation_id
+        self.chat.clear()
+        for message in self.store.messages(conversation_id):
+            if message.role == "user":
+                self.chat.add_message("user", message.content)
+            elif message.role == "assistant":
+                attempts = self.store.attempts(message.id)
+                bubble = self.chat.add_answer(message.content, _badge_from_rows(attempts, message.status))
+                if message.status == "incomplete":
+                    bubble.show_note("This answer was interrupted before it finished.")
+
+    # Sending
+    def send(self, text: str) -> None:
+        if self._worker is not None:
+            return
+        self.chat.add_message("user", text)
+        self._answer = self.chat.add_message("assistant", "")
+        self.composer.set_busy(True)
+        conversation_id = self.conversation_id
+        worker = GeneratorWorker(lambda: self.session.chat.send(conversation_id, text))
+        worker.signals.item.connect(self._on_event)
+        worker.signals.failed.connect(self._on_failed)
+        worker.signals.done.connect(self._on_done)
+        self._worker = start(worker)
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.abort()
+
+    def _on_event(self, event: object) -> None:
+        bubble = self._answer
+        assert bubble is not None
+        if isinstance(event, UserMessageSaved):
+            if self.conversation_id != event.conversation_id:
+                self.conversation_id = event.conversation_id
+                self.refresh_sidebar()
+        elif isinstance(event, AttemptStarted) and event.index > 0:
+            bubble.replace("")
+            bubble.show_note(f"Asking {event.tier} ({event.label})…")
+        elif isinstance(event, TextDelta):
+            bubble.append(event.text)
+        elif isinstance(event, AttemptEnded) and event.attempt.error:
+            bubble.show_note(event.attempt.error)
+        elif isinstance(event, Finished):
+            answer = event.answer
+            bubble.replace(answer.text)
+            failed = [a.error for a in answer.attempts if a.error]
+            bubble.show_note(failed[-1] if failed else "")
+            bubble.badge.show_info(
+                BadgeInfo(
+                    tier=answer.tier,
+                    model=answer.model_id,
+                    confidence=answer.confidence,
+                    escalated=answer.escalated,
+                    reason=answer.reason,
+                    latency_ms=answer.latency_ms,
+                    tokens=answer.tokens_out,
+                    status="complete" if answer.complete else "failed",
+                )
+            )
+
+    def _on_failed(self, message: str) -> None:
+        if self._answer is not None:
+            self._answer.show_note(message)
+        self.statusBar().showMessage(message, 10_000)
+
+    def _on_done(self) -> None:
+        bubble = self._answer
+        if bubble is not None and bubble.badge.isHidden():
+            bubble.show_note((bubble.note.text() + "\n" if bubble.note.text() else "") + "Stopped; the text so far is kept.")
+        self._worker = None
+        self._answer = None
+        self.composer.set_busy(False)
+        self.refresh_sidebar()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        for worker in (self._worker, self._loader):
+            if worker is not None:
+                worker.abort()
+                worker.wait(CLOSE_WAIT_S)
+        self.store.close()
+        super().closeEvent(event)
+
+
+def _badge_from_rows(attempts: list[AttemptRow], status: str) -> BadgeInfo | None:
+    answered = [a for a in attempts if a.error is None]
+    if not answered:
+        return None
+    final = answered[-1]
+    return BadgeInfo(
+        tier=final.tier,
+        model=final.model,
+        confidence=final.confidence,
+        escalated=final.position > 0,
+        reason=final.reason or "",
+        latency_ms=final.latency_ms,
+        tokens=final.tokens_out,
+        status=status,
+    )
