@@ -1,7 +1,7 @@
 """Confidence, first version: how sure the model was of its own answer.
 
-The score is a low quantile (the 10th percentile) of the answer's token
-probabilities. Sums and means of log-probabilities penalise long answers
+The score is a low quantile (the 10th percentile, taken as the probability of
+an actual token) of the answer's token probabilities. Sums and means of log-probabilities penalise long answers
 and hide the one token the model guessed; a low quantile picks up the
 guessed tokens without a length bias (Gupta et al., 2024, "Language Model
 Cascades: Token-level uncertainty and beyond"). The other statistics are
@@ -40,14 +40,20 @@ def signals_from(logprobs: Sequence[float], finish_reason: str | None) -> Signal
         return None
     values = np.asarray(logprobs, dtype=np.float64)
     probs = np.exp(values)
+
+    def quantile(q: float) -> float:
+        # "lower": an actual token's probability, never interpolated upwards
+        # past the guessed tokens.
+        return float(np.quantile(probs, q, method="lower"))
+
     return Signals(
         n_tokens=len(values),
         mean_logprob=float(values.mean()),
         min_logprob=float(values.min()),
-        q05_prob=float(np.quantile(probs, 0.05)),
-        q10_prob=float(np.quantile(probs, SCORE_QUANTILE)),
-        q25_prob=float(np.quantile(probs, 0.25)),
-        median_prob=float(np.quantile(probs, 0.5)),
+        q05_prob=quantile(0.05),
+        q10_prob=quantile(SCORE_QUANTILE),
+        q25_prob=quantile(0.25),
+        median_prob=quantile(0.5),
         finish_reason=finish_reason,
     )
 

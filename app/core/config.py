@@ -186,7 +186,10 @@ def _translate(exc: ValidationError, data: dict[str, Any], text: str, file: Path
     if isinstance(cause, _KeyProblem):
         path, message = cause.path, str(cause)
     else:
-        path = _path_in_data(error["loc"], data)
+        loc = tuple(error["loc"])
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc += (error["ctx"]["discriminator"].strip("'"),)
+        path = _path_in_data(loc, data)
         message = _describe(error)
     others = len(exc.errors()) - 1
     if others:
@@ -222,7 +225,8 @@ def _describe(error: Any) -> str:
         return "this required key is missing"
     if kind == "extra_forbidden":
         return "unknown key (check its spelling)"
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        expected = error.get("ctx", {}).get("expected_tags", "")
-        return f"{error['msg']}" + (f"; expected one of {expected}" if expected else "")
+    if kind == "union_tag_invalid":
+        return f"'{error['ctx']['tag']}' is not one of {error['ctx']['expected_tags']}"
+    if kind == "union_tag_not_found":
+        return "this required key is missing"
     return f"{error['msg']} (got {error.get('input')!r})"

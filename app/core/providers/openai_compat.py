@@ -87,7 +87,10 @@ class OpenAICompatibleProvider:
             "stream_options": {"include_usage": True},
         }
         if self.config.logprobs:
+            # Some servers (llama-cpp-python's among them) stream logprobs only
+            # when top_logprobs is set too.
             body["logprobs"] = True
+            body["top_logprobs"] = 1
         return body
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int) -> Iterator[Chunk]:

