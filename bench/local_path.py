@@ -35,6 +35,7 @@ from app.core.cascade import Cascade, Finished, TextDelta, TierPlan
 from app.core.chat import ChatService
 from app.core.config import Config, LocalModel, Privacy, Settings, Tier, default_config_file, load_config_file
 from app.core.fetch import ensure_model_file
+from app.core.paths import user_paths
 from app.core.providers.base import Message
 from app.core.providers.llama_cpp import LlamaCppProvider
 from app.core.registry import ProviderRegistry
@@ -49,8 +50,7 @@ def default_model_file() -> Path:
     config = load_config_file(default_config_file())
     model = config.models[config.tiers[0].models[0]]
     assert isinstance(model, LocalModel)
-    cache = Path(os.environ.get("HEARTH_TEST_MODELS", Path.home() / ".cache" / "hearth" / "test-models"))
-    return ensure_model_file(model, cache)
+    return ensure_model_file(model, user_paths().models)  # where the app keeps it
 
 
 class Timer:

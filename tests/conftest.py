@@ -35,7 +35,8 @@ def _default_local_model() -> LocalModel:
 @pytest.fixture(scope="session")
 def model_file() -> Path:
     """The real SmolLM2-135M-Instruct GGUF, verified against its SHA-256."""
-    cache = Path(os.environ.get("HEARTH_TEST_MODELS", Path.home() / ".cache" / "hearth" / "test-models"))
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hearth" / "test-models"
+    cache = Path(os.environ.get("HEARTH_TEST_MODELS", default))
     return ensure_model_file(_default_local_model(), cache)
 
 
