@@ -208,7 +208,7 @@ class Cascade:
     def _next_step(self, tier_index: int, attempt: Attempt, context: ContextFn) -> tuple[int | None, str]:
         """Where to go after ``attempt``, and the reason in words."""
         if attempt.ok and attempt.confidence is None:
-            return None, f"{attempt.tier} answered (it reports no token probabilities to judge)."
+            return None, f"The {attempt.tier} tier answered (it reports no token probabilities, so it is not scored)."
         if attempt.ok and attempt.confidence is not None and attempt.confidence >= self.threshold:
             return None, f"Confident enough: {attempt.confidence:.2f} ≥ threshold {self.threshold:.2f}."
         why = (

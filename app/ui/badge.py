@@ -61,4 +61,6 @@ class AnswerBadge(QWidget):
         self.setToolTip(info.reason)
         self.label.setAccessibleName(f"Answer details: {text}. {info.reason}")
         self.setProperty("escalated", info.escalated)
+        self.label.style().unpolish(self.label)  # re-apply the style sheet for the new property
+        self.label.style().polish(self.label)
         self.show()

@@ -34,14 +34,42 @@ class MessageBubble(QFrame):
         layout.addWidget(self.note)
         layout.addWidget(self.badge)
         self._parts: list[str] = []
+        self._widest = 0
+        self._limit = 10_000
+        self._fit(text)
 
     def append(self, text: str) -> None:
         self._parts.append(text)
-        self.text.setText("".join(self._parts))
+        full = "".join(self._parts)
+        self.text.setText(full)
+        self._fit(full[full.rfind("\n", 0, max(0, len(full) - len(text))) + 1 :])
 
     def replace(self, text: str) -> None:
         self._parts = [text]
+        self._widest = 0
         self.text.setText(text)
+        self._fit(text)
+
+    def set_width_limit(self, limit: int) -> None:
+        self._limit = limit
+        self._apply_width()
+
+    def _fit(self, recent: str) -> None:
+        """Grow to the widest line seen so far, up to the limit: short messages get small bubbles."""
+        self.text.ensurePolished()  # the style sheet's font, not the default one
+        metrics = self.text.fontMetrics()
+        for line in recent.split("\n"):
+            self._widest = max(self._widest, metrics.horizontalAdvance(line))
+        self._apply_width()
+
+    def _apply_width(self) -> None:
+        margins = self.contentsMargins().left() + self.contentsMargins().right() + 32
+        badge = self.badge.sizeHint().width() if self.badge.isVisible() else 0
+        self.setMaximumWidth(min(self._limit, max(self._widest, badge, 40) + margins))
+
+    def show_badge(self, info: BadgeInfo) -> None:
+        self.badge.show_info(info)
+        self._apply_width()
 
     def show_note(self, text: str) -> None:
         self.note.setText(text)
@@ -87,7 +115,7 @@ class ChatView(QScrollArea):
         line = QHBoxLayout(row)
         line.setContentsMargins(0, 0, 0, 0)
         bubble = MessageBubble(role, text, row)
-        bubble.setMaximumWidth(self._bubble_width())
+        bubble.set_width_limit(self._bubble_width())
         if role == "user":
             line.addStretch(1)
         line.addWidget(bubble, 100)
@@ -100,7 +128,7 @@ class ChatView(QScrollArea):
     def add_answer(self, text: str, badge: BadgeInfo | None) -> MessageBubble:
         bubble = self.add_message("assistant", text)
         if badge is not None:
-            bubble.badge.show_info(badge)
+            bubble.show_badge(badge)
         return bubble
 
     def bubbles(self) -> list[MessageBubble]:
@@ -113,7 +141,7 @@ class ChatView(QScrollArea):
         super().resizeEvent(event)
         width = self._bubble_width()
         for bubble in self._bubbles:
-            bubble.setMaximumWidth(width)
+            bubble.set_width_limit(width)
 
     def _on_scrolled(self, value: int) -> None:
         self._follow = value >= self.verticalScrollBar().maximum() - 4

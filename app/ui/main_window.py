@@ -123,9 +123,12 @@ class MainWindow(QMainWindow):
                 self.chat.add_message("user", message.content)
             elif message.role == "assistant":
                 attempts = self.store.attempts(message.id)
-                bubble = self.chat.add_answer(message.content, _badge_from_rows(attempts, message.status))
+                badge = _badge_from_rows(attempts, message.status)
+                bubble = self.chat.add_answer(message.content, badge)
                 if message.status == "incomplete":
                     bubble.show_note("This answer was interrupted before it finished.")
+                elif badge is not None and badge.escalated:
+                    bubble.show_note(" ".join(a.reason for a in attempts if a.reason))
 
     # Sending
     def send(self, text: str) -> None:
@@ -163,8 +166,8 @@ class MainWindow(QMainWindow):
             answer = event.answer
             bubble.replace(answer.text)
             failed = [a.error for a in answer.attempts if a.error]
-            bubble.show_note(failed[-1] if failed else "")
-            bubble.badge.show_info(
+            bubble.show_note(failed[-1] if failed else answer.reason if answer.escalated else "")
+            bubble.show_badge(
                 BadgeInfo(
                     tier=answer.tier,
                     model=answer.model_id,
