@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from app import __version__
-from app.core.cascade import Answer, EscalationRequest, Finished, TextDelta, AttemptStarted
+from app.core.cascade import Answer, AttemptStarted, EscalationRequest, Finished, TextDelta
+from app.core.chat import UserMessageSaved
 from app.core.config import LocalModel, Privacy, config_file
 from app.core.errors import ConfigError, HearthError
 from app.core.fetch import FetchProgress, ensure_model_file
@@ -88,7 +89,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     conversation_id = args.conversation
     try:
         for event in session.chat.send(args.conversation, args.question, privacy=args.privacy):
-            if hasattr(event, "conversation_id"):
+            if isinstance(event, UserMessageSaved):
                 conversation_id = event.conversation_id
             if args.json:
                 if isinstance(event, Finished):

@@ -81,7 +81,10 @@ def run_baseline(llm: llama_cpp.Llama, max_tokens: int) -> dict[str, float]:
     timer = Timer()
     stream = llm.create_chat_completion(
         [{"role": "system", "content": SYSTEM}, {"role": "user", "content": QUESTION}],
-        stream=True, temperature=0.0, repeat_penalty=REPEAT_PENALTY, max_tokens=max_tokens,
+        stream=True,
+        temperature=0.0,
+        repeat_penalty=REPEAT_PENALTY,
+        max_tokens=max_tokens,
     )
     for chunk in stream:
         if chunk["choices"][0]["delta"].get("content"):
@@ -91,8 +94,9 @@ def run_baseline(llm: llama_cpp.Llama, max_tokens: int) -> dict[str, float]:
 
 def run_hearth(provider: LlamaCppProvider, max_tokens: int) -> dict[str, float]:
     provider._llm.reset()  # a cold prompt, like the baseline
-    cascade = Cascade([TierPlan("local", [provider])], threshold=0.0, privacy=Privacy.LOCAL_ONLY,
-                      max_answer_tokens=max_tokens)
+    cascade = Cascade(
+        [TierPlan("local", [provider])], threshold=0.0, privacy=Privacy.LOCAL_ONLY, max_answer_tokens=max_tokens
+    )
     timer = Timer()
     answer = None
     for event in cascade.run(lambda _: [Message("system", SYSTEM), Message("user", QUESTION)]):
@@ -142,13 +146,21 @@ def main(argv: list[str] | None = None) -> int:
 
     model_file = args.model or default_model_file()
     n_ctx = 2048
-    baseline = llama_cpp.Llama(str(model_file), n_ctx=n_ctx, n_threads=args.threads, verbose=False,
-                               chat_format="chat_template.default")
-    local = LocalModel(provider="llama-cpp", file=str(model_file), n_ctx=n_ctx, threads=args.threads,
-                       temperature=0.0, repeat_penalty=REPEAT_PENALTY)
+    baseline = llama_cpp.Llama(
+        str(model_file), n_ctx=n_ctx, n_threads=args.threads, verbose=False, chat_format="chat_template.default"
+    )
+    local = LocalModel(
+        provider="llama-cpp",
+        file=str(model_file),
+        n_ctx=n_ctx,
+        threads=args.threads,
+        temperature=0.0,
+        repeat_penalty=REPEAT_PENALTY,
+    )
     config = Config(
-        settings=Settings(privacy=Privacy.LOCAL_ONLY, threshold=0.0, max_answer_tokens=args.max_tokens,
-                          system_prompt=SYSTEM),
+        settings=Settings(
+            privacy=Privacy.LOCAL_ONLY, threshold=0.0, max_answer_tokens=args.max_tokens, system_prompt=SYSTEM
+        ),
         tiers=[Tier(name="local", models=["bench"])],
         models={"bench": local},
     )
@@ -158,9 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     provider.load()
     chat = ChatService(config, registry, lambda: Store(workdir / "bench.db"))
 
-    sides = {"baseline": lambda: run_baseline(baseline, args.max_tokens),
-             "hearth": lambda: run_hearth(provider, args.max_tokens),
-             "hearth_chat": lambda: run_chat(chat, provider, args.max_tokens)}
+    sides = {
+        "baseline": lambda: run_baseline(baseline, args.max_tokens),
+        "hearth": lambda: run_hearth(provider, args.max_tokens),
+        "hearth_chat": lambda: run_chat(chat, provider, args.max_tokens),
+    }
     for run in sides.values():  # warm-up
         run()
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
@@ -188,8 +202,12 @@ def main(argv: list[str] | None = None) -> int:
         "max_tokens": args.max_tokens,
         "reps": args.reps,
         "prompt": {"system": SYSTEM, "user": QUESTION},
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0], "cpus": os.cpu_count(),
-                    "llama_cpp_python": llama_cpp.__version__},
+        "machine": {
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "cpus": os.cpu_count(),
+            "llama_cpp_python": llama_cpp.__version__,
+        },
         "results": results,
         "comparison": comparison,
         "targets": targets,

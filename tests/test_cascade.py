@@ -48,7 +48,11 @@ def test_a_confident_local_answer_stays_local(hearth_home: Path, model_file: Pat
 @pytest.mark.server
 def test_an_unsure_answer_escalates_to_the_self_hosted_server(hearth_home: Path, model_file: Path, llama_server: str):
     answer, events, messages, attempts = ask(
-        hearth_home, model_file, privacy="local-and-self-hosted", threshold=1.0, server_url=llama_server,
+        hearth_home,
+        model_file,
+        privacy="local-and-self-hosted",
+        threshold=1.0,
+        server_url=llama_server,
         server_logprobs=True,
     )
     assert answer.escalated and answer.tier == "self-hosted" and answer.model_id == "server"
@@ -63,8 +67,9 @@ def test_an_unsure_answer_escalates_to_the_self_hosted_server(hearth_home: Path,
 
 
 @pytest.mark.server
-def test_local_only_never_opens_a_connection(hearth_home: Path, model_file: Path, llama_server: str,
-                                             monkeypatch: pytest.MonkeyPatch):
+def test_local_only_never_opens_a_connection(
+    hearth_home: Path, model_file: Path, llama_server: str, monkeypatch: pytest.MonkeyPatch
+):
     connections: list[object] = []
     real_connect = socket.socket.connect
 
@@ -99,16 +104,26 @@ def test_the_cloud_waits_for_consent(hearth_home: Path, model_file: Path, llama_
         return False
 
     answer, _, _, attempts = ask(
-        hearth_home, model_file, consent=refuse, privacy="cloud-with-consent", threshold=1.0,
-        server_url=llama_server, server_location="cloud",
+        hearth_home,
+        model_file,
+        consent=refuse,
+        privacy="cloud-with-consent",
+        threshold=1.0,
+        server_url=llama_server,
+        server_location="cloud",
     )
     assert len(requests) == 1
     assert requests[0].messages[-1].content == QUESTION and requests[0].tier == "cloud"
     assert not answer.escalated and len(attempts) == 1 and "did not approve" in answer.reason
 
     answer, _, _, attempts = ask(
-        hearth_home, model_file, consent=lambda request: True, privacy="cloud-with-consent", threshold=1.0,
-        server_url=llama_server, server_location="cloud",
+        hearth_home,
+        model_file,
+        consent=lambda request: True,
+        privacy="cloud-with-consent",
+        threshold=1.0,
+        server_url=llama_server,
+        server_location="cloud",
     )
     assert answer.escalated and answer.tier == "cloud" and len(attempts) == 2
 

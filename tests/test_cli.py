@@ -12,8 +12,9 @@ from tests.conftest import REPO, config_text, write_user_config
 
 
 def hearth(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, cwd=REPO, timeout=timeout
+    )
 
 
 def test_ask_json_prints_one_object_with_the_answer_and_its_provenance(configured_home: Path):

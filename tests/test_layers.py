@@ -27,7 +27,8 @@ print(len(names))
 
 
 def test_the_core_and_the_command_line_import_without_qt():
-    result = subprocess.run([sys.executable, "-c", BLOCK_QT_AND_IMPORT_CORE], capture_output=True, text=True,
-                            cwd=REPO, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCK_QT_AND_IMPORT_CORE], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) >= 15

@@ -42,16 +42,14 @@ def test_token_logprobs_match_llama_cpp_logits_all(greedy: LlamaCppProvider, mod
     reference = llama_cpp.Llama(str(model_file), n_ctx=2048, n_threads=2, logits_all=True, verbose=False)
     try:
         prompt_tokens, _ = greedy._prompt(greedy._llm, messages)
-        out = reference.create_completion(
-            prompt_tokens, max_tokens=24, temperature=0.0, repeat_penalty=1.0, logprobs=1
-        )
+        out = reference.create_completion(prompt_tokens, max_tokens=24, temperature=0.0, repeat_penalty=1.0, logprobs=1)
     finally:
         reference.close()
     theirs = out["choices"][0]["logprobs"]["token_logprobs"]
 
     assert text == out["choices"][0]["text"]
     assert len(ours) == len(theirs) > 0
-    for position, (mine, reference_value) in enumerate(zip(ours, theirs)):
+    for position, (mine, reference_value) in enumerate(zip(ours, theirs, strict=True)):
         assert mine == pytest.approx(reference_value, abs=1e-3), f"token {position}"
 
 
@@ -74,7 +72,9 @@ def test_an_answer_cut_by_the_token_limit_says_so(greedy: LlamaCppProvider):
 def test_the_model_loads_lazily_on_first_use(model_file: Path):
     provider = provider_for(model_file)
     assert not provider.loaded
-    next(provider.stream(QUESTION, max_tokens=4)).text
+    stream = provider.stream(QUESTION, max_tokens=4)
+    next(stream)
+    stream.close()
     assert provider.loaded
     provider.close()
     assert not provider.loaded

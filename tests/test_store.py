@@ -18,9 +18,8 @@ def test_migrating_an_empty_database_creates_the_schema():
     applied = migrate(db)
     assert applied == [m.__name__ for m in MIGRATIONS]
     assert {"conversations", "messages", "attempts", "_migrations"} <= set(db.table_names())
-    assert {"tier", "model", "confidence", "signals", "latency_ms", "tokens_in", "tokens_out", "reason", "error"} <= set(
-        db["attempts"].columns_dict
-    )
+    expected = {"tier", "model", "confidence", "signals", "latency_ms", "tokens_in", "tokens_out", "reason", "error"}
+    assert expected <= set(db["attempts"].columns_dict)
     assert db["messages"].foreign_keys[0].other_table == "conversations"
     assert migrate(db) == []
 
@@ -43,10 +42,21 @@ def test_conversations_messages_and_attempts_round_trip(tmp_path: Path):
     store.add_attempts(
         answer,
         [
-            Attempt("local", "smol", "local", text="Lyon?", confidence=0.1, signals={"n_tokens": 2},
-                    latency_ms=120.0, tokens_in=20, tokens_out=2, reason="Unsure"),
-            Attempt("self-hosted", "server", "self-hosted", text="Paris.", latency_ms=300.0, tokens_out=3,
-                    reason="answered"),
+            Attempt(
+                "local",
+                "smol",
+                "local",
+                text="Lyon?",
+                confidence=0.1,
+                signals={"n_tokens": 2},
+                latency_ms=120.0,
+                tokens_in=20,
+                tokens_out=2,
+                reason="Unsure",
+            ),
+            Attempt(
+                "self-hosted", "server", "self-hosted", text="Paris.", latency_ms=300.0, tokens_out=3, reason="answered"
+            ),
         ],
     )
     store.close()

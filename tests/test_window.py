@@ -46,7 +46,6 @@ def test_a_typed_message_is_answered_streamed_and_badged(qtbot, window, configur
     type_and_send(qtbot, window, "What is the capital of France?")
     assert window.composer.stop_button.isVisible() and not window.composer.send_button.isVisible()
     answer = window.chat.bubbles()[-1]
-    answer.text.linkHovered  # the bubble exists before the first token
     window._worker.signals.item.connect(lambda e: streamed.append(answer.content))
     qtbot.waitUntil(lambda: answer.badge.isVisible(), timeout=ANSWER_TIMEOUT_MS)
 
@@ -103,10 +102,12 @@ def test_a_past_conversation_reopens_with_its_badges(qtbot, window):
 
 
 @pytest.mark.server
-def test_an_escalated_answer_says_where_it_came_from_and_why(qtbot, hearth_home: Path, model_file: Path,
-                                                             llama_server: str):
-    write_user_config(hearth_home, config_text(model_file, privacy="local-and-self-hosted", threshold=1.0,
-                                               server_url=llama_server))
+def test_an_escalated_answer_says_where_it_came_from_and_why(
+    qtbot, hearth_home: Path, model_file: Path, llama_server: str
+):
+    write_user_config(
+        hearth_home, config_text(model_file, privacy="local-and-self-hosted", threshold=1.0, server_url=llama_server)
+    )
     create_app()
     win = build_window()
     qtbot.addWidget(win)

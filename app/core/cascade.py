@@ -228,6 +228,8 @@ class Cascade:
                 if not self.consent(request):
                     return None, f"{why} You did not approve sending it to {tier.name}."
             return next_index, f"{why} Asked the {tier.name} tier."
-        if tier_index + 1 < len(self.tiers):
-            return None, f"{why} The privacy policy '{self.privacy.value}' keeps it on this computer."
+        blocked = [tier.name for tier in self.tiers[tier_index + 1 :]]
+        if blocked:
+            tiers = ", ".join(blocked) + (" tiers" if len(blocked) > 1 else " tier")
+            return None, f"{why} The privacy policy '{self.privacy.value}' does not allow the {tiers}."
         return None, f"{why} No higher tier is configured."

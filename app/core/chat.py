@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from app.core.cascade import Cascade, ConsentFn, Event, Finished, TextDelta, TierPlan, AttemptStarted
+from app.core.cascade import AttemptStarted, Cascade, ConsentFn, Event, Finished, TextDelta, TierPlan
 from app.core.config import Config, Privacy
 from app.core.context import build_context
 from app.core.providers.base import Message, Provider
@@ -50,8 +50,7 @@ class ChatService:
 
     def tiers(self) -> list[TierPlan]:
         return [
-            TierPlan(tier.name, [self.registry.get(model_id) for model_id in tier.models])
-            for tier in self.config.tiers
+            TierPlan(tier.name, [self.registry.get(model_id) for model_id in tier.models]) for tier in self.config.tiers
         ]
 
     def cascade(self, privacy: Privacy | None = None, threshold: float | None = None) -> Cascade:
@@ -65,9 +64,7 @@ class ChatService:
             **extra,
         )
 
-    def send(
-        self, conversation_id: int | None, text: str, *, privacy: Privacy | None = None
-    ) -> Iterator[ChatEvent]:
+    def send(self, conversation_id: int | None, text: str, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
         store = self._open_store()
         try:
             yield from self._send(store, conversation_id, text, privacy)
@@ -80,9 +77,7 @@ class ChatService:
         if conversation_id is None:
             conversation_id = store.create_conversation(_title(text))
         user_id = store.add_message(conversation_id, "user", text)
-        history = [
-            Message(row.role, row.content) for row in store.messages(conversation_id) if row.role != "system"
-        ]
+        history = [Message(row.role, row.content) for row in store.messages(conversation_id) if row.role != "system"]
         answer_id = store.add_message(conversation_id, "assistant", "", status="incomplete")
         yield UserMessageSaved(conversation_id, user_id, answer_id)
 

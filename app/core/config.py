@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,7 +26,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Privacy(str, Enum):
+class Privacy(StrEnum):
     """Where a message may go, from most to least private."""
 
     LOCAL_ONLY = "local-only"
@@ -35,7 +35,7 @@ class Privacy(str, Enum):
     CLOUD_AUTO = "cloud-auto"
 
 
-class Location(str, Enum):
+class Location(StrEnum):
     LOCAL = "local"
     SELF_HOSTED = "self-hosted"
     CLOUD = "cloud"
@@ -120,13 +120,13 @@ class Config(Strict):
     models: dict[str, ModelConfig]
 
     @model_validator(mode="after")
-    def _tiers_name_known_models(self) -> "Config":
+    def _tiers_name_known_models(self) -> Config:
         seen: set[str] = set()
         for index, tier in enumerate(self.tiers):
             if tier.name in seen:
                 raise _KeyProblem(("tiers", index, "name"), f"tier '{tier.name}' is defined twice")
             seen.add(tier.name)
-            for position, model_id in enumerate(tier.models):
+            for model_id in tier.models:
                 if model_id not in self.models:
                     known = ", ".join(sorted(self.models)) or "none"
                     raise _KeyProblem(
@@ -171,9 +171,7 @@ def load_config_file(file: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(
-            f"is not valid TOML: {exc}", file=file, line=int(match.group(1)) if match else None
-        ) from None
+        raise ConfigError(f"is not valid TOML: {exc}", file=file, line=int(match.group(1)) if match else None) from None
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from app.core.config import Location, Privacy
 
 
-class Allowance(str, Enum):
+class Allowance(StrEnum):
     ALLOWED = "allowed"
     ASK = "ask"
     FORBIDDEN = "forbidden"

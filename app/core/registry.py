@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,11 +23,14 @@ class ProviderRegistry:
         self.progress: ProgressFn = progress or (lambda _: None)
         self._providers: dict[str, Provider] = {}
         self._http: httpx.Client | None = None
+        # The window asks from its UI thread and from workers: build each provider once.
+        self._lock = threading.Lock()
 
     def get(self, model_id: str) -> Provider:
-        if model_id not in self._providers:
-            self._providers[model_id] = self._build(model_id)
-        return self._providers[model_id]
+        with self._lock:
+            if model_id not in self._providers:
+                self._providers[model_id] = self._build(model_id)
+            return self._providers[model_id]
 
     def local(self) -> LlamaCppProvider:
         """The first tier's first model: the one that answers first."""
@@ -47,9 +51,10 @@ class ProviderRegistry:
         return OpenAICompatibleProvider(model_id, model, self._http, api_key=key)
 
     def close(self) -> None:
-        for provider in self._providers.values():
-            provider.close()
-        self._providers.clear()
-        if self._http is not None:
-            self._http.close()
-            self._http = None
+        with self._lock:
+            for provider in self._providers.values():
+                provider.close()
+            self._providers.clear()
+            if self._http is not None:
+                self._http.close()
+                self._http = None

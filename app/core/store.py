@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -23,7 +23,7 @@ MessageStatus = Literal["complete", "incomplete", "failed"]
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class ConversationRow(BaseModel):
@@ -95,14 +95,17 @@ class Store:
             self.db["conversations"].update(conversation_id, {"title": title})
 
     # Messages
-    def add_message(
-        self, conversation_id: int, role: str, content: str, status: MessageStatus = "complete"
-    ) -> int:
+    def add_message(self, conversation_id: int, role: str, content: str, status: MessageStatus = "complete") -> int:
         now = _now()
         with self.db.atomic():
             table = self.db["messages"].insert(
-                {"conversation_id": conversation_id, "role": role, "content": content, "status": status,
-                 "created_at": now}
+                {
+                    "conversation_id": conversation_id,
+                    "role": role,
+                    "content": content,
+                    "status": status,
+                    "created_at": now,
+                }
             )
             self.db["conversations"].update(conversation_id, {"updated_at": now})
         assert table.last_pk is not None

@@ -188,7 +188,8 @@ class MainWindow(QMainWindow):
     def _on_done(self) -> None:
         bubble = self._answer
         if bubble is not None and bubble.badge.isHidden():
-            bubble.show_note((bubble.note.text() + "\n" if bubble.note.text() else "") + "Stopped; the text so far is kept.")
+            earlier = bubble.note.text()
+            bubble.show_note((earlier + "\n" if earlier else "") + "Stopped; the text so far is kept.")
         self._worker = None
         self._answer = None
         self.composer.set_busy(False)

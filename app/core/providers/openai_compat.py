@@ -133,8 +133,9 @@ class OpenAICompatibleProvider:
             try:
                 event = _StreamEvent.model_validate_json(data)
             except ValidationError:
-                raise ProviderStreamError(f"sent a stream event Hearth cannot read: {data[:200]!r}",
-                                          provider=self.model_id) from None
+                raise ProviderStreamError(
+                    f"sent a stream event Hearth cannot read: {data[:200]!r}", provider=self.model_id
+                ) from None
             if event.usage is not None:
                 usage = Usage(event.usage.prompt_tokens, event.usage.completion_tokens)
             for choice in event.choices[:1]:
@@ -162,8 +163,9 @@ class OpenAICompatibleProvider:
         if status == 429:
             retry_after = _retry_after(response)
             wait = f" Try again in {retry_after:.0f} s." if retry_after is not None else ""
-            return ProviderRateLimited(f"rate limited (HTTP 429: {detail}).{wait}", provider=self.model_id,
-                                       retry_after=retry_after)
+            return ProviderRateLimited(
+                f"rate limited (HTTP 429: {detail}).{wait}", provider=self.model_id, retry_after=retry_after
+            )
         return ProviderRejected(f"HTTP {status}: {detail}", provider=self.model_id, retryable=status >= 500)
 
     def close(self) -> None:
