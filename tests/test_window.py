@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from PySide6.QtCore import Qt, QThreadPool
 from app.core.errors import ConfigError
 from app.core.store import Store
 from app.ui.main import build_window, create_app
-from tests.conftest import config_text, write_user_config
+from tests.conftest import Files, config_text, write_user_config
 
 ANSWER_TIMEOUT_MS = 120_000
 
@@ -129,3 +130,34 @@ def test_a_broken_configuration_stops_before_any_window(qtbot, hearth_home: Path
     create_app()
     with pytest.raises(ConfigError, match="models.smollm2-135m.threads"):
         build_window()
+
+
+def test_first_run_fetches_the_model_with_progress_then_chats(qtbot, hearth_home: Path, model_file: Path, server):
+    """No model on disk yet: the window shows the download, verifies it, loads it, and answers."""
+    Files.files["/HuggingFaceTB/SmolLM2/resolve/main/model.gguf"] = model_file.read_bytes()
+    sha = hashlib.sha256(Files.files["/HuggingFaceTB/SmolLM2/resolve/main/model.gguf"]).hexdigest()
+    source = (
+        f'source = {{ kind = "huggingface", repo = "HuggingFaceTB/SmolLM2", filename = "model.gguf", '
+        f'endpoint = "{server}" }}\nsha256 = "{sha}"\n'
+    )
+    text = config_text(model_file).replace(f'file = "{model_file}"\n', 'file = "smol.gguf"\n' + source)
+    write_user_config(hearth_home, text)
+    create_app()
+    win = build_window()
+    qtbot.addWidget(win)
+    win.show()
+    states: list[str] = []
+    win.model_state.setText = lambda value, real=win.model_state.setText: (states.append(value), real(value))[1]
+    try:
+        win.prepare_model()
+        qtbot.waitUntil(lambda: win.model_state.text().startswith("Ready"), timeout=ANSWER_TIMEOUT_MS)
+        assert any(state.startswith("Downloading model.gguf") for state in states)
+        assert any(state.startswith("Verifying") for state in states)
+        assert (hearth_home / "data" / "models" / "smol.gguf").stat().st_size == model_file.stat().st_size
+        type_and_send(qtbot, win, "Hello!")
+        answer = win.chat.bubbles()[-1]
+        qtbot.waitUntil(lambda: answer.badge.isVisible(), timeout=ANSWER_TIMEOUT_MS)
+        assert answer.content
+    finally:
+        win.close()
+        win.session.close()

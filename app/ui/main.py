@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core.errors import ConfigError
@@ -17,9 +18,8 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("Hearth")
     app.setOrganizationName("Hearth")
-    style = bundled("resources/style.qss")
-    if style.exists():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    app.setWindowIcon(QIcon(str(bundled("resources/hearth.svg"))))
+    app.setStyleSheet(bundled("resources/style.qss").read_text(encoding="utf-8"))
     return app  # type: ignore[return-value]
 
 
