@@ -161,3 +161,18 @@ def test_first_run_fetches_the_model_with_progress_then_chats(qtbot, hearth_home
     finally:
         win.close()
         win.session.close()
+
+
+def test_closing_the_window_mid_answer_keeps_the_text_and_raises_nothing(qtbot, configured_home: Path):
+    create_app()
+    win = build_window()
+    qtbot.addWidget(win)
+    win.show()
+    type_and_send(qtbot, win, "Tell me a very long story about a lighthouse keeper and the sea.")
+    answer = win.chat.bubbles()[-1]
+    qtbot.waitUntil(lambda: len(answer.content) > 15, timeout=ANSWER_TIMEOUT_MS)
+    win.close()
+    win.session.close()
+    qtbot.wait(200)  # let any late queued signal arrive; pytest-qt fails the test on an exception
+    stored = stored_messages(configured_home)[-1]
+    assert stored.status == "incomplete" and stored.content.startswith(answer.content[:15])

@@ -198,6 +198,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         for worker in (self._worker, self._loader):
             if worker is not None:
+                worker.detach()  # its last queued signals must not reach a closed window
                 worker.abort()
                 worker.wait(CLOSE_WAIT_S)
         self.store.close()
