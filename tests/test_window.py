@@ -93,8 +93,10 @@ def test_a_past_conversation_reopens_with_its_badges(qtbot, window):
     type_and_send(qtbot, window, "Name a colour.")
     qtbot.waitUntil(lambda: window.composer.send_button.isVisible(), timeout=ANSWER_TIMEOUT_MS)
     first_answer = window.chat.bubbles()[-1].content
+    assert window.chat.empty_state.isHidden()
     qtbot.mouseClick(window.sidebar.new_button, Qt.MouseButton.LeftButton)
     assert window.chat.bubbles() == []
+    assert window.chat.empty_state.isVisible() and "on this computer first" in window.chat.empty_state.text()
     item = window.sidebar.list.item(0)
     window.sidebar.list.itemClicked.emit(item)
     bubbles = window.chat.bubbles()

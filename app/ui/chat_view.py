@@ -12,6 +12,11 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLay
 
 from app.ui.badge import AnswerBadge, BadgeInfo
 
+EMPTY_STATE = (
+    "Ask anything.\n\nAnswers are written by a model on this computer first. Each one shows how sure "
+    "it was, and a message only goes further when it is unsure and your privacy setting allows it."
+)
+
 
 class MessageBubble(QFrame):
     def __init__(self, role: str, text: str = "", parent: QWidget | None = None):
@@ -92,20 +97,30 @@ class ChatView(QScrollArea):
         self._column = QVBoxLayout(body)
         self._column.setContentsMargins(16, 16, 16, 16)
         self._column.setSpacing(10)
+        self.empty_state = QLabel(EMPTY_STATE, body)
+        self.empty_state.setObjectName("emptyState")
+        self.empty_state.setWordWrap(True)
+        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # Rows go above these three: the empty state sits centred until the first
+        # message, then the stretches keep the messages at the top.
+        self._column.addStretch(1)
+        self._column.addWidget(self.empty_state)
         self._column.addStretch(1)
         self.setWidget(body)
         self._follow = True
         self._bubbles: list[MessageBubble] = []
+        self._rows: list[QWidget] = []
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range_changed)
 
     def clear(self) -> None:
-        while self._column.count() > 1:
-            item = self._column.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        for row in self._rows:
+            self._column.removeWidget(row)
+            row.deleteLater()
+        self._rows.clear()
         self._bubbles.clear()
+        self.empty_state.show()
         self._follow = True
 
     def add_message(self, role: str, text: str = "") -> MessageBubble:
@@ -121,8 +136,10 @@ class ChatView(QScrollArea):
         line.addWidget(bubble, 100)
         if role != "user":
             line.addStretch(1)
-        self._column.insertWidget(self._column.count() - 1, row)
+        self._column.insertWidget(self._column.count() - 3, row)
+        self._rows.append(row)
         self._bubbles.append(bubble)
+        self.empty_state.hide()
         return bubble
 
     def add_answer(self, text: str, badge: BadgeInfo | None) -> MessageBubble:
