@@ -31,6 +31,7 @@ from pathlib import Path
 
 import llama_cpp
 
+from app.core.calibration import Scorer
 from app.core.cascade import Cascade, Finished, TextDelta, TierPlan
 from app.core.chat import ChatService
 from app.core.config import Config, LocalModel, Privacy, Settings, Tier, default_config_file, load_config_file
@@ -95,7 +96,7 @@ def run_baseline(llm: llama_cpp.Llama, max_tokens: int) -> dict[str, float]:
 def run_hearth(provider: LlamaCppProvider, max_tokens: int) -> dict[str, float]:
     provider._llm.reset()  # a cold prompt, like the baseline
     cascade = Cascade(
-        [TierPlan("local", [provider])], threshold=0.0, privacy=Privacy.LOCAL_ONLY, max_answer_tokens=max_tokens
+        [TierPlan("local", [provider])], scorer=Scorer(0.0), privacy=Privacy.LOCAL_ONLY, max_answer_tokens=max_tokens
     )
     timer = Timer()
     answer = None

@@ -1,47 +1,117 @@
-"""Confidence v1: one number in [0, 1] from the answer's own token probabilities."""
+"""Confidence: signals from the answer's own token probabilities and text, and the uncalibrated score."""
 
 from __future__ import annotations
 
 import math
 
-from app.core.confidence import score, signals_from
+import numpy as np
+import pytest
+
+from app.core import answer_checks
+from app.core.confidence import default_score, signals_from
+from app.core.logprobs import token_stats, top_k_entropy
+
+QUESTION = "What is the capital of France?"
 
 
 def lp(*probabilities: float) -> list[float]:
     return [math.log(p) for p in probabilities]
 
 
+def score(probabilities: list[float], answer: str = "The capital of France is Paris.", finish: str = "stop"):
+    return default_score(signals_from(QUESTION, answer, lp(*probabilities), [], finish))
+
+
 def test_a_sure_answer_scores_higher_than_a_guessed_one():
-    sure = score(signals_from(lp(0.99, 0.95, 0.97, 0.98, 0.96), "stop"))
-    guessed = score(signals_from(lp(0.99, 0.2, 0.15, 0.98, 0.3), "stop"))
-    assert sure is not None and guessed is not None
+    sure = score([0.99, 0.95, 0.97, 0.98, 0.96])
+    guessed = score([0.99, 0.2, 0.15, 0.98, 0.3])
     assert 0.0 <= guessed < sure <= 1.0
 
 
 def test_length_alone_does_not_lower_the_score():
-    short = score(signals_from(lp(*[0.9] * 5), "stop"))
-    long = score(signals_from(lp(*[0.9] * 500), "stop"))
-    assert short is not None and long is not None
-    assert abs(short - long) < 1e-9  # a sum of logprobs would fall 100-fold
+    assert score([0.9] * 5) == pytest.approx(score([0.9] * 500))  # a sum of logprobs would fall 100-fold
 
 
 def test_one_guessed_token_in_a_long_answer_is_not_averaged_away():
-    answer = [0.99] * 18 + [0.05, 0.06]
-    signals = signals_from(lp(*answer), "stop")
-    assert signals is not None
-    assert score(signals) < 0.5 < math.exp(signals.mean_logprob)
+    probabilities = [0.99] * 18 + [0.05, 0.06]
+    signals = signals_from(QUESTION, "Paris is the capital.", lp(*probabilities), [], "stop")
+    assert default_score(signals) < 0.5 < math.exp(signals.mean_logprob)
 
 
 def test_no_token_probabilities_means_no_score():
-    assert signals_from([], "stop") is None
-    assert score(None) is None
+    signals = signals_from(QUESTION, "Paris.", [], [], "stop")
+    assert not signals.has_token_probabilities and default_score(signals) is None
+
+
+@pytest.mark.parametrize(
+    "answer, finish, check",
+    [
+        ("I'm not sure, but it might be Lyon.", "stop", "hedge"),
+        ("I cannot help with that request.", "stop", "refusal"),
+        ("The capital of France is a city that", "length", "truncated"),
+        ("la femme au martyre, la femme au martyre, la femme au martyre, la femme au martyre", "stop", "looping"),
+        ("L'Allemaier de France, la femme de France est la maire de la ville", "stop", "language_mismatch"),
+    ],
+)
+def test_each_warning_sign_lowers_the_score(answer: str, finish: str, check: str):
+    probabilities = [0.8] * 12
+    assert score(probabilities, answer, finish) < score(probabilities)
+
+
+def test_an_empty_answer_scores_zero():
+    assert score([0.99, 0.99], answer=" . ") == 0.0
 
 
 def test_the_signals_are_kept_for_calibration():
-    signals = signals_from(lp(0.5, 0.25, 1.0), "length")
-    assert signals is not None
+    signals = signals_from(QUESTION, "Paris.", lp(0.5, 0.25, 1.0), [0.1, 0.2, 0.3], "length")
     data = signals.as_dict()
-    assert data["n_tokens"] == 3
-    assert data["min_logprob"] == math.log(0.25)
-    assert data["finish_reason"] == "length"
-    assert {"mean_logprob", "q05_prob", "q10_prob", "q25_prob", "median_prob"} <= data.keys()
+    assert data["n_tokens"] == 3 and data["min_logprob"] == math.log(0.25)
+    assert data["mean_entropy"] == pytest.approx(0.2) and data["truncated"] is True
+    assert {
+        "mean_logprob",
+        "q05_prob",
+        "q10_prob",
+        "q25_prob",
+        "median_prob",
+        "hedge",
+        "refusal",
+        "repetition",
+        "empty",
+        "language_mismatch",
+    } <= data.keys()
+
+
+def test_token_stats_equal_a_direct_softmax():
+    rng = np.random.default_rng(7)
+    logits = (rng.normal(size=49152) * 4).astype(np.float32)
+    logprob, entropy = token_stats(logits, 123)
+    p = np.exp(logits.astype(np.float64) - logits.max())
+    p /= p.sum()
+    assert logprob == pytest.approx(math.log(p[123]), abs=1e-5)
+    assert entropy == pytest.approx(-(p * np.log(p)).sum(), abs=1e-4)
+
+
+def test_top_k_entropy_is_highest_when_the_alternatives_are_even():
+    assert top_k_entropy(lp(0.25, 0.25, 0.25, 0.25)) == pytest.approx(math.log(4))
+    assert top_k_entropy(lp(0.97, 0.01, 0.01, 0.01)) < 0.2
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("What is the capital of France?", "en"),
+        ("Quelle est la capitale de la France et pourquoi ?", "fr"),
+        ("Wie spät ist es jetzt in Berlin?", "de"),
+        ("¿Cuál es la capital de España y por qué?", "es"),
+        ("Привет, как дела у тебя сегодня?", "cyrillic"),
+        ("东京是日本的首都，也是最大的城市。", "zh"),
+        ("Paris", None),
+    ],
+)
+def test_the_language_of_a_question_or_answer(text: str, expected: str | None):
+    assert answer_checks.language(text) == expected
+
+
+def test_a_short_factual_answer_is_not_empty_or_mismatched():
+    assert not answer_checks.is_empty("Paris.")
+    assert not answer_checks.language_mismatch(QUESTION, "Paris.")

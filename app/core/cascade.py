@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from app.core import confidence
+from app.core.calibration import Scorer
+from app.core.confidence import signals_from
 from app.core.config import Privacy
 from app.core.errors import HearthError
 from app.core.policy import Allowance, allowance
@@ -33,7 +34,7 @@ class Attempt:
     location: str
     text: str = ""
     confidence: float | None = None
-    signals: dict[str, float | int | str | None] = field(default_factory=dict)
+    signals: dict[str, float | int | str | bool | None] = field(default_factory=dict)
     latency_ms: float = 0.0
     first_token_ms: float | None = None
     tokens_in: int = 0
@@ -112,13 +113,13 @@ class Cascade:
         self,
         tiers: Sequence[TierPlan],
         *,
-        threshold: float,
+        scorer: Scorer,
         privacy: Privacy,
         max_answer_tokens: int,
         consent: ConsentFn = _refuse,
     ):
         self.tiers = tiers
-        self.threshold = threshold
+        self.scorer = scorer
         self.privacy = privacy
         self.max_answer_tokens = max_answer_tokens
         self.consent = consent
@@ -178,14 +179,19 @@ class Cascade:
     def _stream(self, provider: Provider, context: ContextFn, attempt: Attempt, index: int) -> Iterator[Event]:
         started = time.perf_counter()
         logprobs: list[float] = []
+        entropies: list[float] = []
         parts: list[str] = []
+        question = ""
         try:
-            stream = provider.stream(context(provider), max_tokens=self.max_answer_tokens)
+            messages = context(provider)
+            question = next((m.content for m in reversed(messages) if m.role == "user"), "")
+            stream = provider.stream(messages, max_tokens=self.max_answer_tokens)
             try:
                 for chunk in stream:
                     if attempt.first_token_ms is None and (chunk.text or chunk.logprobs):
                         attempt.first_token_ms = (time.perf_counter() - started) * 1000
                     logprobs.extend(chunk.logprobs)
+                    entropies.extend(chunk.entropies)
                     if chunk.text:
                         parts.append(chunk.text)
                         yield TextDelta(index, chunk.text)
@@ -201,18 +207,19 @@ class Cascade:
         finally:
             attempt.text = "".join(parts)
             attempt.latency_ms = (time.perf_counter() - started) * 1000
-        signals = confidence.signals_from(logprobs, attempt.finish_reason)
-        attempt.signals = signals.as_dict() if signals else {}
-        attempt.confidence = confidence.score(signals)
+        signals = signals_from(question, attempt.text, logprobs, entropies, attempt.finish_reason)
+        attempt.signals = signals.as_dict()
+        attempt.confidence = self.scorer.score(provider.model_id, signals)
 
     def _next_step(self, tier_index: int, attempt: Attempt, context: ContextFn) -> tuple[int | None, str]:
         """Where to go after ``attempt``, and the reason in words."""
         if attempt.ok and attempt.confidence is None:
             return None, f"The {attempt.tier} tier answered (it reports no token probabilities, so it is not scored)."
-        if attempt.ok and attempt.confidence is not None and attempt.confidence >= self.threshold:
-            return None, f"Confident enough: {attempt.confidence:.2f} ≥ threshold {self.threshold:.2f}."
+        threshold = self.scorer.threshold(attempt.model_id)
+        if attempt.ok and attempt.confidence is not None and attempt.confidence >= threshold:
+            return None, f"Confident enough: {attempt.confidence:.2f} ≥ threshold {threshold:.2f}."
         why = (
-            f"Unsure: confidence {attempt.confidence:.2f} < threshold {self.threshold:.2f}."
+            f"Unsure: confidence {attempt.confidence:.2f} < threshold {threshold:.2f}."
             if attempt.ok and attempt.confidence is not None
             else f"{attempt.tier} failed: {attempt.error}"
         )

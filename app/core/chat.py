@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from app.core.calibration import Scorer
 from app.core.cascade import AttemptStarted, Cascade, ConsentFn, Event, Finished, TextDelta, TierPlan
 from app.core.config import Config, Privacy
 from app.core.context import build_context
@@ -41,24 +42,26 @@ class ChatService:
         registry: ProviderRegistry,
         store: Callable[[], Store],
         consent: ConsentFn | None = None,
+        scorer: Scorer | None = None,
     ):
         """``store`` opens a Store for the calling thread (SQLite connections stay on their thread)."""
         self.config = config
         self.registry = registry
         self._open_store = store
         self._consent = consent
+        self.scorer = scorer or Scorer(config.settings.threshold)
 
     def tiers(self) -> list[TierPlan]:
         return [
             TierPlan(tier.name, [self.registry.get(model_id) for model_id in tier.models]) for tier in self.config.tiers
         ]
 
-    def cascade(self, privacy: Privacy | None = None, threshold: float | None = None) -> Cascade:
+    def cascade(self, privacy: Privacy | None = None) -> Cascade:
         settings = self.config.settings
         extra = {"consent": self._consent} if self._consent else {}
         return Cascade(
             self.tiers(),
-            threshold=settings.threshold if threshold is None else threshold,
+            scorer=self.scorer,
             privacy=privacy or settings.privacy,
             max_answer_tokens=settings.max_answer_tokens,
             **extra,

@@ -27,6 +27,11 @@ class UserPaths:
         return self.data / "models"
 
     @property
+    def calibration(self) -> Path:
+        """Fitted confidence models, one JSON file per model."""
+        return self.data / "calibration"
+
+    @property
     def database(self) -> Path:
         return self.data / "hearth.db"
 

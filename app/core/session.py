@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.calibration import Scorer
 from app.core.cascade import ConsentFn
 from app.core.chat import ChatService
 from app.core.config import Config, load_config
@@ -33,5 +34,6 @@ def open_session(progress: ProgressFn | None = None, consent: ConsentFn | None =
     config = load_config(paths)
     paths.ensure()
     registry = ProviderRegistry(config, paths.models, progress)
-    session = Session(paths, config, registry, ChatService(config, registry, lambda: Store(paths.database), consent))
-    return session
+    scorer = Scorer.from_folder(paths.calibration, list(config.models), config.settings.threshold)
+    chat = ChatService(config, registry, lambda: Store(paths.database), consent, scorer)
+    return Session(paths, config, registry, chat)

@@ -34,6 +34,9 @@ class Chunk:
     text: str
     # Natural-log probability of each generated token in this chunk, when known.
     logprobs: tuple[float, ...] = ()
+    # Entropy (nats) of the distribution each token was drawn from: the full
+    # vocabulary for local models, the reported top-k alternatives for remote ones.
+    entropies: tuple[float, ...] = ()
     finish_reason: str | None = None
     usage: Usage | None = None
 

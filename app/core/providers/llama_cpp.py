@@ -18,7 +18,7 @@ import numpy as np
 
 from app.core.config import LocalModel, Location
 from app.core.errors import ModelError, ModelLoadError
-from app.core.logprobs import token_logprob
+from app.core.logprobs import token_stats
 from app.core.providers.base import Chunk, Message, Usage
 from app.core.providers.stop_text import StopText
 
@@ -131,15 +131,15 @@ class LlamaCppProvider:
                         break
                     # The context still holds the logits this token was sampled from.
                     logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
-                    logprob = token_logprob(logits, token)
+                    logprob, entropy = token_stats(logits, token)
                     produced += 1
                     text = stop_text.feed(decoder.decode(llm.detokenize([token])))
                     if stop_text.stopped:
                         finish = "stop"
                         if text:
-                            yield Chunk(text, (logprob,))
+                            yield Chunk(text, (logprob,), (entropy,))
                         break
-                    yield Chunk(text, (logprob,))
+                    yield Chunk(text, (logprob,), (entropy,))
                     if produced >= limit:
                         break
             finally:

@@ -24,6 +24,7 @@ from app.core.errors import (
     ProviderTimeout,
     ProviderUnreachable,
 )
+from app.core.logprobs import top_k_entropy
 from app.core.providers.base import Chunk, Message, Usage
 
 
@@ -31,8 +32,13 @@ class _Loose(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class _Alternative(_Loose):
+    logprob: float
+
+
 class _TokenLogprob(_Loose):
     logprob: float
+    top_logprobs: list[_Alternative] = []
 
 
 class _ChoiceLogprobs(_Loose):
@@ -57,6 +63,9 @@ class _Usage(_Loose):
 class _StreamEvent(_Loose):
     choices: list[_Choice] = []
     usage: _Usage | None = None
+
+
+TOP_LOGPROBS = 5
 
 
 class OpenAICompatibleProvider:
@@ -90,7 +99,7 @@ class OpenAICompatibleProvider:
             # Some servers (llama-cpp-python's among them) stream logprobs only
             # when top_logprobs is set too.
             body["logprobs"] = True
-            body["top_logprobs"] = 1
+            body["top_logprobs"] = TOP_LOGPROBS
         return body
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int) -> Iterator[Chunk]:
@@ -139,10 +148,12 @@ class OpenAICompatibleProvider:
             if event.usage is not None:
                 usage = Usage(event.usage.prompt_tokens, event.usage.completion_tokens)
             for choice in event.choices[:1]:
-                logprobs = tuple(t.logprob for t in (choice.logprobs.content or [])) if choice.logprobs else ()
+                tokens = (choice.logprobs.content or []) if choice.logprobs else []
+                logprobs = tuple(t.logprob for t in tokens)
+                entropies = tuple(top_k_entropy([a.logprob for a in t.top_logprobs]) for t in tokens if t.top_logprobs)
                 produced += len(logprobs) or (1 if choice.delta.content else 0)
                 if choice.delta.content or logprobs:
-                    yield Chunk(choice.delta.content or "", logprobs)
+                    yield Chunk(choice.delta.content or "", logprobs, entropies)
                 if choice.finish_reason:
                     finish = choice.finish_reason
         if finish is None:
