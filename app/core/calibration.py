@@ -169,3 +169,37 @@ class Scorer:
 
     def calibrated(self, model_id: str) -> bool:
         return model_id in self.calibrations
+
+
+def threshold_for_rate(scores: Sequence[float], rate: float) -> float:
+    """A threshold below which about ``rate`` of these answers fall (and would escalate)."""
+    ordered = sorted(scores)
+    if rate <= 0:
+        return 0.0
+    if rate >= 1:
+        return 1.0
+    index = min(len(ordered) - 1, int(round(rate * len(ordered))))
+    return float(ordered[index])
+
+
+def threshold_for_accuracy(scores: Sequence[float], correct: Sequence[bool], accuracy: float) -> float:
+    """The lowest threshold at which the answers kept locally are right at least ``accuracy`` of the time."""
+    pairs = sorted(zip(scores, correct, strict=True))
+    for start in range(len(pairs)):
+        kept = pairs[start:]
+        if sum(ok for _, ok in kept) / len(kept) >= accuracy:
+            return float(pairs[start][0])
+    return 1.0
+
+
+def cross_validated(
+    model_id: str, signals: Sequence[Signals], correct: Sequence[bool], folds: int = 5
+) -> list[float | None]:
+    """Out-of-fold probabilities: what the fit says about answers it was not fitted on."""
+    predictions: list[float | None] = [None] * len(signals)
+    for fold in range(folds):
+        train = [i for i in range(len(signals)) if i % folds != fold]
+        calibration = fit(model_id, [signals[i] for i in train], [correct[i] for i in train])
+        for i in range(fold, len(signals), folds):
+            predictions[i] = calibration.probability(signals[i])
+    return predictions

@@ -6,6 +6,7 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
 
     HearthError
     ├── ConfigError            models.toml is unreadable or invalid (file, line, key)
+    ├── DataError              an evaluation file is unreadable or invalid (file, line)
     ├── ModelError             a local model cannot be used
     │   ├── ModelMissingError  the GGUF file is not on disk
     │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large)
@@ -39,6 +40,13 @@ class ConfigError(HearthError):
         if key:
             where += f", key '{key}'"
         super().__init__(f"{where}: {message}")
+
+
+class DataError(HearthError):
+    def __init__(self, message: str, *, file: Path, line: int | None = None):
+        self.file = file
+        self.line = line
+        super().__init__(f"{file}{f', line {line}' if line else ''}: {message}")
 
 
 class ModelError(HearthError):
