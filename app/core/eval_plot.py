@@ -32,9 +32,10 @@ def write_plot(report: dict[str, Any], confidences: list[tuple[float, bool]], pa
         left.axvline(deferral["cpt_80"], color="grey", lw=0.8)
         left.annotate(
             f"CPT(80%) = {deferral['cpt_80']:.0%}",
-            (deferral["cpt_80"], curve["accuracy"][0]),
+            (deferral["cpt_80"], 1.0),
+            xycoords=("data", "axes fraction"),
             textcoords="offset points",
-            xytext=(4, 4),
+            xytext=(4, -12),
             fontsize=8,
         )
     left.set_xlabel("share of questions escalated (least confident first)")
