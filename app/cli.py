@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+from sqlite_utils.db import NotFoundError
 
 from app import __version__
 from app.core import evaluation
 from app.core.calibration import Scorer, cross_validated, fit, save, threshold_for_accuracy, threshold_for_rate
 from app.core.cascade import Answer, AttemptStarted, EscalationRequest, Finished, TextDelta, TierPlan
-from app.core.chat import UserMessageSaved
+from app.core.chat import ChatEvent, UserMessageSaved
 from app.core.confidence import Signals
 from app.core.config import LocalModel, Privacy, config_file
 from app.core.errors import ConfigError, HearthError
@@ -75,6 +77,7 @@ def answer_json(answer: Answer, conversation_id: int | None) -> dict[str, Any]:
         "tokens": answer.tokens_out,
         "tokens_in": answer.tokens_in,
         "complete": answer.complete,
+        "warning": answer.warning,
         "conversation_id": conversation_id,
         "attempts": [
             {
@@ -94,31 +97,51 @@ def answer_json(answer: Answer, conversation_id: int | None) -> dict[str, Any]:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
-    answer: Answer | None = None
-    conversation_id = args.conversation
     try:
-        for event in session.chat.send(args.conversation, args.question, privacy=args.privacy):
-            if isinstance(event, UserMessageSaved):
-                conversation_id = event.conversation_id
-            if args.json:
-                if isinstance(event, Finished):
-                    answer = event.answer
-                continue
-            if isinstance(event, AttemptStarted) and event.index > 0:
-                print(f"\n\n[escalating to {event.tier}: {event.label}]", file=sys.stderr)
-            elif isinstance(event, TextDelta):
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-            elif isinstance(event, Finished):
-                answer = event.answer
+        events = session.chat.send(args.conversation, args.question, privacy=args.privacy)
+        return _show(events, args.json, args.conversation, None)
     finally:
         session.close()
+
+
+def cmd_reask(args: argparse.Namespace) -> int:
+    session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
+    try:
+        store = session.open_store()
+        try:
+            conversation_id = store.message(args.message).conversation_id
+        except NotFoundError:
+            raise HearthError(f"There is no message {args.message}.") from None
+        finally:
+            store.close()
+        return _show(session.chat.reask(args.message, privacy=args.privacy), args.json, conversation_id, args.message)
+    finally:
+        session.close()
+
+
+def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | None, message_id: int | None) -> int:
+    """Stream the answer to the terminal, or print it as one JSON object at the end."""
+    answer: Answer | None = None
+    for event in events:
+        if isinstance(event, UserMessageSaved):
+            conversation_id, message_id = event.conversation_id, event.answer_id
+        elif isinstance(event, Finished):
+            answer = event.answer
+        elif as_json:
+            continue
+        elif isinstance(event, AttemptStarted) and event.index > 0:
+            print(f"\n\n[escalating to {event.tier}: {event.label}]", file=sys.stderr)
+        elif isinstance(event, TextDelta):
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
     assert answer is not None
-    if args.json:
-        print(json.dumps(answer_json(answer, conversation_id), ensure_ascii=False))
+    if as_json:
+        print(json.dumps({**answer_json(answer, conversation_id), "message_id": message_id}, ensure_ascii=False))
     else:
         confidence = "n/a" if answer.confidence is None else f"{answer.confidence:.2f}"
         print(f"\n\n[{answer.tier} · {answer.model_id} · confidence {confidence}] {answer.reason}", file=sys.stderr)
+        if answer.warning:
+            print(f"⚠ {answer.warning}", file=sys.stderr)
     return 0 if answer.complete else 1
 
 
@@ -292,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--conversation", type=int, help="continue this conversation (its id)")
     ask.add_argument("--privacy", type=Privacy, choices=list(Privacy), help="override the privacy policy")
     ask.set_defaults(func=cmd_ask)
+
+    reask = commands.add_parser("reask", help="ask a stronger model to answer a message again")
+    reask.add_argument("message", type=int, help="the answer's message id (from ask --json)")
+    reask.add_argument("--json", action="store_true")
+    reask.add_argument("--privacy", type=Privacy, choices=list(Privacy))
+    reask.set_defaults(func=cmd_reask)
 
     models = commands.add_parser("models", help="list configured models and whether each is present")
     models.add_argument("--where", action="store_true", help="print where your own models.toml goes")

@@ -72,6 +72,8 @@ class Answer:
     tokens_out: int
     attempts: Sequence[Attempt]
     complete: bool
+    # Set when the answer shown did not reach its tier's confidence threshold.
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,23 +126,21 @@ class Cascade:
         self.max_answer_tokens = max_answer_tokens
         self.consent = consent
 
-    def run(self, context: ContextFn) -> Iterator[Event]:
+    def run(self, context: ContextFn, start_at: int = 0) -> Iterator[Event]:
+        """Answer from tier ``start_at`` upwards (a user's "ask a stronger model" starts one up)."""
         started = time.perf_counter()
         attempts: list[Attempt] = []
-        answered: Attempt | None = None
-        tier_index = 0
+        tier_index = start_at
         while tier_index < len(self.tiers):
             tier = self.tiers[tier_index]
             attempt = yield from self._run_tier(tier, context, attempts)
-            if attempt.ok:
-                answered = attempt
             next_index, reason = self._next_step(tier_index, attempt, context)
             attempt.reason = reason
             yield AttemptEnded(len(attempts) - 1, attempt)
             if next_index is None:
                 break
             tier_index = next_index
-        final = answered or attempts[-1]
+        final, warning = self._choose(attempts)
         reason = " ".join(attempt.reason for attempt in attempts if attempt.reason)
         if final is not attempts[-1]:
             reason += f" Showing the {final.tier} answer instead."
@@ -157,7 +157,23 @@ class Cascade:
                 tokens_out=final.tokens_out,
                 attempts=attempts,
                 complete=final.ok,
+                warning=warning,
             )
+        )
+
+    def _choose(self, attempts: list[Attempt]) -> tuple[Attempt, str | None]:
+        """The answer to show: the last one, unless it is unsure and an earlier one was surer."""
+        answered = [attempt for attempt in attempts if attempt.ok]
+        if not answered:
+            return attempts[-1], None
+        last = answered[-1]
+        if last.confidence is None or last.confidence >= self.scorer.threshold(last.model_id):
+            return last, None
+        best = max(answered, key=lambda a: -1.0 if a.confidence is None else a.confidence)
+        assert best.confidence is not None
+        return best, (
+            f"Unsure answer: no tier that may be asked reached its confidence threshold; "
+            f"this is the most confident one ({best.tier}, {best.confidence:.2f})."
         )
 
     def _run_tier(self, tier: TierPlan, context: ContextFn, attempts: list[Attempt]) -> Iterator[Event]:
@@ -223,20 +239,24 @@ class Cascade:
             if attempt.ok and attempt.confidence is not None
             else f"{attempt.tier} failed: {attempt.error}"
         )
+        next_index, how = self.next_allowed(tier_index, context)
+        return next_index, f"{why} {how}"
+
+    def next_allowed(self, tier_index: int, context: ContextFn) -> tuple[int | None, str]:
+        """The next tier above ``tier_index`` the privacy policy (and the user's consent) allows."""
         for next_index in range(tier_index + 1, len(self.tiers)):
             tier = self.tiers[next_index]
-            location = tier.providers[0].location
-            rule = allowance(self.privacy, location)
+            rule = allowance(self.privacy, tier.providers[0].location)
             if rule is Allowance.FORBIDDEN:
                 continue
             if rule is Allowance.ASK:
                 provider = tier.providers[0]
                 request = EscalationRequest(tier.name, provider.model_id, provider.label, context(provider))
                 if not self.consent(request):
-                    return None, f"{why} You did not approve sending it to {tier.name}."
-            return next_index, f"{why} Asked the {tier.name} tier."
+                    return None, f"You did not approve sending it to {tier.name}."
+            return next_index, f"Asked the {tier.name} tier."
         blocked = [tier.name for tier in self.tiers[tier_index + 1 :]]
         if blocked:
             tiers = ", ".join(blocked) + (" tiers" if len(blocked) > 1 else " tier")
-            return None, f"{why} The privacy policy '{self.privacy.value}' does not allow the {tiers}."
-        return None, f"{why} No higher tier is configured."
+            return None, f"The privacy policy '{self.privacy.value}' does not allow the {tiers}."
+        return None, "No higher tier is configured."

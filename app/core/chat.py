@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from app.core.calibration import Scorer
-from app.core.cascade import AttemptStarted, Cascade, ConsentFn, Event, Finished, TextDelta, TierPlan
+from app.core.cascade import AttemptStarted, Cascade, ConsentFn, ContextFn, Event, Finished, TextDelta, TierPlan
 from app.core.config import Config, Privacy
 from app.core.context import build_context
+from app.core.errors import HearthError
 from app.core.providers.base import Message, Provider
 from app.core.registry import ProviderRegistry
 from app.core.store import Store
@@ -84,31 +85,72 @@ class ChatService:
         answer_id = store.add_message(conversation_id, "assistant", "", status="incomplete")
         yield UserMessageSaved(conversation_id, user_id, answer_id)
 
-        def context(provider: Provider) -> list[Message]:
-            return build_context(
-                self.config.settings.system_prompt, history, provider, self.config.settings.max_answer_tokens
-            )
+        events = self.cascade(privacy).run(self._context(history))
+        yield from self._save_while_streaming(store, answer_id, events, trigger="auto")
 
+    def reask(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
+        """Ask the next tier up that the policy allows to answer again ("ask a stronger model").
+
+        The cascade's own decision is recorded as a routing miss. If the new
+        answer is interrupted, the earlier one stays as it was.
+        """
+        store = self._open_store()
+        try:
+            message = store.message(answer_id)
+            if message.role != "assistant":
+                raise HearthError("Only an answer can be asked again.")
+            history = [
+                Message(row.role, row.content)
+                for row in store.messages(message.conversation_id)
+                if row.role != "system" and row.id < answer_id
+            ]
+            answered = [a for a in store.attempts(answer_id) if a.error is None]
+            shown = next((a for a in reversed(answered) if a.text == message.content), None)
+            names = [tier.name for tier in self.config.tiers]
+            current = names.index(shown.tier) if shown is not None and shown.tier in names else -1
+            cascade = self.cascade(privacy)
+            context = self._context(history)
+            start, why = cascade.next_allowed(current, context)
+            if start is None:
+                raise HearthError(f"No stronger model can answer this: {why}")
+            store.add_routing_event(answer_id, "user-escalation", shown.tier if shown else None, names[start])
+            events = cascade.run(context, start_at=start)
+            yield from self._save_while_streaming(store, answer_id, events, trigger="user", keep_partial=False)
+        finally:
+            store.close()
+
+    def _context(self, history: list[Message]) -> ContextFn:
+        settings = self.config.settings
+
+        def context(provider: Provider) -> list[Message]:
+            return build_context(settings.system_prompt, history, provider, settings.max_answer_tokens)
+
+        return context
+
+    def _save_while_streaming(
+        self, store: Store, answer_id: int, events: Iterator[Event], trigger: str, keep_partial: bool = True
+    ) -> Iterator[ChatEvent]:
         shown: list[str] = []
         saved_at = time.monotonic()
         finished = False
         try:
-            for event in self.cascade(privacy).run(context):
+            for event in events:
                 if isinstance(event, AttemptStarted):
                     shown = []
                 elif isinstance(event, TextDelta):
                     shown.append(event.text)
-                    if time.monotonic() - saved_at >= SAVE_EVERY_S:
+                    if keep_partial and time.monotonic() - saved_at >= SAVE_EVERY_S:
                         store.update_message(answer_id, "".join(shown), "incomplete")
                         saved_at = time.monotonic()
                 elif isinstance(event, Finished):
                     answer = event.answer
-                    store.update_message(answer_id, answer.text, "complete" if answer.complete else "failed")
-                    store.add_attempts(answer_id, list(answer.attempts))
+                    status = "complete" if answer.complete else "failed"
+                    store.update_message(answer_id, answer.text, status, answer.warning)
+                    store.add_attempts(answer_id, list(answer.attempts), trigger)
                     finished = True
                 yield event
         finally:
-            if not finished:
+            if not finished and keep_partial:
                 store.update_message(answer_id, "".join(shown), "incomplete")
 
 

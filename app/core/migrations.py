@@ -48,8 +48,20 @@ def m001_conversations_messages_attempts(db: Database) -> None:
     db["attempts"].create_index(["message_id", "position"])
 
 
+def m002_answer_warnings_and_routing_events(db: Database) -> None:
+    db["messages"].add_column("warning", str)
+    db["routing_events"].create(
+        {"id": int, "message_id": int, "kind": str, "from_tier": str, "to_tier": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("message_id", "messages", "id")],
+        not_null={"message_id", "kind", "created_at"},
+    )
+    db["attempts"].add_column("trigger", str, not_null_default="auto")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
+    m002_answer_warnings_and_routing_events,
 ]
 
 

@@ -41,6 +41,16 @@ class MessageRow(BaseModel):
     content: str
     status: MessageStatus
     created_at: str
+    warning: str | None = None
+
+
+class RoutingEventRow(BaseModel):
+    id: int
+    message_id: int
+    kind: Literal["user-escalation"]
+    from_tier: str | None
+    to_tier: str | None
+    created_at: str
 
 
 class AttemptRow(BaseModel):
@@ -52,7 +62,7 @@ class AttemptRow(BaseModel):
     location: str
     text: str
     confidence: float | None
-    signals: dict[str, float | int | str | None]
+    signals: dict[str, float | int | str | bool | None]
     latency_ms: float | None
     first_token_ms: float | None
     tokens_in: int | None
@@ -61,6 +71,7 @@ class AttemptRow(BaseModel):
     error: str | None
     reason: str | None
     created_at: str
+    trigger: Literal["auto", "user"] = "auto"
 
 
 class Store:
@@ -111,18 +122,23 @@ class Store:
         assert table.last_pk is not None
         return int(table.last_pk)
 
-    def update_message(self, message_id: int, content: str, status: MessageStatus) -> None:
+    def update_message(self, message_id: int, content: str, status: MessageStatus, warning: str | None = None) -> None:
         with self.db.atomic():
-            self.db["messages"].update(message_id, {"content": content, "status": status})
+            self.db["messages"].update(message_id, {"content": content, "status": status, "warning": warning})
+
+    def message(self, message_id: int) -> MessageRow:
+        return MessageRow.model_validate(self.db["messages"].get(message_id))
 
     def messages(self, conversation_id: int) -> list[MessageRow]:
         rows = self.db["messages"].rows_where("conversation_id = ?", [conversation_id], order_by="id")
         return [MessageRow.model_validate(row) for row in rows]
 
     # Attempts
-    def add_attempts(self, message_id: int, attempts: list[Attempt]) -> None:
+    def add_attempts(self, message_id: int, attempts: list[Attempt], trigger: str = "auto") -> None:
+        """Record attempts after those the message already has (a re-ask adds to them)."""
         now = _now()
         with self.db.atomic():
+            first = self.db["attempts"].count_where("message_id = ?", [message_id])
             self.db["attempts"].insert_all(
                 {
                     "message_id": message_id,
@@ -140,11 +156,28 @@ class Store:
                     "finish_reason": attempt.finish_reason,
                     "error": attempt.error,
                     "reason": attempt.reason,
+                    "trigger": trigger,
                     "created_at": now,
                 }
-                for position, attempt in enumerate(attempts)
+                for position, attempt in enumerate(attempts, start=first)
             )
 
     def attempts(self, message_id: int) -> list[AttemptRow]:
         rows = self.db["attempts"].rows_where("message_id = ?", [message_id], order_by="position")
         return [AttemptRow.model_validate({**row, "signals": json.loads(row["signals"] or "{}")}) for row in rows]
+
+    # Routing events: the user overruling the cascade
+    def add_routing_event(self, message_id: int, kind: str, from_tier: str | None, to_tier: str | None) -> None:
+        with self.db.atomic():
+            self.db["routing_events"].insert(
+                {
+                    "message_id": message_id,
+                    "kind": kind,
+                    "from_tier": from_tier,
+                    "to_tier": to_tier,
+                    "created_at": _now(),
+                }
+            )
+
+    def routing_events(self) -> list[RoutingEventRow]:
+        return [RoutingEventRow.model_validate(row) for row in self.db["routing_events"].rows_where(order_by="id")]
