@@ -6,6 +6,7 @@ index) into a cache shared by test runs; set HEARTH_TEST_MODELS to move it.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import subprocess
@@ -210,3 +211,47 @@ def configured_home(hearth_home: Path, model_file: Path) -> Path:
     """A Hearth home whose user models.toml uses the real model, local only."""
     write_user_config(hearth_home, config_text(model_file))
     return hearth_home
+
+
+class ScriptedProvider:
+    """A provider that answers from a script: for decision paths that must be exact.
+
+    Like simonw/llm's MockModel. Real models are used wherever the behaviour
+    under test is the model's own; this one pins the confidence a test needs.
+    """
+
+    def __init__(
+        self, model_id: str, text: str, probability: float | None, location: str = "local", fail: str | None = None
+    ):
+        from app.core.config import Location
+
+        self.model_id = model_id
+        self.location = Location(location)
+        self.n_ctx = 4096
+        self.text = text
+        self.probability = probability
+        self.fail = fail
+        self.calls = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.model_id} (scripted)"
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream(self, messages, *, max_tokens: int):
+        from app.core.errors import ProviderUnreachable
+        from app.core.providers.base import Chunk, Usage
+
+        self.calls += 1
+        if self.fail:
+            raise ProviderUnreachable(self.fail, provider=self.model_id)
+        words = self.text.split(" ")
+        for i, word in enumerate(words):
+            logprobs = () if self.probability is None else (math.log(self.probability),)
+            yield Chunk(word if i == 0 else " " + word, logprobs, (0.5,) if logprobs else ())
+        yield Chunk("", finish_reason="stop", usage=Usage(10, len(words)))
+
+    def close(self) -> None:
+        pass

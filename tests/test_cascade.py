@@ -9,6 +9,7 @@ import pytest
 
 from app.core.cascade import AttemptStarted, EscalationRequest, Finished, TextDelta
 from app.core.config import Privacy
+from app.core.errors import HearthError
 from app.core.session import open_session
 from tests.conftest import config_text, free_port, write_user_config
 
@@ -137,3 +138,40 @@ def test_the_privacy_policy_can_be_tightened_per_message(hearth_home: Path, mode
         session.close()
     answer = next(e.answer for e in events if isinstance(e, Finished))
     assert not answer.escalated and len(answer.attempts) == 1
+
+
+@pytest.mark.server
+def test_asking_a_stronger_model_is_recorded_as_a_routing_miss(hearth_home: Path, model_file: Path, llama_server: str):
+    write_user_config(
+        hearth_home, config_text(model_file, privacy="local-and-self-hosted", threshold=0.0, server_url=llama_server)
+    )
+    session = open_session()
+    try:
+        first = list(session.chat.send(None, QUESTION))
+        answer_id = first[0].answer_id
+        local_answer = next(e.answer for e in first if isinstance(e, Finished))
+        assert local_answer.tier == "local"
+        again = list(session.chat.reask(answer_id))
+        store = session.open_store()
+        try:
+            message = store.message(answer_id)
+            attempts = store.attempts(answer_id)
+            events = store.routing_events()
+        finally:
+            store.close()
+    finally:
+        session.close()
+    stronger = next(e.answer for e in again if isinstance(e, Finished))
+    assert stronger.tier == "self-hosted" and message.content == stronger.text
+    assert [(a.position, a.tier, a.trigger) for a in attempts] == [(0, "local", "auto"), (1, "self-hosted", "user")]
+    assert [(e.kind, e.from_tier, e.to_tier) for e in events] == [("user-escalation", "local", "self-hosted")]
+
+
+def test_asking_a_stronger_model_respects_local_only(configured_home: Path):
+    session = open_session()
+    try:
+        answer_id = list(session.chat.send(None, QUESTION))[0].answer_id
+        with pytest.raises(HearthError, match="privacy policy 'local-only' does not allow the self-hosted tier"):
+            list(session.chat.reask(answer_id))
+    finally:
+        session.close()

@@ -21,7 +21,31 @@ def test_migrating_an_empty_database_creates_the_schema():
     expected = {"tier", "model", "confidence", "signals", "latency_ms", "tokens_in", "tokens_out", "reason", "error"}
     assert expected <= set(db["attempts"].columns_dict)
     assert db["messages"].foreign_keys[0].other_table == "conversations"
+    assert "warning" in db["messages"].columns_dict and "trigger" in db["attempts"].columns_dict
+    assert "routing_events" in db.table_names()
     assert migrate(db) == []
+
+
+def test_a_database_from_every_earlier_version_migrates_and_keeps_its_data(tmp_path: Path):
+    for done in range(1, len(MIGRATIONS)):
+        path = tmp_path / f"v{done}.db"
+        old = Database(path)
+        old["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+        for migration in MIGRATIONS[:done]:
+            migration(old)
+            old["_migrations"].insert({"name": migration.__name__, "applied_at": "2026-01-01"})
+        old["conversations"].insert({"id": 1, "title": "old", "created_at": "t", "updated_at": "t"})
+        old["messages"].insert(
+            {"id": 1, "conversation_id": 1, "role": "user", "content": "kept?", "status": "complete", "created_at": "t"}
+        )
+        old.close()
+
+        store = Store(path)
+        try:
+            assert [m.content for m in store.messages(1)] == ["kept?"]
+            assert {row["name"] for row in store.db["_migrations"].rows} == {m.__name__ for m in MIGRATIONS}
+        finally:
+            store.close()
 
 
 def test_the_database_uses_wal_and_foreign_keys(tmp_path: Path):
