@@ -15,7 +15,7 @@ from app import __version__
 from app.core import evaluation
 from app.core.calibration import Scorer, cross_validated, fit, save, threshold_for_accuracy, threshold_for_rate
 from app.core.cascade import Answer, AttemptStarted, EscalationRequest, Finished, TextDelta, TierPlan
-from app.core.chat import ChatEvent, UserMessageSaved
+from app.core.chat import ChatEvent, Routed, UserMessageSaved
 from app.core.confidence import Signals
 from app.core.config import LocalModel, Privacy, config_file
 from app.core.errors import ConfigError, HearthError
@@ -98,7 +98,9 @@ def answer_json(answer: Answer, conversation_id: int | None) -> dict[str, Any]:
 def cmd_ask(args: argparse.Namespace) -> int:
     session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
     try:
-        events = session.chat.send(args.conversation, args.question, privacy=args.privacy)
+        events = session.chat.send(
+            args.conversation, args.question, privacy=args.privacy, quick=args.quick, images=args.image
+        )
         return _show(events, args.json, args.conversation, None)
     finally:
         session.close()
@@ -122,9 +124,12 @@ def cmd_reask(args: argparse.Namespace) -> int:
 def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | None, message_id: int | None) -> int:
     """Stream the answer to the terminal, or print it as one JSON object at the end."""
     answer: Answer | None = None
+    route: dict[str, object] | None = None
     for event in events:
         if isinstance(event, UserMessageSaved):
             conversation_id, message_id = event.conversation_id, event.answer_id
+        elif isinstance(event, Routed):
+            route = event.route.as_dict()
         elif isinstance(event, Finished):
             answer = event.answer
         elif as_json:
@@ -136,7 +141,8 @@ def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | Non
             sys.stdout.flush()
     assert answer is not None
     if as_json:
-        print(json.dumps({**answer_json(answer, conversation_id), "message_id": message_id}, ensure_ascii=False))
+        summary = {**answer_json(answer, conversation_id), "message_id": message_id, "route": route}
+        print(json.dumps(summary, ensure_ascii=False))
     else:
         confidence = "n/a" if answer.confidence is None else f"{answer.confidence:.2f}"
         print(f"\n\n[{answer.tier} · {answer.model_id} · confidence {confidence}] {answer.reason}", file=sys.stderr)
@@ -314,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     ask.add_argument("--conversation", type=int, help="continue this conversation (its id)")
     ask.add_argument("--privacy", type=Privacy, choices=list(Privacy), help="override the privacy policy")
+    ask.add_argument("--quick", action="store_true", help="a quick answer: skip tiers marked slow")
+    ask.add_argument("--image", type=Path, action="append", default=[], help="attach an image (repeatable)")
     ask.set_defaults(func=cmd_ask)
 
     reask = commands.add_parser("reask", help="ask a stronger model to answer a message again")

@@ -171,7 +171,9 @@ def test_asking_a_stronger_model_respects_local_only(configured_home: Path):
     session = open_session()
     try:
         answer_id = list(session.chat.send(None, QUESTION))[0].answer_id
-        with pytest.raises(HearthError, match="privacy policy 'local-only' does not allow the self-hosted tier"):
+        with pytest.raises(
+            HearthError, match="Not the self-hosted tier: the privacy policy 'local-only' does not allow it"
+        ):
             list(session.chat.reask(answer_id))
     finally:
         session.close()

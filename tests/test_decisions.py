@@ -72,7 +72,7 @@ def test_the_highest_tier_the_policy_allows_is_the_last_asked():
         privacy=Privacy.SELF_HOSTED,
     )
     assert cloud.calls == 0
-    assert "does not allow the cloud tier" in answer.reason and answer.warning is not None
+    assert "Not the cloud tier: the privacy policy" in answer.reason and answer.warning is not None
 
 
 def test_a_forbidden_tier_is_skipped_for_an_allowed_one_above_it():

@@ -10,7 +10,7 @@ answer.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from app.core.calibration import Scorer
@@ -43,6 +43,7 @@ class Attempt:
     error: str | None = None
     # What happened next, in words: why the cascade stopped here or went on.
     reason: str = ""
+    cost: float = 0.0  # USD, from the model's prices in models.toml
 
     @property
     def ok(self) -> bool:
@@ -119,8 +120,11 @@ class Cascade:
         privacy: Privacy,
         max_answer_tokens: int,
         consent: ConsentFn = _refuse,
+        excluded: Mapping[str, str] | None = None,
     ):
+        """``excluded`` names tiers the router ruled out for this message, with the reason."""
         self.tiers = tiers
+        self.excluded = excluded or {}
         self.scorer = scorer
         self.privacy = privacy
         self.max_answer_tokens = max_answer_tokens
@@ -247,7 +251,7 @@ class Cascade:
         for next_index in range(tier_index + 1, len(self.tiers)):
             tier = self.tiers[next_index]
             rule = allowance(self.privacy, tier.providers[0].location)
-            if rule is Allowance.FORBIDDEN:
+            if rule is Allowance.FORBIDDEN or tier.name in self.excluded:
                 continue
             if rule is Allowance.ASK:
                 provider = tier.providers[0]
@@ -255,8 +259,8 @@ class Cascade:
                 if not self.consent(request):
                     return None, f"You did not approve sending it to {tier.name}."
             return next_index, f"Asked the {tier.name} tier."
-        blocked = [tier.name for tier in self.tiers[tier_index + 1 :]]
-        if blocked:
-            tiers = ", ".join(blocked) + (" tiers" if len(blocked) > 1 else " tier")
-            return None, f"The privacy policy '{self.privacy.value}' does not allow the {tiers}."
-        return None, "No higher tier is configured."
+        above = [tier.name for tier in self.tiers[tier_index + 1 :]]
+        if not above:
+            return None, "No higher tier is configured."
+        policy = f"the privacy policy '{self.privacy.value}' does not allow it"
+        return None, " ".join(f"Not the {name} tier: {self.excluded.get(name, policy)}." for name in above)

@@ -9,13 +9,28 @@ answer is marked incomplete.
 
 from __future__ import annotations
 
+import base64
+import mimetypes
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
+from app.core import router
 from app.core.calibration import Scorer
-from app.core.cascade import AttemptStarted, Cascade, ConsentFn, ContextFn, Event, Finished, TextDelta, TierPlan
-from app.core.config import Config, Privacy
+from app.core.cascade import (
+    Attempt,
+    AttemptStarted,
+    Cascade,
+    ConsentFn,
+    ContextFn,
+    Event,
+    Finished,
+    TextDelta,
+    TierPlan,
+)
+from app.core.config import Config, Privacy, RemoteModel
 from app.core.context import build_context
 from app.core.errors import HearthError
 from app.core.providers.base import Message, Provider
@@ -33,7 +48,23 @@ class UserMessageSaved:
     answer_id: int
 
 
-ChatEvent = Event | UserMessageSaved
+@dataclass(frozen=True)
+class Routed:
+    route: router.Route
+
+
+ChatEvent = Event | UserMessageSaved | Routed
+
+
+def _data_url(path: Path) -> str:
+    kind, _ = mimetypes.guess_type(path.name)
+    if kind is None or not kind.startswith("image/"):
+        raise HearthError(f"{path} is not an image Hearth can attach (PNG, JPEG, GIF or WebP).")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise HearthError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 class ChatService:
@@ -57,36 +88,75 @@ class ChatService:
             TierPlan(tier.name, [self.registry.get(model_id) for model_id in tier.models]) for tier in self.config.tiers
         ]
 
-    def cascade(self, privacy: Privacy | None = None) -> Cascade:
+    def cascade(self, privacy: Privacy | None = None, route: router.Route | None = None) -> Cascade:
+        """A cascade over the tiers, less those the router ruled out for this message."""
         settings = self.config.settings
         extra = {"consent": self._consent} if self._consent else {}
         return Cascade(
             self.tiers(),
+            excluded=route.excluded if route else None,
             scorer=self.scorer,
             privacy=privacy or settings.privacy,
             max_answer_tokens=settings.max_answer_tokens,
             **extra,
         )
 
-    def send(self, conversation_id: int | None, text: str, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
+    def send(
+        self,
+        conversation_id: int | None,
+        text: str,
+        *,
+        privacy: Privacy | None = None,
+        quick: bool = False,
+        images: Sequence[Path] = (),
+    ) -> Iterator[ChatEvent]:
         store = self._open_store()
         try:
-            yield from self._send(store, conversation_id, text, privacy)
+            yield from self._send(store, conversation_id, text, privacy or self.config.settings.privacy, quick, images)
         finally:
             store.close()
 
     def _send(
-        self, store: Store, conversation_id: int | None, text: str, privacy: Privacy | None
+        self,
+        store: Store,
+        conversation_id: int | None,
+        text: str,
+        privacy: Privacy,
+        quick: bool,
+        images: Sequence[Path],
     ) -> Iterator[ChatEvent]:
+        # Everything that can refuse the message does so before anything is stored.
+        urls = tuple(_data_url(path) for path in images)
+        route = router.plan(self.config, router.Request(text, bool(images), quick), privacy, self._budget_left(store))
         if conversation_id is None:
             conversation_id = store.create_conversation(_title(text))
         user_id = store.add_message(conversation_id, "user", text)
+        if images:
+            store.set_message_meta(user_id, attachments=[str(path) for path in images])
         history = [Message(row.role, row.content) for row in store.messages(conversation_id) if row.role != "system"]
+        history[-1] = Message("user", text, urls)
         answer_id = store.add_message(conversation_id, "assistant", "", status="incomplete")
+        store.set_message_meta(answer_id, route=route.as_dict())
         yield UserMessageSaved(conversation_id, user_id, answer_id)
+        yield Routed(route)
 
-        events = self.cascade(privacy).run(self._context(history))
+        cascade = self.cascade(privacy, route)
+        start = [tier.name for tier in self.config.tiers].index(route.start)
+        events = cascade.run(self._context(history), start_at=start)
         yield from self._save_while_streaming(store, answer_id, events, trigger="auto")
+
+    def _budget_left(self, store: Store) -> float | None:
+        budget = self.config.settings.monthly_budget
+        if budget is None:
+            return None
+        month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        return budget - store.cost_since(month_start.isoformat(timespec="milliseconds"))
+
+    def _cost(self, attempt: Attempt) -> float:
+        model = self.config.models.get(attempt.model_id)
+        if not isinstance(model, RemoteModel):
+            return 0.0
+        return (attempt.tokens_in * model.price_in + attempt.tokens_out * model.price_out) / 1_000_000
 
     def reask(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
         """Ask the next tier up that the policy allows to answer again ("ask a stronger model").
@@ -144,6 +214,8 @@ class ChatService:
                         saved_at = time.monotonic()
                 elif isinstance(event, Finished):
                     answer = event.answer
+                    for attempt in answer.attempts:
+                        attempt.cost = self._cost(attempt)
                     status = "complete" if answer.complete else "failed"
                     store.update_message(answer_id, answer.text, status, answer.warning)
                     store.add_attempts(answer_id, list(answer.attempts), trigger)

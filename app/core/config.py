@@ -95,6 +95,8 @@ class RemoteModel(Strict):
     n_ctx: int = Field(default=8192, ge=256)
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
     logprobs: bool = Field(default=False, description="ask the server for token log-probabilities")
+    price_in: float = Field(default=0.0, ge=0, description="USD per million prompt tokens")
+    price_out: float = Field(default=0.0, ge=0, description="USD per million answer tokens")
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=60.0, gt=0)
 
@@ -105,17 +107,28 @@ ModelConfig = Annotated[LocalModel | RemoteModel, Field(discriminator="provider"
 class Tier(Strict):
     name: str = Field(min_length=1)
     models: list[str] = Field(min_length=1)
+    images: bool = Field(default=False, description="its models accept image attachments")
+    slow: bool = Field(default=False, description="skipped when the user asks for a quick answer")
+
+
+class Router(Strict):
+    """Where a message starts, decided before any model runs."""
+
+    complex_start: str | None = Field(default=None, description="tier where complex requests start")
+    complex_min_words: int = Field(default=150, ge=1)
 
 
 class Settings(Strict):
     privacy: Privacy = Privacy.LOCAL_ONLY
     threshold: float = Field(default=0.3, ge=0.0, le=1.0)
     max_answer_tokens: int = Field(default=512, ge=1, le=32768)
+    monthly_budget: float | None = Field(default=None, ge=0, description="USD; paid tiers stop when it is spent")
     system_prompt: str = "You are Hearth, a helpful assistant."
 
 
 class Config(Strict):
     settings: Settings = Settings()
+    router: Router = Router()
     tiers: list[Tier] = Field(min_length=1)
     models: dict[str, ModelConfig]
 
@@ -133,6 +146,8 @@ class Config(Strict):
                         ("tiers", index, "models"),
                         f"model '{model_id}' is not defined under [models] (defined: {known})",
                     )
+        if self.router.complex_start is not None and self.router.complex_start not in seen:
+            raise _KeyProblem(("router", "complex_start"), f"there is no tier named '{self.router.complex_start}'")
         first = self.models[self.tiers[0].models[0]]
         if not isinstance(first, LocalModel):
             raise _KeyProblem(("tiers", 0, "models"), "the first tier must be a local model")

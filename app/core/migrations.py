@@ -59,9 +59,16 @@ def m002_answer_warnings_and_routing_events(db: Database) -> None:
     db["attempts"].add_column("trigger", str, not_null_default="auto")
 
 
+def m003_costs_routes_and_attachments(db: Database) -> None:
+    db["attempts"].add_column("cost", float, not_null_default=0.0)
+    db["messages"].add_column("route", str)
+    db["messages"].add_column("attachments", str)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
+    m003_costs_routes_and_attachments,
 ]
 
 

@@ -42,6 +42,8 @@ class MessageRow(BaseModel):
     status: MessageStatus
     created_at: str
     warning: str | None = None
+    route: str | None = None  # JSON: the router's decision and its reasons
+    attachments: str | None = None  # JSON: the files attached to a user message
 
 
 class RoutingEventRow(BaseModel):
@@ -72,6 +74,7 @@ class AttemptRow(BaseModel):
     reason: str | None
     created_at: str
     trigger: Literal["auto", "user"] = "auto"
+    cost: float = 0.0
 
 
 class Store:
@@ -126,6 +129,15 @@ class Store:
         with self.db.atomic():
             self.db["messages"].update(message_id, {"content": content, "status": status, "warning": warning})
 
+    def set_message_meta(self, message_id: int, **meta: object) -> None:
+        """Store JSON metadata of a message: its ``route`` or its ``attachments``."""
+        with self.db.atomic():
+            self.db["messages"].update(message_id, {key: json.dumps(value) for key, value in meta.items()})
+
+    def cost_since(self, since_iso: str) -> float:
+        row = self.db.execute("SELECT COALESCE(SUM(cost), 0) FROM attempts WHERE created_at >= ?", [since_iso])
+        return float(row.fetchone()[0])
+
     def message(self, message_id: int) -> MessageRow:
         return MessageRow.model_validate(self.db["messages"].get(message_id))
 
@@ -157,6 +169,7 @@ class Store:
                     "error": attempt.error,
                     "reason": attempt.reason,
                     "trigger": trigger,
+                    "cost": attempt.cost,
                     "created_at": now,
                 }
                 for position, attempt in enumerate(attempts, start=first)

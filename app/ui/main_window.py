@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout, QWidget
@@ -18,6 +22,19 @@ from app.ui.conversation_list import ConversationList
 from app.ui.worker import GeneratorWorker, run_call, start
 
 CLOSE_WAIT_S = 10.0
+
+Slot = TypeVar("Slot", bound=Callable[..., None])
+
+
+def _while_open(slot: Slot) -> Slot:
+    """Drop a worker's signal that arrives after the window closed (it may already be queued)."""
+
+    @functools.wraps(slot)
+    def guarded(self: MainWindow, *args: object) -> None:
+        if not self._closed:
+            slot(self, *args)
+
+    return guarded  # type: ignore[return-value]
 
 
 class ProgressRelay(QObject):
@@ -38,6 +55,7 @@ class MainWindow(QMainWindow):
         self._worker: GeneratorWorker | None = None
         self._loader: GeneratorWorker | None = None
         self._answer: MessageBubble | None = None
+        self._closed = False
 
         self.setWindowTitle("Hearth")
         self.resize(1000, 700)
@@ -148,6 +166,7 @@ class MainWindow(QMainWindow):
         if self._worker is not None:
             self._worker.abort()
 
+    @_while_open
     def _on_event(self, event: object) -> None:
         bubble = self._answer
         assert bubble is not None
@@ -180,11 +199,13 @@ class MainWindow(QMainWindow):
                 )
             )
 
+    @_while_open
     def _on_failed(self, message: str) -> None:
         if self._answer is not None:
             self._answer.show_note(message)
         self.statusBar().showMessage(message, 10_000)
 
+    @_while_open
     def _on_done(self) -> None:
         bubble = self._answer
         if bubble is not None and bubble.badge.isHidden():
@@ -198,9 +219,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         for worker in (self._worker, self._loader):
             if worker is not None:
-                worker.detach()  # its last queued signals must not reach a closed window
                 worker.abort()
                 worker.wait(CLOSE_WAIT_S)
+        self._closed = True  # signals already queued by the workers must not reach the closed store
         self.store.close()
         super().closeEvent(event)
 

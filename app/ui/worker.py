@@ -34,14 +34,6 @@ class GeneratorWorker(QRunnable):
     def abort(self) -> None:
         self._abort.set()
 
-    def detach(self) -> None:
-        """Stop delivering signals, e.g. to a window that is closing; the work itself goes on."""
-        for signal in (self.signals.item, self.signals.failed, self.signals.done):
-            try:
-                signal.disconnect()
-            except RuntimeError:  # nothing was connected
-                pass
-
     def wait(self, timeout: float | None = None) -> bool:
         return self._finished.wait(timeout)
 

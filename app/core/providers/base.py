@@ -21,6 +21,8 @@ Role = Literal["system", "user", "assistant"]
 class Message:
     role: Role
     content: str
+    # Attached images as data URLs ("data:image/png;base64,..."), for tiers that accept them.
+    images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

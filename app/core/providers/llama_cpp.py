@@ -103,6 +103,8 @@ class LlamaCppProvider:
     def stream(self, messages: Sequence[Message], *, max_tokens: int) -> Iterator[Chunk]:
         import llama_cpp
 
+        if any(message.images for message in messages):
+            raise ModelError(f"{self.model_id} reads text only and cannot see the attached image.")
         with self._lock:
             llm = self._load_locked()
             prompt, stops = self._prompt(llm, messages)
