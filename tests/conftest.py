@@ -221,8 +221,14 @@ class ScriptedProvider:
     """
 
     def __init__(
-        self, model_id: str, text: str, probability: float | None, location: str = "local", fail: str | None = None
+        self,
+        model_id: str,
+        text: str | list[str],
+        probability: float | None,
+        location: str = "local",
+        fail: str | None = None,
     ):
+        """``text`` may be a list: one answer per call, in turn (for ensembles)."""
         from app.core.config import Location
 
         self.model_id = model_id
@@ -232,6 +238,7 @@ class ScriptedProvider:
         self.probability = probability
         self.fail = fail
         self.calls = 0
+        self.samplings: list[object] = []
 
     @property
     def label(self) -> str:
@@ -240,14 +247,16 @@ class ScriptedProvider:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def stream(self, messages, *, max_tokens: int):
+    def stream(self, messages, *, max_tokens: int, sampling=None):
         from app.core.errors import ProviderUnreachable
         from app.core.providers.base import Chunk, Usage
 
         self.calls += 1
+        self.samplings.append(sampling)
         if self.fail:
             raise ProviderUnreachable(self.fail, provider=self.model_id)
-        words = self.text.split(" ")
+        text = self.text if isinstance(self.text, str) else self.text[(self.calls - 1) % len(self.text)]
+        words = text.split(" ")
         for i, word in enumerate(words):
             logprobs = () if self.probability is None else (math.log(self.probability),)
             yield Chunk(word if i == 0 else " " + word, logprobs, (0.5,) if logprobs else ())

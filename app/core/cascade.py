@@ -18,7 +18,7 @@ from app.core.confidence import signals_from
 from app.core.config import Privacy
 from app.core.errors import HearthError
 from app.core.policy import Allowance, allowance
-from app.core.providers.base import Message, Provider
+from app.core.providers.base import Message, Provider, Sampling
 
 
 @dataclass(frozen=True)
@@ -188,48 +188,13 @@ class Cascade:
             attempts.append(attempt)
             index = len(attempts) - 1
             yield AttemptStarted(index, tier.name, provider.model_id, provider.label)
-            yield from self._stream(provider, context, attempt, index)
+            yield from stream_attempt(provider, context, attempt, index, self.max_answer_tokens, self.scorer)
             if attempt.ok:
                 break
             if provider is not tier.providers[-1]:
                 yield AttemptEnded(index, attempt)
         assert attempt is not None
         return attempt
-
-    def _stream(self, provider: Provider, context: ContextFn, attempt: Attempt, index: int) -> Iterator[Event]:
-        started = time.perf_counter()
-        logprobs: list[float] = []
-        entropies: list[float] = []
-        parts: list[str] = []
-        question = ""
-        try:
-            messages = context(provider)
-            question = next((m.content for m in reversed(messages) if m.role == "user"), "")
-            stream = provider.stream(messages, max_tokens=self.max_answer_tokens)
-            try:
-                for chunk in stream:
-                    if attempt.first_token_ms is None and (chunk.text or chunk.logprobs):
-                        attempt.first_token_ms = (time.perf_counter() - started) * 1000
-                    logprobs.extend(chunk.logprobs)
-                    entropies.extend(chunk.entropies)
-                    if chunk.text:
-                        parts.append(chunk.text)
-                        yield TextDelta(index, chunk.text)
-                    if chunk.finish_reason is not None:
-                        attempt.finish_reason = chunk.finish_reason
-                    if chunk.usage is not None:
-                        attempt.tokens_in = chunk.usage.prompt_tokens
-                        attempt.tokens_out = chunk.usage.completion_tokens
-            finally:
-                stream.close()
-        except HearthError as exc:
-            attempt.error = str(exc)
-        finally:
-            attempt.text = "".join(parts)
-            attempt.latency_ms = (time.perf_counter() - started) * 1000
-        signals = signals_from(question, attempt.text, logprobs, entropies, attempt.finish_reason)
-        attempt.signals = signals.as_dict()
-        attempt.confidence = self.scorer.score(provider.model_id, signals)
 
     def _next_step(self, tier_index: int, attempt: Attempt, context: ContextFn) -> tuple[int | None, str]:
         """Where to go after ``attempt``, and the reason in words."""
@@ -264,3 +229,51 @@ class Cascade:
             return None, "No higher tier is configured."
         policy = f"the privacy policy '{self.privacy.value}' does not allow it"
         return None, " ".join(f"Not the {name} tier: {self.excluded.get(name, policy)}." for name in above)
+
+
+def stream_attempt(
+    provider: Provider,
+    context: ContextFn,
+    attempt: Attempt,
+    index: int,
+    max_tokens: int,
+    scorer: Scorer,
+    sampling: Sampling | None = None,
+) -> Iterator[Event]:
+    """Stream one model's answer into ``attempt``: text, usage, signals and confidence.
+
+    A provider error ends the attempt with ``attempt.error`` set and the text received so far kept.
+    """
+    started = time.perf_counter()
+    logprobs: list[float] = []
+    entropies: list[float] = []
+    parts: list[str] = []
+    question = ""
+    try:
+        messages = context(provider)
+        question = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        stream = provider.stream(messages, max_tokens=max_tokens, sampling=sampling)
+        try:
+            for chunk in stream:
+                if attempt.first_token_ms is None and (chunk.text or chunk.logprobs):
+                    attempt.first_token_ms = (time.perf_counter() - started) * 1000
+                logprobs.extend(chunk.logprobs)
+                entropies.extend(chunk.entropies)
+                if chunk.text:
+                    parts.append(chunk.text)
+                    yield TextDelta(index, chunk.text)
+                if chunk.finish_reason is not None:
+                    attempt.finish_reason = chunk.finish_reason
+                if chunk.usage is not None:
+                    attempt.tokens_in = chunk.usage.prompt_tokens
+                    attempt.tokens_out = chunk.usage.completion_tokens
+        finally:
+            stream.close()
+    except HearthError as exc:
+        attempt.error = str(exc)
+    finally:
+        attempt.text = "".join(parts)
+        attempt.latency_ms = (time.perf_counter() - started) * 1000
+    signals = signals_from(question, attempt.text, logprobs, entropies, attempt.finish_reason)
+    attempt.signals = signals.as_dict()
+    attempt.confidence = scorer.score(provider.model_id, signals)

@@ -26,6 +26,14 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """Per-request overrides of a model's configured sampling (ensembles draw several samples)."""
+
+    temperature: float | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
 class Usage:
     prompt_tokens: int
     completion_tokens: int
@@ -53,7 +61,9 @@ class Provider(Protocol):
         """What the user sees: the model and where it runs."""
         ...
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int) -> Iterator[Chunk]: ...
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int, sampling: Sampling | None = None
+    ) -> Iterator[Chunk]: ...
 
     def count_tokens(self, text: str) -> int: ...
 

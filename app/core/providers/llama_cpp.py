@@ -19,7 +19,7 @@ import numpy as np
 from app.core.config import LocalModel, Location
 from app.core.errors import ModelError, ModelLoadError
 from app.core.logprobs import token_stats
-from app.core.providers.base import Chunk, Message, Usage
+from app.core.providers.base import Chunk, Message, Sampling, Usage
 from app.core.providers.stop_text import StopText
 
 # Used when a GGUF file has no chat template of its own.
@@ -100,7 +100,9 @@ class LlamaCppProvider:
             llm = self._load_locked()
             return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int) -> Iterator[Chunk]:
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int, sampling: Sampling | None = None
+    ) -> Iterator[Chunk]:
         import llama_cpp
 
         if any(message.images for message in messages):
@@ -121,9 +123,12 @@ class LlamaCppProvider:
             stop_text = StopText(stops)
             produced = 0
             finish = "length"
+            if sampling is not None and sampling.seed is not None:
+                llm.set_seed(sampling.seed)
+            temperature = sampling.temperature if sampling and sampling.temperature is not None else None
             tokens = llm.generate(
                 prompt,
-                temp=self.config.temperature,
+                temp=self.config.temperature if temperature is None else temperature,
                 repeat_penalty=self.config.repeat_penalty,
             )
             try:

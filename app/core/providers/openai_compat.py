@@ -25,7 +25,7 @@ from app.core.errors import (
     ProviderUnreachable,
 )
 from app.core.logprobs import top_k_entropy
-from app.core.providers.base import Chunk, Message, Usage
+from app.core.providers.base import Chunk, Message, Sampling, Usage
 
 
 class _Loose(BaseModel):
@@ -86,15 +86,19 @@ class OpenAICompatibleProvider:
         """An estimate: remote tokenizers are not available offline."""
         return len(text) // 3 + 1
 
-    def _request_body(self, messages: Sequence[Message], max_tokens: int) -> dict[str, Any]:
+    def _request_body(self, messages: Sequence[Message], max_tokens: int, sampling: Sampling | None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.config.model,
             "messages": [_wire_message(m) for m in messages],
             "stream": True,
             "max_tokens": max_tokens,
-            "temperature": self.config.temperature,
+            "temperature": self.config.temperature
+            if sampling is None or sampling.temperature is None
+            else sampling.temperature,
             "stream_options": {"include_usage": True},
         }
+        if sampling is not None and sampling.seed is not None:
+            body["seed"] = sampling.seed
         if self.config.logprobs:
             # Some servers (llama-cpp-python's among them) stream logprobs only
             # when top_logprobs is set too.
@@ -102,7 +106,9 @@ class OpenAICompatibleProvider:
             body["top_logprobs"] = TOP_LOGPROBS
         return body
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int) -> Iterator[Chunk]:
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int, sampling: Sampling | None = None
+    ) -> Iterator[Chunk]:
         url = self.config.base_url.rstrip("/") + "/chat/completions"
         headers = {"Accept": "text/event-stream"}
         if self._api_key:
@@ -110,7 +116,7 @@ class OpenAICompatibleProvider:
         timeout = httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout)
         try:
             with self._client.stream(
-                "POST", url, json=self._request_body(messages, max_tokens), headers=headers, timeout=timeout
+                "POST", url, json=self._request_body(messages, max_tokens, sampling), headers=headers, timeout=timeout
             ) as response:
                 if response.status_code != 200:
                     response.read()
