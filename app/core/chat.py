@@ -32,7 +32,9 @@ from app.core.cascade import (
 )
 from app.core.config import Config, Privacy, RemoteModel
 from app.core.context import build_context
+from app.core.ensemble import EnsembleRun
 from app.core.errors import HearthError
+from app.core.policy import Allowance, allowance
 from app.core.providers.base import Message, Provider
 from app.core.registry import ProviderRegistry
 from app.core.store import Store
@@ -140,10 +142,28 @@ class ChatService:
         yield UserMessageSaved(conversation_id, user_id, answer_id)
         yield Routed(route)
 
-        cascade = self.cascade(privacy, route)
-        start = [tier.name for tier in self.config.tiers].index(route.start)
-        events = cascade.run(self._context(history), start_at=start)
+        if self.config.settings.mode == "ensemble":
+            events = self.ensemble(privacy).run(self._context(history))
+        else:
+            start = [tier.name for tier in self.config.tiers].index(route.start)
+            events = self.cascade(privacy, route).run(self._context(history), start_at=start)
         yield from self._save_while_streaming(store, answer_id, events, trigger="auto")
+
+    def ensemble(self, privacy: Privacy) -> EnsembleRun:
+        """The ensemble's models that the privacy policy lets answer without asking."""
+        settings, ensemble = self.config.settings, self.config.ensemble
+        model_ids = ensemble.models or [self.config.tiers[0].models[0]]
+        allowed = [m for m in model_ids if allowance(privacy, self.config.models[m].location) is Allowance.ALLOWED]
+        if not allowed:
+            raise HearthError(f"The privacy policy '{privacy.value}' allows none of the ensemble's models.")
+        return EnsembleRun(
+            [self.registry.get(model_id) for model_id in allowed],
+            samples=ensemble.samples,
+            temperature=ensemble.temperature,
+            agreement_weight=ensemble.agreement_weight,
+            scorer=self.scorer,
+            max_answer_tokens=settings.max_answer_tokens,
+        )
 
     def _budget_left(self, store: Store) -> float | None:
         budget = self.config.settings.monthly_budget

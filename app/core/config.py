@@ -118,7 +118,17 @@ class Router(Strict):
     complex_min_words: int = Field(default=150, ge=1)
 
 
+class Ensemble(Strict):
+    """Several answers, and the one most of them agree with."""
+
+    models: list[str] = Field(default_factory=list, description="default: the first local model")
+    samples: int = Field(default=3, ge=1, le=16, description="answers drawn from each model")
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0, description="for drawing several samples of one model")
+    agreement_weight: float = Field(default=0.5, ge=0.0, le=1.0, description="share of confidence from agreement")
+
+
 class Settings(Strict):
+    mode: Literal["cascade", "ensemble"] = "cascade"
     privacy: Privacy = Privacy.LOCAL_ONLY
     threshold: float = Field(default=0.3, ge=0.0, le=1.0)
     max_answer_tokens: int = Field(default=512, ge=1, le=32768)
@@ -129,6 +139,7 @@ class Settings(Strict):
 class Config(Strict):
     settings: Settings = Settings()
     router: Router = Router()
+    ensemble: Ensemble = Ensemble()
     tiers: list[Tier] = Field(min_length=1)
     models: dict[str, ModelConfig]
 
@@ -146,6 +157,9 @@ class Config(Strict):
                         ("tiers", index, "models"),
                         f"model '{model_id}' is not defined under [models] (defined: {known})",
                     )
+        for model_id in self.ensemble.models:
+            if model_id not in self.models:
+                raise _KeyProblem(("ensemble", "models"), f"model '{model_id}' is not defined under [models]")
         if self.router.complex_start is not None and self.router.complex_start not in seen:
             raise _KeyProblem(("router", "complex_start"), f"there is no tier named '{self.router.complex_start}'")
         first = self.models[self.tiers[0].models[0]]
