@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from sqlite_utils.db import NotFoundError
 
 from app import __version__
-from app.core import evaluation
+from app.core import evaluation, stats
 from app.core.calibration import Scorer, cross_validated, fit, save, threshold_for_accuracy, threshold_for_rate
 from app.core.cascade import Answer, AttemptStarted, EscalationRequest, Finished, TextDelta, TierPlan
 from app.core.chat import ChatEvent, Routed, UserMessageSaved
@@ -27,6 +27,7 @@ from app.core.metrics import auroc
 from app.core.paths import user_paths
 from app.core.policy import Allowance, allowance
 from app.core.session import Session, open_session
+from app.core.store import Store
 
 
 class ProgressPrinter:
@@ -303,6 +304,65 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    session = open_session()
+    store = session.open_store()
+    try:
+        report = stats.compute(store, session.config)
+    finally:
+        store.close()
+        session.close()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"{'model':<20} {'answers':>7} {'escal.':>6} {'👍':>3} {'👎':>3} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'tokens in/out':>15} {'cost $':>9} {'saved $':>9}"
+    )
+    for name, row in report["models"].items():
+        latency = row["latency_ms"]
+        print(
+            f"{name:<20} {row.get('answers', 0):>7} {row.get('escalated_to', 0):>6} {row.get('thumbs_up', 0):>3} "
+            f"{row.get('thumbs_down', 0):>3} {_ms(latency['p50']):>8} {_ms(latency['p95']):>8} "
+            f"{row.get('tokens_in', 0):>7}/{row.get('tokens_out', 0):<7} {row.get('cost', 0.0):>9.4f} "
+            f"{row.get('cost_saved', 0.0):>9.4f}"
+        )
+    for arm, row in report["arms"].items():
+        rate = "n/a" if row["escalation_rate"] is None else f"{row['escalation_rate']:.0%}"
+        print(
+            f"arm {arm}: {row['answers']} answers, escalation rate {rate}, {row['routing_misses']} routing misses, "
+            f"👍 {row['thumbs_up']} 👎 {row['thumbs_down']}, cost ${row['cost']:.4f}"
+        )
+    for challenger, row in report["shadow"].items():
+        agreement = "n/a" if row["agreement"] is None else f"{row['agreement']:.2f}"
+        print(
+            f"shadow {challenger}: {row['runs']} runs ({row['failed']} failed), agreement {agreement}, "
+            f"p50 {_ms(row['challenger_latency_ms']['p50'])} ms vs {_ms(row['champion_latency_ms']['p50'])} ms, "
+            f"cost ${row['challenger_cost']:.4f}"
+        )
+    if report["cost_saved_reference"] is None:
+        print("Money saved is counted against the priciest configured cloud model; none has prices yet.")
+    return 0
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    store = Store(user_paths().database)
+    try:
+        if store.message(args.message).role != "assistant":
+            raise HearthError(f"Message {args.message} is not an answer.")
+        store.add_feedback(args.message, 1 if args.rating == "up" else -1)
+    except NotFoundError:
+        raise HearthError(f"There is no message {args.message}.") from None
+    finally:
+        store.close()
+    print(f"Thanks: thumbs {args.rating} recorded for answer {args.message}.")
+    return 0
+
+
 def cmd_window(_: argparse.Namespace) -> int:
     from app.ui.main import run_window
 
@@ -357,6 +417,15 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--limit", type=int, default=None)
     calibrate.add_argument("--max-tokens", type=int, default=64)
     calibrate.set_defaults(func=cmd_calibrate)
+
+    stats_parser = commands.add_parser("stats", help="escalations, misses, feedback, latency and cost per model")
+    stats_parser.add_argument("--json", action="store_true")
+    stats_parser.set_defaults(func=cmd_stats)
+
+    feedback = commands.add_parser("feedback", help="rate an answer: thumbs up or down")
+    feedback.add_argument("message", type=int, help="the answer's message id (from ask --json)")
+    feedback.add_argument("rating", choices=["up", "down"])
+    feedback.set_defaults(func=cmd_feedback)
 
     window = commands.add_parser("window", help="open the desktop window (the default)")
     window.set_defaults(func=cmd_window)

@@ -131,9 +131,9 @@ def test_a_follow_up_sees_the_earlier_turns(configured_home: Path):
         local = session.registry.local()
         real_stream = local.stream
 
-        def recording_stream(messages, *, max_tokens):
+        def recording_stream(messages, *, max_tokens, sampling=None):
             seen.append([m.content for m in messages])
-            return real_stream(messages, max_tokens=max_tokens)
+            return real_stream(messages, max_tokens=max_tokens, sampling=sampling)
 
         local.stream = recording_stream  # type: ignore[method-assign]
         list(session.chat.send(conversation, "What is my name?"))

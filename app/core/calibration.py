@@ -148,9 +148,19 @@ def load(folder: Path, model_id: str) -> Calibration | None:
 class Scorer:
     """Confidence and threshold per model: calibrated where a fit exists, the default otherwise."""
 
-    def __init__(self, default_threshold: float, calibrations: dict[str, Calibration] | None = None):
+    def __init__(
+        self,
+        default_threshold: float,
+        calibrations: dict[str, Calibration] | None = None,
+        forced_threshold: float | None = None,
+    ):
+        """``forced_threshold`` overrides every model's threshold (an A/B arm that tries another one)."""
         self.default_threshold = default_threshold
         self.calibrations = calibrations or {}
+        self.forced_threshold = forced_threshold
+
+    def with_threshold(self, threshold: float) -> Scorer:
+        return Scorer(self.default_threshold, self.calibrations, forced_threshold=threshold)
 
     @classmethod
     def from_folder(cls, folder: Path, model_ids: Sequence[str], default_threshold: float) -> Scorer:
@@ -162,6 +172,8 @@ class Scorer:
         return calibration.probability(signals) if calibration else default_score(signals)
 
     def threshold(self, model_id: str) -> float:
+        if self.forced_threshold is not None:
+            return self.forced_threshold
         calibration = self.calibrations.get(model_id)
         if calibration is not None and calibration.threshold is not None:
             return calibration.threshold

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +22,7 @@ from pathlib import Path
 from app.core import router
 from app.core.calibration import Scorer
 from app.core.cascade import (
+    Answer,
     Attempt,
     AttemptStarted,
     Cascade,
@@ -37,6 +40,7 @@ from app.core.errors import HearthError
 from app.core.policy import Allowance, allowance
 from app.core.providers.base import Message, Provider
 from app.core.registry import ProviderRegistry
+from app.core.shadow import ShadowRunner, selected, shadow_job
 from app.core.store import Store
 
 SAVE_EVERY_S = 1.0
@@ -84,20 +88,24 @@ class ChatService:
         self._open_store = store
         self._consent = consent
         self.scorer = scorer or Scorer(config.settings.threshold)
+        self._shadow: ShadowRunner | None = None
+        self.shadow_runs: list[Future[None]] = []  # for callers that wait on them (tests, benchmarks)
 
     def tiers(self) -> list[TierPlan]:
         return [
             TierPlan(tier.name, [self.registry.get(model_id) for model_id in tier.models]) for tier in self.config.tiers
         ]
 
-    def cascade(self, privacy: Privacy | None = None, route: router.Route | None = None) -> Cascade:
+    def cascade(
+        self, privacy: Privacy | None = None, route: router.Route | None = None, scorer: Scorer | None = None
+    ) -> Cascade:
         """A cascade over the tiers, less those the router ruled out for this message."""
         settings = self.config.settings
         extra = {"consent": self._consent} if self._consent else {}
         return Cascade(
             self.tiers(),
             excluded=route.excluded if route else None,
-            scorer=self.scorer,
+            scorer=scorer or self.scorer,
             privacy=privacy or settings.privacy,
             max_answer_tokens=settings.max_answer_tokens,
             **extra,
@@ -131,7 +139,11 @@ class ChatService:
         urls = tuple(_data_url(path) for path in images)
         route = router.plan(self.config, router.Request(text, bool(images), quick), privacy, self._budget_left(store))
         if conversation_id is None:
-            conversation_id = store.create_conversation(_title(text))
+            arm = "B" if random.random() < self.config.ab.share else "A"
+            conversation_id = store.create_conversation(_title(text), arm=arm)
+        else:
+            arm = store.conversation(conversation_id).arm
+        scorer, mode = self._arm_settings(arm)
         user_id = store.add_message(conversation_id, "user", text)
         if images:
             store.set_message_meta(user_id, attachments=[str(path) for path in images])
@@ -142,14 +154,54 @@ class ChatService:
         yield UserMessageSaved(conversation_id, user_id, answer_id)
         yield Routed(route)
 
-        if self.config.settings.mode == "ensemble":
-            events = self.ensemble(privacy).run(self._context(history))
+        context = self._context(history)
+        if mode == "ensemble":
+            events = self.ensemble(privacy, scorer).run(context)
         else:
             start = [tier.name for tier in self.config.tiers].index(route.start)
-            events = self.cascade(privacy, route).run(self._context(history), start_at=start)
-        yield from self._save_while_streaming(store, answer_id, events, trigger="auto")
+            events = self.cascade(privacy, route, scorer).run(context, start_at=start)
+        answer = yield from self._save_while_streaming(store, answer_id, events, trigger="auto")
+        if answer is not None and answer.complete:
+            self._maybe_shadow(answer_id, answer, context, privacy, scorer)
 
-    def ensemble(self, privacy: Privacy) -> EnsembleRun:
+    def _arm_settings(self, arm: str) -> tuple[Scorer, str]:
+        """Arm B of an A/B test runs with its own threshold and mode; arm A with the configured ones."""
+        ab = self.config.ab
+        if arm != "B":
+            return self.scorer, self.config.settings.mode
+        scorer = self.scorer.with_threshold(ab.threshold) if ab.threshold is not None else self.scorer
+        return scorer, ab.mode or self.config.settings.mode
+
+    def _maybe_shadow(
+        self, answer_id: int, shown: Answer, context: ContextFn, privacy: Privacy, scorer: Scorer
+    ) -> None:
+        shadow = self.config.shadow
+        if shadow.model is None or not selected(answer_id, shadow.share):
+            return
+        if allowance(privacy, self.config.models[shadow.model].location) is not Allowance.ALLOWED:
+            return  # a silent run never sends anything the user did not allow
+        if self._shadow is None:
+            self._shadow = ShadowRunner()
+        provider = self.registry.get(shadow.model)
+        job = shadow_job(
+            provider,
+            context,
+            shown,
+            answer_id,
+            scorer,
+            self.config.settings.max_answer_tokens,
+            self._open_store,
+            self._cost,
+        )
+        self.shadow_runs.append(self._shadow.submit(job))
+
+    def close(self) -> None:
+        """Let a shadow run in progress finish (it holds a model and a database connection)."""
+        if self._shadow is not None:
+            self._shadow.close()
+            self._shadow = None
+
+    def ensemble(self, privacy: Privacy, scorer: Scorer | None = None) -> EnsembleRun:
         """The ensemble's models that the privacy policy lets answer without asking."""
         settings, ensemble = self.config.settings, self.config.ensemble
         model_ids = ensemble.models or [self.config.tiers[0].models[0]]
@@ -161,7 +213,7 @@ class ChatService:
             samples=ensemble.samples,
             temperature=ensemble.temperature,
             agreement_weight=ensemble.agreement_weight,
-            scorer=self.scorer,
+            scorer=scorer or self.scorer,
             max_answer_tokens=settings.max_answer_tokens,
         )
 
@@ -219,10 +271,11 @@ class ChatService:
 
     def _save_while_streaming(
         self, store: Store, answer_id: int, events: Iterator[Event], trigger: str, keep_partial: bool = True
-    ) -> Iterator[ChatEvent]:
+    ) -> Generator[ChatEvent, None, Answer | None]:
+        """Forward the events, saving as they come; returns the final answer (None if stopped early)."""
         shown: list[str] = []
+        answer: Answer | None = None
         saved_at = time.monotonic()
-        finished = False
         try:
             for event in events:
                 if isinstance(event, AttemptStarted):
@@ -239,11 +292,11 @@ class ChatService:
                     status = "complete" if answer.complete else "failed"
                     store.update_message(answer_id, answer.text, status, answer.warning)
                     store.add_attempts(answer_id, list(answer.attempts), trigger)
-                    finished = True
                 yield event
         finally:
-            if not finished and keep_partial:
+            if answer is None and keep_partial:
                 store.update_message(answer_id, "".join(shown), "incomplete")
+        return answer
 
 
 def _title(text: str) -> str:

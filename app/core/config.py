@@ -127,6 +127,21 @@ class Ensemble(Strict):
     agreement_weight: float = Field(default=0.5, ge=0.0, le=1.0, description="share of confidence from agreement")
 
 
+class Shadow(Strict):
+    """A challenger that answers a share of messages silently, to be compared with what was shown."""
+
+    model: str | None = None
+    share: float = Field(default=0.2, ge=0.0, le=1.0)
+
+
+class ABTest(Strict):
+    """Arm B: a share of conversations runs with these settings instead."""
+
+    share: float = Field(default=0.0, ge=0.0, le=1.0)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    mode: Literal["cascade", "ensemble"] | None = None
+
+
 class Settings(Strict):
     mode: Literal["cascade", "ensemble"] = "cascade"
     privacy: Privacy = Privacy.LOCAL_ONLY
@@ -140,6 +155,8 @@ class Config(Strict):
     settings: Settings = Settings()
     router: Router = Router()
     ensemble: Ensemble = Ensemble()
+    shadow: Shadow = Shadow()
+    ab: ABTest = ABTest()
     tiers: list[Tier] = Field(min_length=1)
     models: dict[str, ModelConfig]
 
@@ -160,6 +177,8 @@ class Config(Strict):
         for model_id in self.ensemble.models:
             if model_id not in self.models:
                 raise _KeyProblem(("ensemble", "models"), f"model '{model_id}' is not defined under [models]")
+        if self.shadow.model is not None and self.shadow.model not in self.models:
+            raise _KeyProblem(("shadow", "model"), f"model '{self.shadow.model}' is not defined under [models]")
         if self.router.complex_start is not None and self.router.complex_start not in seen:
             raise _KeyProblem(("router", "complex_start"), f"there is no tier named '{self.router.complex_start}'")
         first = self.models[self.tiers[0].models[0]]

@@ -65,10 +65,41 @@ def m003_costs_routes_and_attachments(db: Database) -> None:
     db["messages"].add_column("attachments", str)
 
 
+def m004_arms_feedback_and_shadow_runs(db: Database) -> None:
+    db["conversations"].add_column("arm", str, not_null_default="A")
+    db["feedback"].create(
+        {"id": int, "message_id": int, "rating": int, "created_at": str},
+        pk="id",
+        foreign_keys=[("message_id", "messages", "id")],
+        not_null={"message_id", "rating", "created_at"},
+    )
+    db["shadow_runs"].create(
+        {
+            "id": int,
+            "message_id": int,
+            "champion": str,
+            "challenger": str,
+            "agreement": float,
+            "champion_confidence": float,
+            "challenger_confidence": float,
+            "champion_latency_ms": float,
+            "challenger_latency_ms": float,
+            "challenger_tokens": int,
+            "challenger_cost": float,
+            "error": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("message_id", "messages", "id")],
+        not_null={"message_id", "champion", "challenger", "created_at"},
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
     m003_costs_routes_and_attachments,
+    m004_arms_feedback_and_shadow_runs,
 ]
 
 

@@ -25,6 +25,7 @@ class Session:
         return Store(self.paths.database)
 
     def close(self) -> None:
+        self.chat.close()
         self.registry.close()
 
 

@@ -32,6 +32,7 @@ class ConversationRow(BaseModel):
     created_at: str
     updated_at: str
     privacy: str | None = None
+    arm: Literal["A", "B"] = "A"
 
 
 class MessageRow(BaseModel):
@@ -90,10 +91,10 @@ class Store:
         self.db.close()
 
     # Conversations
-    def create_conversation(self, title: str = "New conversation") -> int:
+    def create_conversation(self, title: str = "New conversation", arm: str = "A") -> int:
         now = _now()
         with self.db.atomic():
-            table = self.db["conversations"].insert({"title": title, "created_at": now, "updated_at": now})
+            table = self.db["conversations"].insert({"title": title, "created_at": now, "updated_at": now, "arm": arm})
         assert table.last_pk is not None
         return int(table.last_pk)
 
@@ -194,3 +195,15 @@ class Store:
 
     def routing_events(self) -> list[RoutingEventRow]:
         return [RoutingEventRow.model_validate(row) for row in self.db["routing_events"].rows_where(order_by="id")]
+
+    # Feedback: thumbs up (+1) or down (-1) on an answer
+    def add_feedback(self, message_id: int, rating: int) -> None:
+        if rating not in (1, -1):
+            raise ValueError("a rating is +1 (thumbs up) or -1 (thumbs down)")
+        with self.db.atomic():
+            self.db["feedback"].insert({"message_id": message_id, "rating": rating, "created_at": _now()})
+
+    # Shadow runs: a challenger's silent answer compared with the one shown
+    def add_shadow_run(self, run: dict[str, object]) -> None:
+        with self.db.atomic():
+            self.db["shadow_runs"].insert({**run, "created_at": _now()})
