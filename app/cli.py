@@ -369,6 +369,11 @@ def cmd_window(_: argparse.Namespace) -> int:
     return run_window()
 
 
+def _answering_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    parser.add_argument("--max-tokens", type=int, default=64, help="the longest answer, in tokens")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hearth", description="A private-by-default desktop AI assistant.")
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
@@ -401,8 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="run the tiers on labelled questions and measure the escalation")
     evaluate.add_argument("data", type=Path, help="questions, one JSON object per line (see tests/data/README.md)")
     evaluate.add_argument("--tiers", help="comma-separated tier names (default: those the privacy policy allows)")
-    evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    evaluate.add_argument("--max-tokens", type=int, default=64)
+    _answering_options(evaluate)
     evaluate.add_argument("--out", type=Path, default=None, help="folder for report.json and report.png")
     evaluate.set_defaults(func=cmd_eval)
 
@@ -414,8 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument(
         "--target-accuracy", type=float, default=None, help="accuracy the answers kept locally should reach"
     )
-    calibrate.add_argument("--limit", type=int, default=None)
-    calibrate.add_argument("--max-tokens", type=int, default=64)
+    _answering_options(calibrate)
     calibrate.set_defaults(func=cmd_calibrate)
 
     stats_parser = commands.add_parser("stats", help="escalations, misses, feedback, latency and cost per model")

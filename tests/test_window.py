@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,20 @@ def window(qtbot, configured_home: Path):
     win.close()
     win.session.close()
     assert QThreadPool.globalInstance().waitForDone(30_000), "a worker thread was left running"
+
+
+@contextmanager
+def own_window(qtbot):
+    """A window for a test that wrote its own models.toml first."""
+    create_app()
+    win = build_window()
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        yield win
+    finally:
+        win.close()
+        win.session.close()
 
 
 def type_and_send(qtbot, win, text: str) -> None:
@@ -93,6 +108,8 @@ def test_a_past_conversation_reopens_with_its_badges(qtbot, window):
     type_and_send(qtbot, window, "Name a colour.")
     qtbot.waitUntil(lambda: window.composer.send_button.isVisible(), timeout=ANSWER_TIMEOUT_MS)
     first_answer = window.chat.bubbles()[-1].content
+    live_badge = window.chat.bubbles()[-1].badge
+    live_text, live_tip = live_badge.label.text(), live_badge.toolTip()
     assert window.chat.empty_state.isHidden()
     qtbot.mouseClick(window.sidebar.new_button, Qt.MouseButton.LeftButton)
     assert window.chat.bubbles() == []
@@ -101,7 +118,22 @@ def test_a_past_conversation_reopens_with_its_badges(qtbot, window):
     window.sidebar.list.itemClicked.emit(item)
     bubbles = window.chat.bubbles()
     assert [b.content for b in bubbles] == ["Name a colour.", first_answer]
-    assert "smollm2-135m" in bubbles[1].badge.label.text()
+    reopened = bubbles[1].badge
+    # Same model, tier, confidence and warning as when it was answered (latency: the attempt's own).
+    assert reopened.label.text().split(" · ")[:4] == live_text.split(" · ")[:4]
+    assert "smollm2-135m" in reopened.label.text()
+    assert ("⚠ unsure" in reopened.label.text()) == ("⚠ unsure" in live_text)
+    assert ("Unsure answer" in reopened.toolTip()) == ("Unsure answer" in live_tip)
+
+
+def test_an_unsure_answer_is_marked_with_its_warning(qtbot, hearth_home: Path, model_file: Path):
+    write_user_config(hearth_home, config_text(model_file, threshold=1.0))
+    with own_window(qtbot) as win:
+        type_and_send(qtbot, win, "What is the capital of France?")
+        answer = win.chat.bubbles()[-1]
+        qtbot.waitUntil(lambda: answer.badge.isVisible(), timeout=ANSWER_TIMEOUT_MS)
+        assert answer.badge.label.text().startswith("⚠ unsure · local")
+        assert answer.badge.toolTip().startswith("Unsure answer: no tier that may be asked reached")
 
 
 @pytest.mark.server
@@ -111,20 +143,13 @@ def test_an_escalated_answer_says_where_it_came_from_and_why(
     write_user_config(
         hearth_home, config_text(model_file, privacy="local-and-self-hosted", threshold=1.0, server_url=llama_server)
     )
-    create_app()
-    win = build_window()
-    qtbot.addWidget(win)
-    win.show()
-    try:
+    with own_window(qtbot) as win:
         type_and_send(qtbot, win, "What is the capital of France?")
         answer = win.chat.bubbles()[-1]
         qtbot.waitUntil(lambda: answer.badge.isVisible(), timeout=ANSWER_TIMEOUT_MS)
         assert "escalated" in answer.badge.label.text() and "self-hosted" in answer.badge.label.text()
         assert "Unsure" in answer.badge.toolTip() and "self-hosted" in answer.badge.toolTip()
         assert answer.content
-    finally:
-        win.close()
-        win.session.close()
 
 
 def test_a_broken_configuration_stops_before_any_window(qtbot, hearth_home: Path, model_file: Path):

@@ -41,7 +41,7 @@ from app.core.policy import Allowance, allowance
 from app.core.providers.base import Message, Provider
 from app.core.registry import ProviderRegistry
 from app.core.shadow import ShadowRunner, selected, shadow_job
-from app.core.store import Store
+from app.core.store import Store, shown_attempt
 
 SAVE_EVERY_S = 1.0
 TITLE_LENGTH = 60
@@ -246,8 +246,7 @@ class ChatService:
                 for row in store.messages(message.conversation_id)
                 if row.role != "system" and row.id < answer_id
             ]
-            answered = [a for a in store.attempts(answer_id) if a.error is None]
-            shown = next((a for a in reversed(answered) if a.text == message.content), None)
+            shown = shown_attempt(store.attempts(answer_id), message.content)
             names = [tier.name for tier in self.config.tiers]
             current = names.index(shown.tier) if shown is not None and shown.tier in names else -1
             cascade = self.cascade(privacy)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from app.core.config import Config, LocalModel, RemoteModel
-from app.core.store import AttemptRow, Store
+from app.core.store import AttemptRow, Store, shown_attempt
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
@@ -52,10 +52,9 @@ def compute(store: Store, config: Config) -> dict[str, Any]:
     per_arm: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for message in answers:
         attempts = attempts_by_message.get(message["id"], [])
-        answered = [a for a in attempts if a.error is None]
-        if not answered:
+        shown = shown_attempt(attempts, message["content"])
+        if shown is None:
             continue
-        shown = next((a for a in reversed(answered) if a.text == message["content"]), answered[-1])
         automatic = [a for a in attempts if a.trigger == "auto"]
         escalated = len({a.tier for a in automatic}) > 1
         arm = arm_of.get(message["conversation_id"], "A")

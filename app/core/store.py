@@ -78,6 +78,12 @@ class AttemptRow(BaseModel):
     cost: float = 0.0
 
 
+def shown_attempt(attempts: list[AttemptRow], content: str) -> AttemptRow | None:
+    """The attempt whose answer the message shows (the cascade may show an earlier, surer one)."""
+    answered = [attempt for attempt in attempts if attempt.error is None]
+    return next((a for a in reversed(answered) if a.text == content), answered[-1] if answered else None)
+
+
 class Store:
     def __init__(self, path: Path):
         self.path = path

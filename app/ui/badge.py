@@ -17,6 +17,7 @@ class BadgeInfo:
     latency_ms: float | None = None
     tokens: int | None = None
     status: str = "complete"
+    warning: str | None = None
 
 
 class AnswerBadge(QWidget):
@@ -57,8 +58,10 @@ class AnswerBadge(QWidget):
             text = "⬆ escalated · " + text
         if info.status != "complete":
             text += f" · {info.status}"
+        if info.warning:
+            text = "⚠ unsure · " + text
         self.label.setText(text)
-        self.setToolTip(info.reason)
+        self.setToolTip(f"{info.warning}\n\n{info.reason}" if info.warning else info.reason)
         self.label.setAccessibleName(f"Answer details: {text}. {info.reason}")
         self.setProperty("escalated", info.escalated)
         self.label.style().unpolish(self.label)  # re-apply the style sheet for the new property

@@ -14,7 +14,7 @@ from app.core.cascade import AttemptEnded, AttemptStarted, Finished, TextDelta
 from app.core.chat import UserMessageSaved
 from app.core.fetch import FetchProgress
 from app.core.session import Session
-from app.core.store import AttemptRow, Store
+from app.core.store import AttemptRow, MessageRow, Store, shown_attempt
 from app.ui.badge import BadgeInfo
 from app.ui.chat_view import ChatView, MessageBubble
 from app.ui.composer import Composer
@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
                 self.chat.add_message("user", message.content)
             elif message.role == "assistant":
                 attempts = self.store.attempts(message.id)
-                badge = _badge_from_rows(attempts, message.status)
+                badge = _badge_from_rows(attempts, message)
                 bubble = self.chat.add_answer(message.content, badge)
                 if message.status == "incomplete":
                     bubble.show_note("This answer was interrupted before it finished.")
@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
                     latency_ms=answer.latency_ms,
                     tokens=answer.tokens_out,
                     status="complete" if answer.complete else "failed",
+                    warning=answer.warning,
                 )
             )
 
@@ -226,11 +227,10 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _badge_from_rows(attempts: list[AttemptRow], status: str) -> BadgeInfo | None:
-    answered = [a for a in attempts if a.error is None]
-    if not answered:
+def _badge_from_rows(attempts: list[AttemptRow], message: MessageRow) -> BadgeInfo | None:
+    final = shown_attempt(attempts, message.content)
+    if final is None:
         return None
-    final = answered[-1]
     return BadgeInfo(
         tier=final.tier,
         model=final.model,
@@ -239,5 +239,6 @@ def _badge_from_rows(attempts: list[AttemptRow], status: str) -> BadgeInfo | Non
         reason=final.reason or "",
         latency_ms=final.latency_ms,
         tokens=final.tokens_out,
-        status=status,
+        status=message.status,
+        warning=message.warning,
     )
