@@ -33,7 +33,7 @@ from app.core.cascade import (
     TextDelta,
     TierPlan,
 )
-from app.core.config import Config, Privacy, RemoteModel
+from app.core.config import Config, Privacy, RemoteBase
 from app.core.context import build_context
 from app.core.ensemble import EnsembleRun
 from app.core.errors import HearthError
@@ -226,7 +226,7 @@ class ChatService:
 
     def _cost(self, attempt: Attempt) -> float:
         model = self.config.models.get(attempt.model_id)
-        if not isinstance(model, RemoteModel):
+        if not isinstance(model, RemoteBase):
             return 0.0
         return (attempt.tokens_in * model.price_in + attempt.tokens_out * model.price_out) / 1_000_000
 

@@ -84,11 +84,10 @@ class LocalModel(Strict):
         return max(1, min(8, (os.cpu_count() or 2)))
 
 
-class RemoteModel(Strict):
-    """Any OpenAI-compatible chat completions endpoint."""
+class RemoteBase(Strict):
+    """What every model reached over the network has."""
 
-    provider: Literal["openai-compatible"]
-    location: Literal[Location.SELF_HOSTED, Location.CLOUD]
+    location: Literal[Location.SELF_HOSTED, Location.CLOUD] = Location.CLOUD
     base_url: str = Field(pattern=r"^https?://")
     model: str
     key: str | None = Field(default=None, description="name of the API key in the OS keychain")
@@ -98,10 +97,28 @@ class RemoteModel(Strict):
     price_in: float = Field(default=0.0, ge=0, description="USD per million prompt tokens")
     price_out: float = Field(default=0.0, ge=0, description="USD per million answer tokens")
     connect_timeout: float = Field(default=5.0, gt=0)
-    read_timeout: float = Field(default=60.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0, description="seconds without a byte before giving up")
 
 
-ModelConfig = Annotated[LocalModel | RemoteModel, Field(discriminator="provider")]
+class RemoteModel(RemoteBase):
+    """Any OpenAI-compatible chat completions endpoint: say where it runs."""
+
+    provider: Literal["openai-compatible"]
+    location: Literal[Location.SELF_HOSTED, Location.CLOUD]
+
+
+class AnthropicModel(RemoteBase):
+    provider: Literal["anthropic"]
+    base_url: str = Field(default="https://api.anthropic.com", pattern=r"^https?://")
+    logprobs: Literal[False] = Field(default=False, description="Anthropic does not return token probabilities")
+
+
+class GeminiModel(RemoteBase):
+    provider: Literal["gemini"]
+    base_url: str = Field(default="https://generativelanguage.googleapis.com", pattern=r"^https?://")
+
+
+ModelConfig = Annotated[LocalModel | RemoteModel | AnthropicModel | GeminiModel, Field(discriminator="provider")]
 
 
 class Tier(Strict):

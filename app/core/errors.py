@@ -16,6 +16,9 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
         ├── ProviderTimeout        connect, first token or idle stream timeout
         ├── ProviderAuthError      bad or missing key (401/403)
         ├── ProviderRateLimited    429, with retry_after seconds when given
+        ├── ProviderOverloaded     529/503: the service is busy (retryable)
+        ├── ProviderContextTooLong the conversation is longer than the model accepts
+        ├── ProviderRefused        the model declined to answer (safety, policy)
         ├── ProviderRejected       other 4xx/5xx answers
         └── ProviderStreamError    the stream was malformed or cut short
 """
@@ -91,6 +94,22 @@ class ProviderRateLimited(ProviderError):
     def __init__(self, message: str, *, provider: str, retry_after: float | None):
         self.retry_after = retry_after
         super().__init__(message, provider=provider, retryable=True)
+
+
+class ProviderOverloaded(ProviderError):
+    def __init__(self, message: str, *, provider: str, retry_after: float | None = None):
+        self.retry_after = retry_after
+        super().__init__(message, provider=provider, retryable=True)
+
+
+class ProviderContextTooLong(ProviderError):
+    def __init__(self, message: str, *, provider: str):
+        super().__init__(message, provider=provider, retryable=False)
+
+
+class ProviderRefused(ProviderError):
+    def __init__(self, message: str, *, provider: str):
+        super().__init__(message, provider=provider, retryable=False)
 
 
 class ProviderRejected(ProviderError):

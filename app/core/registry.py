@@ -11,9 +11,18 @@ import httpx
 from app.core.config import Config, LocalModel
 from app.core.fetch import ProgressFn, ensure_model_file
 from app.core.keys import api_key
+from app.core.providers.anthropic import AnthropicProvider
 from app.core.providers.base import Provider
+from app.core.providers.gemini import GeminiProvider
 from app.core.providers.llama_cpp import LlamaCppProvider
 from app.core.providers.openai_compat import OpenAICompatibleProvider
+from app.core.providers.remote import RemoteProvider
+
+REMOTE_PROVIDERS: dict[str, type[RemoteProvider]] = {
+    "openai-compatible": OpenAICompatibleProvider,
+    "anthropic": AnthropicProvider,
+    "gemini": GeminiProvider,
+}
 
 
 class ProviderRegistry:
@@ -48,7 +57,7 @@ class ProviderRegistry:
         if self._http is None:
             self._http = httpx.Client()
         key = api_key(model.key) if model.key else None
-        return OpenAICompatibleProvider(model_id, model, self._http, api_key=key)
+        return REMOTE_PROVIDERS[model.provider](model_id, model, self._http, api_key=key)
 
     def close(self) -> None:
         with self._lock:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from app.core.config import Config, Privacy, RemoteModel
+from app.core.config import Config, Privacy, RemoteBase
 from app.core.errors import HearthError
 from app.core.policy import Allowance, allowance
 
@@ -122,4 +122,4 @@ def plan(config: Config, request: Request, privacy: Privacy, budget_left: float 
 
 def _paid(config: Config, model_id: str) -> bool:
     model = config.models[model_id]
-    return isinstance(model, RemoteModel) and (model.price_in > 0 or model.price_out > 0)
+    return isinstance(model, RemoteBase) and (model.price_in > 0 or model.price_out > 0)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from app.core.config import Config, LocalModel, RemoteModel
+from app.core.config import Config, LocalModel, RemoteBase
 from app.core.store import AttemptRow, Store, shown_attempt
 
 
@@ -24,7 +24,7 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
 
 def reference_prices(config: Config) -> tuple[str, float, float] | None:
     """The priciest configured remote model: what a local answer would otherwise have cost."""
-    priced = [(m.price_in + m.price_out, name, m) for name, m in config.models.items() if isinstance(m, RemoteModel)]
+    priced = [(m.price_in + m.price_out, name, m) for name, m in config.models.items() if isinstance(m, RemoteBase)]
     priced = [p for p in priced if p[0] > 0]
     if not priced:
         return None

@@ -1,0 +1,161 @@
+"""What every provider reached over HTTP shares: the request, the SSE stream, and error translation.
+
+httpx exceptions and HTTP statuses become Hearth's provider errors here, once,
+for every service. Subclasses say how to build the request and how to read
+their stream's events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import httpx
+
+from app.core.config import RemoteBase
+from app.core.errors import (
+    ProviderAuthError,
+    ProviderContextTooLong,
+    ProviderError,
+    ProviderOverloaded,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderStreamError,
+    ProviderTimeout,
+    ProviderUnreachable,
+)
+from app.core.providers.base import Chunk, Message, Sampling
+
+_TOO_LONG = ("too long", "context length", "context_length", "maximum context", "too many tokens", "exceeds")
+
+
+class RemoteProvider:
+    """Base of the HTTP providers; the key is injected, never looked up here."""
+
+    def __init__(self, model_id: str, config: RemoteBase, client: httpx.Client, api_key: str | None = None):
+        self.model_id = model_id
+        self.config = config
+        self.location = config.location
+        self.n_ctx = config.n_ctx
+        self._client = client
+        self._api_key = api_key
+
+    @property
+    def label(self) -> str:
+        return f"{self.config.model} at {self.config.base_url}"
+
+    def count_tokens(self, text: str) -> int:
+        """An estimate: remote tokenizers are not available offline."""
+        return len(text) // 3 + 1
+
+    def close(self) -> None:
+        """The HTTP client belongs to the caller, which closes it."""
+
+    # What a subclass provides
+    def request(
+        self, messages: Sequence[Message], max_tokens: int, sampling: Sampling | None
+    ) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """URL, headers and JSON body of a streaming request."""
+        raise NotImplementedError
+
+    def parse(self, response: httpx.Response, messages: Sequence[Message]) -> Iterator[Chunk]:
+        """Chunks from the response stream; the last one carries finish reason and usage."""
+        raise NotImplementedError
+
+    def error_detail(self, body: Any) -> str:
+        """The human part of an error body."""
+        if isinstance(body, dict):
+            error = body.get("error", body.get("detail", body))
+            if isinstance(error, dict):
+                return str(error.get("message", error))[:300]
+            return str(error)[:300]
+        return str(body)[:300]
+
+    # Shared
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int, sampling: Sampling | None = None
+    ) -> Iterator[Chunk]:
+        url, headers, body = self.request(messages, max_tokens, sampling)
+        timeout = httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout)
+        try:
+            with self._client.stream("POST", url, json=body, headers=headers, timeout=timeout) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise self.status_error(response)
+                yield from self.parse(response, messages)
+        except httpx.ConnectError as exc:
+            raise ProviderUnreachable(
+                f"could not connect to {self.config.base_url} ({exc}). Is the server running and reachable?",
+                provider=self.model_id,
+            ) from None
+        except httpx.TimeoutException:
+            raise ProviderTimeout(
+                f"{self.config.base_url} did not answer in time. The service may be overloaded; try again later.",
+                provider=self.model_id,
+            ) from None
+        except httpx.HTTPError as exc:
+            raise ProviderStreamError(f"the connection failed mid-answer ({exc})", provider=self.model_id) from None
+
+    def status_error(self, response: httpx.Response) -> ProviderError:
+        status = response.status_code
+        try:
+            detail = self.error_detail(response.json())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            detail = response.text[:300] or response.reason_phrase
+        retry_after = _retry_after(response)
+        wait = f" Try again in {retry_after:.0f} s." if retry_after is not None else ""
+        if status in (401, 403):
+            return ProviderAuthError(
+                f"the service refused the API key (HTTP {status}: {detail}). Check the key in Settings.",
+                provider=self.model_id,
+            )
+        if status == 429:
+            return ProviderRateLimited(
+                f"rate limited (HTTP 429: {detail}).{wait}", provider=self.model_id, retry_after=retry_after
+            )
+        if status in (503, 529):
+            return ProviderOverloaded(
+                f"the service is overloaded (HTTP {status}: {detail}).{wait}",
+                provider=self.model_id,
+                retry_after=retry_after,
+            )
+        if status in (400, 413) and any(marker in detail.lower() for marker in _TOO_LONG):
+            return ProviderContextTooLong(
+                f"the conversation is too long for {self.config.model} ({detail}). Start a new conversation.",
+                provider=self.model_id,
+            )
+        return ProviderRejected(f"HTTP {status}: {detail}", provider=self.model_id, retryable=status >= 500)
+
+    def malformed(self, data: str) -> ProviderStreamError:
+        return ProviderStreamError(f"sent a stream event Hearth cannot read: {data[:200]!r}", provider=self.model_id)
+
+    def cut_short(self) -> ProviderStreamError:
+        return ProviderStreamError("the stream ended before the answer was complete", provider=self.model_id)
+
+
+def sse_events(response: httpx.Response) -> Iterator[tuple[str | None, str]]:
+    """(event name, data) pairs of a text/event-stream, data lines joined as the spec says."""
+    event: str | None = None
+    data: list[str] = []
+    for line in response.iter_lines():
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = None, []
+        elif line.startswith(":"):
+            continue
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+    if data:
+        yield event, "\n".join(data)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
