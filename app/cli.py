@@ -60,7 +60,11 @@ class ProgressPrinter:
 def ask_consent_on_terminal(request: EscalationRequest) -> bool:
     if not sys.stdin.isatty():
         return False
-    print(f"\nHearth wants to send this conversation to {request.tier} ({request.destination}):", file=sys.stderr)
+    cost = "" if request.estimated_cost is None else f", at most about ${request.estimated_cost:.4f}"
+    print(
+        f"\nHearth wants to send this to {request.tier} ({request.destination}{cost}), exactly as shown:",
+        file=sys.stderr,
+    )
     for message in request.messages:
         print(f"  [{message.role}] {message.content}", file=sys.stderr)
     return input("Send it? [y/N] ").strip().lower() in ("y", "yes")
@@ -345,6 +349,44 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    store = Store(user_paths().database)
+    try:
+        rows = store.audit()
+    finally:
+        store.close()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "when": r.created_at,
+                        "tier": r.tier,
+                        "model": r.model,
+                        "destination": r.destination,
+                        "policy": r.policy,
+                        "payload_sha256": r.payload_sha256,
+                        "redacted": json.loads(r.redacted or "{}"),
+                        "cost": r.cost,
+                        "message_id": r.message_id,
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    if not rows:
+        print("Nothing has left this computer.")
+    for r in rows:
+        hidden = ", ".join(f"{n} {k.lower()}" for k, n in json.loads(r.redacted or "{}").items()) or "nothing"
+        print(
+            f"{r.created_at[:19].replace('T', ' ')}  {r.tier} → {r.destination}  policy {r.policy}  "
+            f"${r.cost:.4f}  sha256 {(r.payload_sha256 or '')[:16]}…  redacted: {hidden}"
+        )
+    return 0
+
+
 def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}"
 
@@ -429,6 +471,10 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("message", type=int, help="the answer's message id (from ask --json)")
     feedback.add_argument("rating", choices=["up", "down"])
     feedback.set_defaults(func=cmd_feedback)
+
+    audit = commands.add_parser("audit", help="everything that was sent off this computer, and why")
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(func=cmd_audit)
 
     window = commands.add_parser("window", help="open the desktop window (the default)")
     window.set_defaults(func=cmd_window)

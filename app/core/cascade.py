@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 
 from app.core.calibration import Scorer
 from app.core.confidence import signals_from
-from app.core.config import Privacy
+from app.core.config import Location, Privacy
 from app.core.errors import HearthError
+from app.core.outbound import RedactingProvider
 from app.core.policy import Allowance, allowance
 from app.core.providers.base import Message, Provider, Sampling
+from app.core.redaction import Redaction
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class Attempt:
     # What happened next, in words: why the cascade stopped here or went on.
     reason: str = ""
     cost: float = 0.0  # USD, from the model's prices in models.toml
+    # The audit trail of what left the machine (remote tiers only).
+    destination: str = ""
+    policy: str = ""
+    payload_sha256: str | None = None
+    redacted: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -52,12 +59,13 @@ class Attempt:
 
 @dataclass(frozen=True)
 class EscalationRequest:
-    """What consent is asked for: the exact messages and where they would go."""
+    """What consent is asked for: the exact (redacted) messages, where they would go, what it may cost."""
 
     tier: str
     model_id: str
     destination: str
     messages: Sequence[Message]
+    estimated_cost: float | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,7 @@ class Finished:
 Event = AttemptStarted | TextDelta | AttemptEnded | Finished
 ConsentFn = Callable[[EscalationRequest], bool]
 ContextFn = Callable[[Provider], list[Message]]
+CostFn = Callable[[str, Sequence[Message]], float]
 
 
 def _refuse(_: EscalationRequest) -> bool:
@@ -121,10 +130,22 @@ class Cascade:
         max_answer_tokens: int,
         consent: ConsentFn = _refuse,
         excluded: Mapping[str, str] | None = None,
+        redact: bool = True,
+        estimate: CostFn | None = None,
+        message_budget: float | None = None,
     ):
-        """``excluded`` names tiers the router ruled out for this message, with the reason."""
+        """``excluded`` names tiers the router ruled out for this message, with the reason.
+
+        ``estimate`` prices a request before it is sent (for consent and the
+        per-message ``message_budget``); ``redact`` hides personal data from remote tiers.
+        """
         self.tiers = tiers
         self.excluded = excluded or {}
+        self.redact = redact
+        self.estimate = estimate
+        self.message_budget = message_budget
+        self._redaction = Redaction()
+        self._outbound: dict[str, RedactingProvider] = {}
         self.scorer = scorer
         self.privacy = privacy
         self.max_answer_tokens = max_answer_tokens
@@ -134,6 +155,8 @@ class Cascade:
         """Answer from tier ``start_at`` upwards (a user's "ask a stronger model" starts one up)."""
         started = time.perf_counter()
         attempts: list[Attempt] = []
+        self._redaction = Redaction()  # one set of placeholders for every tier of this answer
+        self._outbound = {}
         tier_index = start_at
         while tier_index < len(self.tiers):
             tier = self.tiers[tier_index]
@@ -183,18 +206,32 @@ class Cascade:
     def _run_tier(self, tier: TierPlan, context: ContextFn, attempts: list[Attempt]) -> Iterator[Event]:
         """Try each model of the tier until one answers; returns the last attempt."""
         attempt: Attempt | None = None
-        for provider in tier.providers:
+        for model in tier.providers:
+            provider = self._through(model)
             attempt = Attempt(tier=tier.name, model_id=provider.model_id, location=provider.location.value)
             attempts.append(attempt)
             index = len(attempts) - 1
             yield AttemptStarted(index, tier.name, provider.model_id, provider.label)
             yield from stream_attempt(provider, context, attempt, index, self.max_answer_tokens, self.scorer)
+            if isinstance(provider, RedactingProvider):
+                attempt.destination = provider.label
+                attempt.policy = self.privacy.value
+                attempt.payload_sha256 = provider.sent_fingerprint
+                attempt.redacted = self._redaction.found
             if attempt.ok:
                 break
-            if provider is not tier.providers[-1]:
+            if model is not tier.providers[-1]:
                 yield AttemptEnded(index, attempt)
         assert attempt is not None
         return attempt
+
+    def _through(self, provider: Provider) -> Provider:
+        """Remote tiers see redacted messages (and the user sees their replies restored)."""
+        if not self.redact or provider.location is Location.LOCAL:
+            return provider
+        if provider.model_id not in self._outbound:
+            self._outbound[provider.model_id] = RedactingProvider(provider, self._redaction)
+        return self._outbound[provider.model_id]
 
     def _next_step(self, tier_index: int, attempt: Attempt, context: ContextFn) -> tuple[int | None, str]:
         """Where to go after ``attempt``, and the reason in words."""
@@ -218,9 +255,21 @@ class Cascade:
             rule = allowance(self.privacy, tier.providers[0].location)
             if rule is Allowance.FORBIDDEN or tier.name in self.excluded:
                 continue
+            provider = self._through(tier.providers[0])
+            outgoing = context(provider)
+            if isinstance(provider, RedactingProvider):
+                outgoing = provider.outgoing(outgoing)
+            cost = self.estimate(provider.model_id, outgoing) if self.estimate else None
+            if cost is not None and self.message_budget is not None and cost > self.message_budget:
+                self.excluded = {
+                    **self.excluded,
+                    tier.name: (
+                        f"it would cost about ${cost:.4f}, over the per-message budget of ${self.message_budget:.4f}"
+                    ),
+                }
+                continue
             if rule is Allowance.ASK:
-                provider = tier.providers[0]
-                request = EscalationRequest(tier.name, provider.model_id, provider.label, context(provider))
+                request = EscalationRequest(tier.name, provider.model_id, provider.label, outgoing, cost)
                 if not self.consent(request):
                     return None, f"You did not approve sending it to {tier.name}."
             return next_index, f"Asked the {tier.name} tier."

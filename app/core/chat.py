@@ -105,6 +105,9 @@ class ChatService:
         return Cascade(
             self.tiers(),
             excluded=route.excluded if route else None,
+            redact=settings.redact,
+            estimate=self.estimate_cost,
+            message_budget=settings.message_budget,
             scorer=scorer or self.scorer,
             privacy=privacy or settings.privacy,
             max_answer_tokens=settings.max_answer_tokens,
@@ -223,6 +226,15 @@ class ChatService:
             return None
         month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         return budget - store.cost_since(month_start.isoformat(timespec="milliseconds"))
+
+    def estimate_cost(self, model_id: str, messages: Sequence[Message]) -> float:
+        """What sending ``messages`` would cost at most: the prompt plus a full-length answer."""
+        model = self.config.models.get(model_id)
+        if not isinstance(model, RemoteBase):
+            return 0.0
+        provider = self.registry.get(model_id)
+        prompt = sum(provider.count_tokens(m.content) for m in messages)
+        return (prompt * model.price_in + self.config.settings.max_answer_tokens * model.price_out) / 1_000_000
 
     def _cost(self, attempt: Attempt) -> float:
         model = self.config.models.get(attempt.model_id)

@@ -165,6 +165,8 @@ class Settings(Strict):
     threshold: float = Field(default=0.3, ge=0.0, le=1.0)
     max_answer_tokens: int = Field(default=512, ge=1, le=32768)
     monthly_budget: float | None = Field(default=None, ge=0, description="USD; paid tiers stop when it is spent")
+    message_budget: float | None = Field(default=None, ge=0, description="USD; the most one message may cost")
+    redact: bool = Field(default=True, description="hide e-mails, phones, cards, IBANs and IPs from remote tiers")
     system_prompt: str = "You are Hearth, a helpful assistant."
 
 

@@ -95,11 +95,17 @@ def m004_arms_feedback_and_shadow_runs(db: Database) -> None:
     )
 
 
+def m005_audit_trail(db: Database) -> None:
+    for column in ("destination", "policy", "payload_sha256", "redacted"):
+        db["attempts"].add_column(column, str)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
     m003_costs_routes_and_attachments,
     m004_arms_feedback_and_shadow_runs,
+    m005_audit_trail,
 ]
 
 

@@ -76,6 +76,10 @@ class AttemptRow(BaseModel):
     created_at: str
     trigger: Literal["auto", "user"] = "auto"
     cost: float = 0.0
+    destination: str | None = None
+    policy: str | None = None
+    payload_sha256: str | None = None
+    redacted: str | None = None  # JSON: how many values of each kind were replaced
 
 
 def shown_attempt(attempts: list[AttemptRow], content: str) -> AttemptRow | None:
@@ -177,6 +181,10 @@ class Store:
                     "reason": attempt.reason,
                     "trigger": trigger,
                     "cost": attempt.cost,
+                    "destination": attempt.destination or None,
+                    "policy": attempt.policy or None,
+                    "payload_sha256": attempt.payload_sha256,
+                    "redacted": json.dumps(attempt.redacted) if attempt.redacted else None,
                     "created_at": now,
                 }
                 for position, attempt in enumerate(attempts, start=first)
@@ -213,3 +221,8 @@ class Store:
     def add_shadow_run(self, run: dict[str, object]) -> None:
         with self.db.atomic():
             self.db["shadow_runs"].insert({**run, "created_at": _now()})
+
+    def audit(self) -> list[AttemptRow]:
+        """Every attempt that sent something off this machine, newest first."""
+        rows = self.db["attempts"].rows_where("payload_sha256 IS NOT NULL", order_by="id desc")
+        return [AttemptRow.model_validate({**row, "signals": {}}) for row in rows]

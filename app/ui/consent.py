@@ -37,7 +37,11 @@ class ConsentBridge(QObject):
         box = QMessageBox(self.dialog_parent)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Send this message off your computer?")
-        box.setText(f"The local answer was unsure. Send the conversation to {request.tier} ({request.destination})?")
+        cost = "" if request.estimated_cost is None else f" It may cost up to ${request.estimated_cost:.4f}."
+        box.setText(
+            f"The local answer was unsure. Send the conversation to {request.tier} ({request.destination})?{cost}\n"
+            "Details show exactly what would be sent, with personal data replaced by placeholders."
+        )
         box.setDetailedText(payload)
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         box.setDefaultButton(QMessageBox.StandardButton.No)

@@ -1,0 +1,138 @@
+"""Redaction before anything leaves the machine, measured on a labelled set, and the audit trail."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.core.cascade import EscalationRequest, Finished
+from app.core.outbound import StreamRestorer, payload_fingerprint
+from app.core.providers.base import Message
+from app.core.redaction import Redaction
+from app.core.session import open_session
+from tests.conftest import REPO, config_text, write_user_config
+
+DATA = REPO / "tests" / "data" / "redaction.jsonl"
+
+
+def measure() -> dict[str, float]:
+    tp = fp = fn = 0
+    for line in DATA.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        redaction = Redaction()
+        redaction.redact(row["text"])
+        found = {(placeholder[1:].rsplit("_", 1)[0], value) for placeholder, value in redaction.values.items()}
+        wanted = {(entity["kind"], entity["text"]) for entity in row["entities"]}
+        tp, fp, fn = tp + len(found & wanted), fp + len(found - wanted), fn + len(wanted - found)
+    return {"precision": tp / (tp + fp), "recall": tp / (tp + fn), "entities": tp + fn}
+
+
+def test_recall_and_precision_on_the_labelled_sentences():
+    result = measure()
+    assert result["entities"] >= 30
+    assert result["recall"] >= 0.95 and result["precision"] >= 0.9, result
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("Card 4111 1111 1111 1112 fails Luhn", "4111 1111 1111 1112"),
+        ("GB00WEST12345698765432 fails mod-97", "GB00WEST12345698765432"),
+        ("Due 2024-05-01 at 10:30", "2024-05-01"),
+        ("Population 8100000", "8100000"),
+    ],
+)
+def test_look_alikes_that_fail_their_checks_are_left_alone(text: str, kept: str):
+    assert kept in Redaction().redact(text)
+
+
+def test_the_same_value_gets_the_same_placeholder_and_everything_comes_back():
+    redaction = Redaction()
+    text = "Write to ann@example.com; again, ann@example.com. Or bob@example.com."
+    hidden = redaction.redact(text)
+    assert hidden == "Write to [EMAIL_1]; again, [EMAIL_1]. Or [EMAIL_2]."
+    assert redaction.restore(hidden) == text and redaction.found == {"EMAIL": 2}
+
+
+def test_a_placeholder_split_across_streamed_chunks_is_restored_whole():
+    redaction = Redaction()
+    redaction.redact("mail ann@example.com")
+    restorer = StreamRestorer(redaction)
+    pieces = ["I will write to [EM", "AIL", "_1] to", "day. [", "done]"]
+    shown = "".join(restorer.feed(piece) for piece in pieces) + restorer.flush()
+    assert shown == "I will write to ann@example.com today. [done]"
+
+
+def test_the_fingerprint_changes_with_any_byte_of_the_payload():
+    first = payload_fingerprint([Message("user", "hello")])
+    assert len(first) == 64 and first == payload_fingerprint([Message("user", "hello")])
+    assert first != payload_fingerprint([Message("user", "hello!")])
+
+
+QUESTION = "My email is ann.lee@example.com and my card is 4111 1111 1111 1111. Which is safer to share?"
+
+
+@pytest.mark.server
+def test_the_cloud_receives_placeholders_the_user_sees_real_values_and_the_audit_records_it(
+    hearth_home: Path, model_file: Path, llama_server: str
+):
+    asked: list[EscalationRequest] = []
+
+    def consent(request: EscalationRequest) -> bool:
+        asked.append(request)
+        return True
+
+    text = config_text(
+        model_file, privacy="cloud-with-consent", threshold=1.0, server_url=llama_server, server_location="cloud"
+    )
+    write_user_config(
+        hearth_home, text.replace('model = "smol-server"', 'model = "smol-server"\nprice_in = 3.0\nprice_out = 15.0')
+    )
+    session = open_session(consent=consent)
+    try:
+        events = list(session.chat.send(None, QUESTION))
+    finally:
+        session.close()
+    answer = next(e.answer for e in events if isinstance(e, Finished))
+    sent = asked[0].messages[-1].content
+    assert "ann.lee@example.com" not in sent and "4111" not in sent
+    assert "[EMAIL_1]" in sent and "[CARD_1]" in sent
+    assert asked[0].estimated_cost is not None and asked[0].estimated_cost > 0
+    remote = answer.attempts[-1]
+    assert answer.escalated and remote.payload_sha256 == payload_fingerprint(asked[0].messages)
+    assert remote.redacted == {"EMAIL": 1, "CARD": 1} and remote.policy == "cloud-with-consent"
+
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "audit", "--json"], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    trail = json.loads(result.stdout)
+    assert len(trail) == 1 and trail[0]["tier"] == "cloud" and trail[0]["destination"].endswith("/v1")
+    assert trail[0]["payload_sha256"] == remote.payload_sha256 and trail[0]["policy"] == "cloud-with-consent"
+    assert trail[0]["cost"] > 0 and trail[0]["redacted"] == {"EMAIL": 1, "CARD": 1}
+
+
+def test_with_nothing_sent_the_audit_says_so(configured_home: Path):
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "audit"], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert result.returncode == 0 and "Nothing has left this computer." in result.stdout
+
+
+def test_a_message_over_the_per_message_budget_is_not_escalated(hearth_home: Path, model_file: Path):
+    text = config_text(model_file, privacy="cloud-auto", threshold=1.0, server_location="cloud")
+    text = text.replace("max_answer_tokens = 48", "max_answer_tokens = 48\nmessage_budget = 0.0001")
+    write_user_config(
+        hearth_home, text.replace('model = "smol-server"', 'model = "smol-server"\nprice_in = 3.0\nprice_out = 15.0')
+    )
+    session = open_session()
+    try:
+        events = list(session.chat.send(None, "Hello there!"))
+    finally:
+        session.close()
+    answer = next(e.answer for e in events if isinstance(e, Finished))
+    assert not answer.escalated and len(answer.attempts) == 1
+    assert "over the per-message budget of $0.0001" in answer.reason
