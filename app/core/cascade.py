@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from app.core.calibration import Scorer
 from app.core.confidence import signals_from
 from app.core.config import Location, Privacy
-from app.core.errors import HearthError
+from app.core.errors import HearthError, ProviderError
 from app.core.outbound import RedactingProvider
 from app.core.policy import Allowance, allowance
 from app.core.providers.base import Message, Provider, Sampling
 from app.core.redaction import Redaction
+from app.core.retry import DEFAULT_RETRY, Cooldowns, RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class Attempt:
     policy: str = ""
     payload_sha256: str | None = None
     redacted: dict[str, int] = field(default_factory=dict)
+    # How the error may be handled (not stored): worth another try, and when.
+    retryable: bool = False
+    retry_after: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -133,6 +137,9 @@ class Cascade:
         redact: bool = True,
         estimate: CostFn | None = None,
         message_budget: float | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        cooldowns: Cooldowns | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         """``excluded`` names tiers the router ruled out for this message, with the reason.
 
@@ -144,6 +151,9 @@ class Cascade:
         self.redact = redact
         self.estimate = estimate
         self.message_budget = message_budget
+        self.retry = retry
+        self.cooldowns = cooldowns or Cooldowns()
+        self.sleep = sleep
         self._redaction = Redaction()
         self._outbound: dict[str, RedactingProvider] = {}
         self.scorer = scorer
@@ -207,7 +217,30 @@ class Cascade:
         """Try each model of the tier until one answers; returns the last attempt."""
         attempt: Attempt | None = None
         for model in tier.providers:
-            provider = self._through(model)
+            resting = self.cooldowns.left(model.model_id)
+            if resting > 0:
+                attempt = Attempt(
+                    tier=tier.name,
+                    model_id=model.model_id,
+                    location=model.location.value,
+                    error=f"{model.model_id} is resting for {resting:.0f} s after repeated failures.",
+                )
+                attempts.append(attempt)
+                yield AttemptEnded(len(attempts) - 1, attempt)
+                continue
+            attempt = yield from self._tries(tier, self._through(model), context, attempts)
+            if attempt.ok:
+                break
+            if model is not tier.providers[-1]:
+                yield AttemptEnded(len(attempts) - 1, attempt)
+        assert attempt is not None
+        return attempt
+
+    def _tries(
+        self, tier: TierPlan, provider: Provider, context: ContextFn, attempts: list[Attempt]
+    ) -> Iterator[Event]:
+        """Ask one model, again while another try can help; returns the last attempt."""
+        for number in range(1, self.retry.tries + 1):
             attempt = Attempt(tier=tier.name, model_id=provider.model_id, location=provider.location.value)
             attempts.append(attempt)
             index = len(attempts) - 1
@@ -218,11 +251,15 @@ class Cascade:
                 attempt.policy = self.privacy.value
                 attempt.payload_sha256 = provider.sent_fingerprint
                 attempt.redacted = self._redaction.found
-            if attempt.ok:
+            if attempt.ok or not attempt.retryable or attempt.text:
                 break
-            if model is not tier.providers[-1]:
-                yield AttemptEnded(index, attempt)
-        assert attempt is not None
+            wait = self.retry.wait(number, attempt.retry_after)
+            if number == self.retry.tries or wait > self.retry.cap_s:
+                self.cooldowns.start(provider.model_id, max(self.retry.cooldown_s, attempt.retry_after or 0.0))
+                break
+            attempt.reason = f"Trying {provider.model_id} again in {wait:.1f} s."
+            yield AttemptEnded(index, attempt)
+            self.sleep(wait)
         return attempt
 
     def _through(self, provider: Provider) -> Provider:
@@ -320,6 +357,8 @@ def stream_attempt(
             stream.close()
     except HearthError as exc:
         attempt.error = str(exc)
+        attempt.retryable = isinstance(exc, ProviderError) and exc.retryable
+        attempt.retry_after = getattr(exc, "retry_after", None)
     finally:
         attempt.text = "".join(parts)
         attempt.latency_ms = (time.perf_counter() - started) * 1000

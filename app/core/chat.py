@@ -40,6 +40,7 @@ from app.core.errors import HearthError
 from app.core.policy import Allowance, allowance
 from app.core.providers.base import Message, Provider
 from app.core.registry import ProviderRegistry
+from app.core.retry import Cooldowns
 from app.core.shadow import ShadowRunner, selected, shadow_job
 from app.core.store import Store, shown_attempt
 
@@ -89,6 +90,7 @@ class ChatService:
         self._consent = consent
         self.scorer = scorer or Scorer(config.settings.threshold)
         self._shadow: ShadowRunner | None = None
+        self.cooldowns = Cooldowns()  # failing models rest across messages
         self.shadow_runs: list[Future[None]] = []  # for callers that wait on them (tests, benchmarks)
 
     def tiers(self) -> list[TierPlan]:
@@ -106,6 +108,7 @@ class ChatService:
             self.tiers(),
             excluded=route.excluded if route else None,
             redact=settings.redact,
+            cooldowns=self.cooldowns,
             estimate=self.estimate_cost,
             message_budget=settings.message_budget,
             scorer=scorer or self.scorer,
