@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -12,7 +13,7 @@ from typing import Any, TextIO
 from sqlite_utils.db import NotFoundError
 
 from app import __version__
-from app.core import evaluation, stats
+from app.core import evaluation, keys, stats
 from app.core.calibration import Scorer, cross_validated, fit, save, threshold_for_accuracy, threshold_for_rate
 from app.core.cascade import Answer, AttemptStarted, EscalationRequest, Finished, TextDelta, TierPlan
 from app.core.chat import ChatEvent, Routed, UserMessageSaved
@@ -349,6 +350,23 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_key(args: argparse.Namespace) -> int:
+    if args.action == "set":
+        value = getpass.getpass(f"API key '{args.name}': ") if sys.stdin.isatty() else sys.stdin.readline()
+        keys.store_key(args.name, value)
+        print(f"Stored '{args.name}' in the system keychain.")
+    elif args.action == "delete":
+        print(f"Deleted '{args.name}'." if keys.delete_key(args.name) else f"There was no key '{args.name}'.")
+    else:
+        found = keys.where(args.name)
+        print(
+            f"'{args.name}' comes from the {found}."
+            if found
+            else f"No key '{args.name}': " + keys.missing_key_message(args.name).split(": ", 1)[-1]
+        )
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     store = Store(user_paths().database)
     try:
@@ -471,6 +489,11 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("message", type=int, help="the answer's message id (from ask --json)")
     feedback.add_argument("rating", choices=["up", "down"])
     feedback.set_defaults(func=cmd_feedback)
+
+    key = commands.add_parser("key", help="store, check or delete an API key (kept in the system keychain)")
+    key.add_argument("action", choices=["set", "status", "delete"])
+    key.add_argument("name", help='the key\'s name, as in models.toml (key = "NAME")')
+    key.set_defaults(func=cmd_key)
 
     audit = commands.add_parser("audit", help="everything that was sent off this computer, and why")
     audit.add_argument("--json", action="store_true")

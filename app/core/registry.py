@@ -10,7 +10,7 @@ import httpx
 
 from app.core.config import Config, LocalModel
 from app.core.fetch import ProgressFn, ensure_model_file
-from app.core.keys import api_key
+from app.core.keys import api_key, missing_key_message
 from app.core.providers.anthropic import AnthropicProvider
 from app.core.providers.base import Provider
 from app.core.providers.gemini import GeminiProvider
@@ -57,7 +57,8 @@ class ProviderRegistry:
         if self._http is None:
             self._http = httpx.Client()
         key = api_key(model.key) if model.key else None
-        return REMOTE_PROVIDERS[model.provider](model_id, model, self._http, api_key=key)
+        missing = missing_key_message(model.key) if model.key and key is None else None
+        return REMOTE_PROVIDERS[model.provider](model_id, model, self._http, api_key=key, missing_key=missing)
 
     def close(self) -> None:
         with self._lock:

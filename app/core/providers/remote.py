@@ -33,7 +33,16 @@ _TOO_LONG = ("too long", "context length", "context_length", "maximum context", 
 class RemoteProvider:
     """Base of the HTTP providers; the key is injected, never looked up here."""
 
-    def __init__(self, model_id: str, config: RemoteBase, client: httpx.Client, api_key: str | None = None):
+    def __init__(
+        self,
+        model_id: str,
+        config: RemoteBase,
+        client: httpx.Client,
+        api_key: str | None = None,
+        missing_key: str | None = None,
+    ):
+        """``missing_key`` explains a configured key that could not be found; nothing is sent then."""
+        self.missing_key = missing_key
         self.model_id = model_id
         self.config = config
         self.location = config.location
@@ -76,6 +85,8 @@ class RemoteProvider:
     def stream(
         self, messages: Sequence[Message], *, max_tokens: int, sampling: Sampling | None = None
     ) -> Iterator[Chunk]:
+        if self.missing_key:
+            raise ProviderAuthError(self.missing_key, provider=self.model_id)
         url, headers, body = self.request(messages, max_tokens, sampling)
         timeout = httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout)
         try:
