@@ -96,6 +96,7 @@ def test_a_missing_key_sends_nothing_and_says_how_to_provide_it():
 
 
 def test_the_key_command_on_a_headless_machine_explains_itself(hearth_home: Path):
+    headless = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
     result = subprocess.run(
         [sys.executable, "-m", "app", "key", "set", "openai"],
         input=PLANTED + "\n",
@@ -103,6 +104,7 @@ def test_the_key_command_on_a_headless_machine_explains_itself(hearth_home: Path
         text=True,
         cwd=REPO,
         timeout=60,
+        env=headless,
     )
     assert result.returncode == 1 and "HEARTH_KEY_OPENAI" in result.stderr and PLANTED not in result.stderr
 
