@@ -345,6 +345,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
             f"p50 {_ms(row['challenger_latency_ms']['p50'])} ms vs {_ms(row['champion_latency_ms']['p50'])} ms, "
             f"cost ${row['challenger_cost']:.4f}"
         )
+    spending = report["spending"]
+    budget = spending["monthly_budget"]
+    print(
+        f"spent this month ${spending['this_month']:.4f}"
+        + (f" of ${budget:.2f}" if budget is not None else "")
+        + f", in all ${spending['total']:.4f}"
+    )
+    for row in spending["by_conversation"][:5]:
+        print(f"  ${row['cost']:.4f}  {row['title']} (conversation {row['id']})")
     if report["cost_saved_reference"] is None:
         print("Money saved is counted against the priciest configured cloud model; none has prices yet.")
     return 0
@@ -364,6 +373,25 @@ def cmd_key(args: argparse.Namespace) -> int:
             if found
             else f"No key '{args.name}': " + keys.missing_key_message(args.name).split(": ", 1)[-1]
         )
+    return 0
+
+
+def cmd_privacy(args: argparse.Namespace) -> int:
+    session = open_session()
+    try:
+        store = session.open_store()
+        try:
+            store.conversation(args.conversation)
+        except NotFoundError:
+            raise HearthError(f"There is no conversation {args.conversation}.") from None
+        finally:
+            store.close()
+        policy = None if args.policy == "default" else Privacy(args.policy)
+        session.chat.set_privacy(args.conversation, policy)
+    finally:
+        session.close()
+    follows = f"follows the app's policy ({session.config.settings.privacy.value})"
+    print(f"Conversation {args.conversation} " + (f"is now {policy.value}." if policy else follows + "."))
     return 0
 
 
@@ -494,6 +522,11 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("action", choices=["set", "status", "delete"])
     key.add_argument("name", help='the key\'s name, as in models.toml (key = "NAME")')
     key.set_defaults(func=cmd_key)
+
+    privacy = commands.add_parser("privacy", help="give one conversation its own privacy policy")
+    privacy.add_argument("conversation", type=int)
+    privacy.add_argument("policy", choices=[p.value for p in Privacy] + ["default"])
+    privacy.set_defaults(func=cmd_privacy)
 
     audit = commands.add_parser("audit", help="everything that was sent off this computer, and why")
     audit.add_argument("--json", action="store_true")

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.core.cascade import EscalationRequest, Finished
+from app.core.config import Privacy
+from app.core.errors import HearthError
 from app.core.outbound import StreamRestorer, payload_fingerprint
 from app.core.providers.base import Message
 from app.core.redaction import Redaction
@@ -136,3 +138,31 @@ def test_a_message_over_the_per_message_budget_is_not_escalated(hearth_home: Pat
     answer = next(e.answer for e in events if isinstance(e, Finished))
     assert not answer.escalated and len(answer.attempts) == 1
     assert "over the per-message budget of $0.0001" in answer.reason
+
+
+@pytest.mark.server
+def test_a_conversation_kept_local_never_connects_even_when_the_app_allows_the_cloud(
+    hearth_home: Path, model_file: Path, llama_server: str, monkeypatch: pytest.MonkeyPatch
+):
+    import socket
+
+    text = config_text(
+        model_file, privacy="cloud-auto", threshold=1.0, server_url=llama_server, server_location="cloud"
+    )
+    write_user_config(hearth_home, text)
+    session = open_session()
+    try:
+        first = list(session.chat.send(None, "Hello!"))
+        conversation = first[0].conversation_id
+        assert next(e.answer for e in first if isinstance(e, Finished)).escalated
+        session.chat.set_privacy(conversation, Privacy.LOCAL_ONLY)
+        connections: list[object] = []
+        real_connect = socket.socket.connect
+        monkeypatch.setattr(socket.socket, "connect", lambda s, a: (connections.append(a), real_connect(s, a))[1])
+        second = list(session.chat.send(conversation, "And again?"))
+        with pytest.raises(HearthError, match="local-only"):
+            list(session.chat.reask(second[0].answer_id))
+    finally:
+        session.close()
+    answer = next(e.answer for e in second if isinstance(e, Finished))
+    assert not answer.escalated and connections == []

@@ -105,6 +105,9 @@ def test_stats_count_escalations_misses_feedback_latency_and_savings(
     assert local["thumbs_up"] == 1 and server["thumbs_down"] == 1
     assert local["latency_ms"]["p50"] > 0 and local["tokens_out"] > 0
     assert server["cost"] > 0 and local["cost_saved"] > 0 and report["cost_saved_reference"] == "server"
+    spending = report["spending"]
+    assert spending["this_month"] == spending["total"] == pytest.approx(server["cost"]) and server["cost"] > 0
+    assert [row["id"] for row in spending["by_conversation"]] == [first["conversation_id"]]
     arm = report["arms"]["A"]
     assert arm["answers"] == 2 and arm["routing_misses"] == 1 and arm["escalation_rate"] == 0.0
     table = hearth("stats")

@@ -128,7 +128,8 @@ class ChatService:
     ) -> Iterator[ChatEvent]:
         store = self._open_store()
         try:
-            yield from self._send(store, conversation_id, text, privacy or self.config.settings.privacy, quick, images)
+            policy = privacy or self.conversation_privacy(store, conversation_id)
+            yield from self._send(store, conversation_id, text, policy, quick, images)
         finally:
             store.close()
 
@@ -169,6 +170,22 @@ class ChatService:
         answer = yield from self._save_while_streaming(store, answer_id, events, trigger="auto")
         if answer is not None and answer.complete:
             self._maybe_shadow(answer_id, answer, context, privacy, scorer)
+
+    def conversation_privacy(self, store: Store, conversation_id: int | None) -> Privacy:
+        """The conversation's own policy if it has one, else the app's."""
+        if conversation_id is not None:
+            own = store.conversation(conversation_id).privacy
+            if own:
+                return Privacy(own)
+        return self.config.settings.privacy
+
+    def set_privacy(self, conversation_id: int, privacy: Privacy | None) -> None:
+        """Give a conversation its own policy (None: follow the app's)."""
+        store = self._open_store()
+        try:
+            store.set_conversation_privacy(conversation_id, privacy.value if privacy else None)
+        finally:
+            store.close()
 
     def _arm_settings(self, arm: str) -> tuple[Scorer, str]:
         """Arm B of an A/B test runs with its own threshold and mode; arm A with the configured ones."""
@@ -264,7 +281,7 @@ class ChatService:
             shown = shown_attempt(store.attempts(answer_id), message.content)
             names = [tier.name for tier in self.config.tiers]
             current = names.index(shown.tier) if shown is not None and shown.tier in names else -1
-            cascade = self.cascade(privacy)
+            cascade = self.cascade(privacy or self.conversation_privacy(store, message.conversation_id))
             context = self._context(history)
             start, why = cascade.next_allowed(current, context)
             if start is None:

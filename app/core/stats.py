@@ -8,6 +8,7 @@ asking a stronger model), thumbs up and down, and shadow runs.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -99,7 +100,20 @@ def compute(store: Store, config: Config) -> dict[str, Any]:
             "challenger_cost": sum(r["challenger_cost"] or 0.0 for r in ok),
         }
 
+    month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    by_conversation = db.execute(
+        "SELECT c.id, c.title, SUM(a.cost) FROM attempts a JOIN messages m ON m.id = a.message_id "
+        "JOIN conversations c ON c.id = m.conversation_id GROUP BY c.id HAVING SUM(a.cost) > 0 "
+        "ORDER BY SUM(a.cost) DESC LIMIT 10"
+    ).fetchall()
+    spending = {
+        "this_month": store.cost_since(month_start.isoformat(timespec="milliseconds")),
+        "total": store.cost_since(""),
+        "monthly_budget": config.settings.monthly_budget,
+        "by_conversation": [{"id": cid, "title": title, "cost": cost} for cid, title, cost in by_conversation],
+    }
     return {
+        "spending": spending,
         "models": {
             name: {
                 **{k: (int(v) if k not in ("cost", "cost_saved") else v) for k, v in values.items()},

@@ -115,6 +115,10 @@ class Store:
     def conversation(self, conversation_id: int) -> ConversationRow:
         return ConversationRow.model_validate(self.db["conversations"].get(conversation_id))
 
+    def set_conversation_privacy(self, conversation_id: int, privacy: str | None) -> None:
+        with self.db.atomic():
+            self.db["conversations"].update(conversation_id, {"privacy": privacy})
+
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         with self.db.atomic():
             self.db["conversations"].update(conversation_id, {"title": title})
