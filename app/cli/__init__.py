@@ -1,0 +1,5 @@
+"""The ``hearth`` command: the window by default, or headless subcommands."""
+
+from app.cli.main import main
+
+__all__ = ["main"]

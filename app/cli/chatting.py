@@ -1,0 +1,139 @@
+"""Chat commands: ask, reask, feedback, and a conversation's privacy policy."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from sqlite_utils.db import NotFoundError
+
+from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal
+from app.core.cascade import Answer, AttemptStarted, Finished, TextDelta
+from app.core.chat import ChatEvent, Routed, UserMessageSaved
+from app.core.config import Privacy
+from app.core.errors import HearthError
+from app.core.paths import user_paths
+from app.core.session import open_session
+from app.core.store import Store
+
+
+def answer_json(answer: Answer, conversation_id: int | None) -> dict[str, Any]:
+    return {
+        "answer": answer.text,
+        "tier": answer.tier,
+        "model": answer.model_id,
+        "confidence": answer.confidence,
+        "escalated": answer.escalated,
+        "reason": answer.reason,
+        "latency_ms": round(answer.latency_ms, 1),
+        "tokens": answer.tokens_out,
+        "tokens_in": answer.tokens_in,
+        "complete": answer.complete,
+        "warning": answer.warning,
+        "conversation_id": conversation_id,
+        "attempts": [
+            {
+                "tier": a.tier,
+                "model": a.model_id,
+                "confidence": a.confidence,
+                "latency_ms": round(a.latency_ms, 1),
+                "first_token_ms": None if a.first_token_ms is None else round(a.first_token_ms, 1),
+                "tokens": a.tokens_out,
+                "error": a.error,
+                "reason": a.reason,
+            }
+            for a in answer.attempts
+        ],
+    }
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
+    try:
+        events = session.chat.send(
+            args.conversation, args.question, privacy=args.privacy, quick=args.quick, images=args.image
+        )
+        return _show(events, args.json, args.conversation, None)
+    finally:
+        session.close()
+
+
+def cmd_reask(args: argparse.Namespace) -> int:
+    session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
+    try:
+        store = session.open_store()
+        try:
+            conversation_id = store.message(args.message).conversation_id
+        except NotFoundError:
+            raise HearthError(f"There is no message {args.message}.") from None
+        finally:
+            store.close()
+        return _show(session.chat.reask(args.message, privacy=args.privacy), args.json, conversation_id, args.message)
+    finally:
+        session.close()
+
+
+def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | None, message_id: int | None) -> int:
+    """Stream the answer to the terminal, or print it as one JSON object at the end."""
+    answer: Answer | None = None
+    route: dict[str, object] | None = None
+    for event in events:
+        if isinstance(event, UserMessageSaved):
+            conversation_id, message_id = event.conversation_id, event.answer_id
+        elif isinstance(event, Routed):
+            route = event.route.as_dict()
+        elif isinstance(event, Finished):
+            answer = event.answer
+        elif as_json:
+            continue
+        elif isinstance(event, AttemptStarted) and event.index > 0:
+            print(f"\n\n[escalating to {event.tier}: {event.label}]", file=sys.stderr)
+        elif isinstance(event, TextDelta):
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+    assert answer is not None
+    if as_json:
+        summary = {**answer_json(answer, conversation_id), "message_id": message_id, "route": route}
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        confidence = "n/a" if answer.confidence is None else f"{answer.confidence:.2f}"
+        print(f"\n\n[{answer.tier} · {answer.model_id} · confidence {confidence}] {answer.reason}", file=sys.stderr)
+        if answer.warning:
+            print(f"⚠ {answer.warning}", file=sys.stderr)
+    return 0 if answer.complete else 1
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    store = Store(user_paths().database)
+    try:
+        if store.message(args.message).role != "assistant":
+            raise HearthError(f"Message {args.message} is not an answer.")
+        store.add_feedback(args.message, 1 if args.rating == "up" else -1)
+    except NotFoundError:
+        raise HearthError(f"There is no message {args.message}.") from None
+    finally:
+        store.close()
+    print(f"Thanks: thumbs {args.rating} recorded for answer {args.message}.")
+    return 0
+
+
+def cmd_privacy(args: argparse.Namespace) -> int:
+    session = open_session()
+    try:
+        store = session.open_store()
+        try:
+            store.conversation(args.conversation)
+        except NotFoundError:
+            raise HearthError(f"There is no conversation {args.conversation}.") from None
+        finally:
+            store.close()
+        policy = None if args.policy == "default" else Privacy(args.policy)
+        session.chat.set_privacy(args.conversation, policy)
+    finally:
+        session.close()
+    follows = f"follows the app's policy ({session.config.settings.privacy.value})"
+    print(f"Conversation {args.conversation} " + (f"is now {policy.value}." if policy else follows + "."))
+    return 0

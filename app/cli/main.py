@@ -1,0 +1,111 @@
+"""The ``hearth`` command line: the parser and its entry point."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import __version__
+from app.cli.chatting import cmd_ask, cmd_feedback, cmd_privacy, cmd_reask
+from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
+from app.cli.reports import cmd_audit, cmd_stats
+from app.cli.setup import cmd_fetch, cmd_key, cmd_models
+from app.core.config import Privacy
+from app.core.errors import ConfigError, HearthError
+
+
+def cmd_window(_: argparse.Namespace) -> int:
+    from app.ui.main import run_window
+
+    return run_window()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hearth", description="A private-by-default desktop AI assistant.")
+    parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    parser.set_defaults(func=cmd_window)
+    commands = parser.add_subparsers(title="commands")
+
+    ask = commands.add_parser("ask", help="ask one question and stream the answer")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+    ask.add_argument("--conversation", type=int, help="continue this conversation (its id)")
+    ask.add_argument("--privacy", type=Privacy, choices=list(Privacy), help="override the privacy policy")
+    ask.add_argument("--quick", action="store_true", help="a quick answer: skip tiers marked slow")
+    ask.add_argument("--image", type=Path, action="append", default=[], help="attach an image (repeatable)")
+    ask.set_defaults(func=cmd_ask)
+
+    reask = commands.add_parser("reask", help="ask a stronger model to answer a message again")
+    reask.add_argument("message", type=int, help="the answer's message id (from ask --json)")
+    reask.add_argument("--json", action="store_true")
+    reask.add_argument("--privacy", type=Privacy, choices=list(Privacy))
+    reask.set_defaults(func=cmd_reask)
+
+    models = commands.add_parser("models", help="list configured models and whether each is present")
+    models.add_argument("--where", action="store_true", help="print where your own models.toml goes")
+    models.set_defaults(func=cmd_models)
+
+    fetch = commands.add_parser("fetch", help="download local models now (the default model if none named)")
+    fetch.add_argument("model", nargs="*")
+    fetch.set_defaults(func=cmd_fetch)
+
+    evaluate = commands.add_parser("eval", help="run the tiers on labelled questions and measure the escalation")
+    evaluate.add_argument("data", type=Path, help="questions, one JSON object per line (see tests/data/README.md)")
+    evaluate.add_argument("--tiers", help="comma-separated tier names (default: those the privacy policy allows)")
+    answering_options(evaluate)
+    evaluate.add_argument("--out", type=Path, default=None, help="folder for report.json and report.png")
+    evaluate.set_defaults(func=cmd_eval)
+
+    calibrate = commands.add_parser("calibrate", help="fit a model's confidence on labelled questions")
+    calibrate.add_argument("data", type=Path)
+    calibrate.add_argument("--model", help="model id (default: the first local model)")
+    target = calibrate.add_mutually_exclusive_group()
+    target.add_argument("--target-rate", type=float, default=0.3, help="share of messages to escalate")
+    target.add_argument(
+        "--target-accuracy", type=float, default=None, help="accuracy the answers kept locally should reach"
+    )
+    answering_options(calibrate)
+    calibrate.set_defaults(func=cmd_calibrate)
+
+    stats_parser = commands.add_parser("stats", help="escalations, misses, feedback, latency and cost per model")
+    stats_parser.add_argument("--json", action="store_true")
+    stats_parser.set_defaults(func=cmd_stats)
+
+    feedback = commands.add_parser("feedback", help="rate an answer: thumbs up or down")
+    feedback.add_argument("message", type=int, help="the answer's message id (from ask --json)")
+    feedback.add_argument("rating", choices=["up", "down"])
+    feedback.set_defaults(func=cmd_feedback)
+
+    key = commands.add_parser("key", help="store, check or delete an API key (kept in the system keychain)")
+    key.add_argument("action", choices=["set", "status", "delete"])
+    key.add_argument("name", help='the key\'s name, as in models.toml (key = "NAME")')
+    key.set_defaults(func=cmd_key)
+
+    privacy = commands.add_parser("privacy", help="give one conversation its own privacy policy")
+    privacy.add_argument("conversation", type=int)
+    privacy.add_argument("policy", choices=[p.value for p in Privacy] + ["default"])
+    privacy.set_defaults(func=cmd_privacy)
+
+    audit = commands.add_parser("audit", help="everything that was sent off this computer, and why")
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(func=cmd_audit)
+
+    window = commands.add_parser("window", help="open the desktop window (the default)")
+    window.set_defaults(func=cmd_window)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"hearth: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except HearthError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

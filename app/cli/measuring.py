@@ -1,0 +1,147 @@
+"""Measuring the escalation decision: hearth eval and hearth calibrate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.cli.terminal import ProgressPrinter
+from app.core import evaluation
+from app.core.calibration import Scorer, cross_validated, fit, save, threshold_for_accuracy, threshold_for_rate
+from app.core.cascade import TierPlan
+from app.core.confidence import Signals
+from app.core.config import config_file
+from app.core.errors import HearthError
+from app.core.eval_plot import write_plot
+from app.core.eval_report import build_report
+from app.core.evaluation import load_items
+from app.core.metrics import auroc
+from app.core.policy import Allowance, allowance
+from app.core.session import Session, open_session
+
+
+def _eval_tiers(session: Session, names: str | None) -> list[TierPlan]:
+    """The tiers named, or else every tier the privacy policy allows without asking."""
+    plans = session.chat.tiers()
+    if names:
+        wanted = [name.strip() for name in names.split(",")]
+        unknown = set(wanted) - {plan.name for plan in plans}
+        if unknown:
+            raise HearthError(f"No tier named {', '.join(sorted(unknown))} in {config_file(session.paths)}.")
+        return [plan for plan in plans if plan.name in wanted]
+    privacy = session.config.settings.privacy
+    return [plan for plan in plans if allowance(privacy, plan.providers[0].location) is Allowance.ALLOWED]
+
+
+class EvalProgress:
+    def __init__(self) -> None:
+        self.step = -1
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        step = 10 * done // total
+        if step != self.step or done == total:
+            self.step = step
+            print(f"  {done}/{total} answered ({label})", file=sys.stderr, flush=True)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    items = load_items(args.data)[: args.limit]
+    session = open_session(progress=ProgressPrinter())
+    try:
+        tiers = _eval_tiers(session, args.tiers)
+        print(f"Evaluating {len(items)} questions on: {', '.join(t.name for t in tiers)}", file=sys.stderr)
+        results = evaluation.run(
+            items, tiers, session.chat.scorer, session.config.settings.system_prompt, args.max_tokens, EvalProgress()
+        )
+    finally:
+        session.close()
+    strong = tiers[1].name if len(tiers) > 1 else None
+    report = build_report(results, tiers[0].name, strong)
+    out = args.out or Path(f"hearth-eval-{args.data.stem}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(
+        json.dumps({"data": str(args.data), **report, "results": [r.as_dict() for r in results]}, indent=2)
+    )
+    local = [(r.confidence, r.correct) for r in results if r.tier == tiers[0].name and r.confidence is not None]
+    write_plot(report, local, out / "report.png", f"{args.data.name}: {tiers[0].name} tier, {len(items)} questions")
+    print(format_summary(report))
+    print(f"Written: {out / 'report.json'}, {out / 'report.png'}")
+    return 0
+
+
+def format_summary(report: dict[str, Any]) -> str:
+    lines = []
+    for name, tier in report["tiers"].items():
+        accuracy = "n/a" if tier["accuracy"] is None else f"{tier['accuracy']:.1%}"
+        lines.append(f"{name:<12} accuracy {accuracy} ({tier['answered']}/{tier['items']} answered)")
+    deferral = report["deferral"]
+
+    def number(value: float | None, style: str = ".3f") -> str:
+        return "n/a" if value is None else format(value, style)
+
+    lines += [
+        f"AUROC {number(report['auroc'])} · ECE {number(report['ece'])}",
+        f"deferral area {deferral['area']:.3f} vs random {deferral['random_area']:.3f} "
+        f"({number(deferral['relative_gain_over_random'], '+.1%')}; "
+        f"{number(deferral['share_of_oracle_gain'], '.0%')} of the oracle's gain)",
+        f"CPT(50%) {number(deferral['cpt_50'], '.0%')} · CPT(80%) {number(deferral['cpt_80'], '.0%')}",
+    ]
+    if report["assumption"]:
+        lines.append("Note: " + report["assumption"])
+    return "\n".join(lines)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    items = load_items(args.data)[: args.limit]
+    session = open_session(progress=ProgressPrinter())
+    try:
+        model_id = args.model or session.config.tiers[0].models[0]
+        if model_id not in session.config.models:
+            raise HearthError(f"No model named '{model_id}' in {config_file(session.paths)}.")
+        tier = TierPlan(model_id, [session.registry.get(model_id)])
+        print(f"Answering {len(items)} questions with {model_id}", file=sys.stderr)
+        results = evaluation.run(
+            items,
+            [tier],
+            Scorer(session.config.settings.threshold),
+            session.config.settings.system_prompt,
+            args.max_tokens,
+            EvalProgress(),
+        )
+    finally:
+        session.close()
+    usable = [r for r in results if r.error is None and r.confidence is not None]
+    signals = [Signals(**r.signals) for r in usable]  # type: ignore[arg-type]
+    correct = [r.correct for r in usable]
+    calibration = fit(model_id, signals, correct)
+    scores = [calibration.probability(s) or 0.0 for s in signals]
+    if args.target_accuracy is not None:
+        threshold = threshold_for_accuracy(scores, correct, args.target_accuracy)
+        target = f"accuracy of local answers >= {args.target_accuracy:.0%}"
+    else:
+        threshold = threshold_for_rate(scores, args.target_rate)
+        target = f"escalation rate {args.target_rate:.0%}"
+    calibration = calibration.model_copy(update={"threshold": threshold, "target": target})
+    path = save(calibration, session.paths.calibration)
+    held_out = [p or 0.0 for p in cross_validated(model_id, signals, correct)]
+    default = [r.confidence or 0.0 for r in usable]
+    print(f"{model_id}: {sum(correct)}/{len(correct)} right on {args.data.name}")
+    print(
+        f"AUROC (5-fold, held out): calibrated {_fmt(auroc(held_out, correct))} · "
+        f"default score {_fmt(auroc(default, correct))}"
+    )
+    print(f"threshold {threshold:.3f} for {target}")
+    print(f"Written: {path}")
+    return 0
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def answering_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    parser.add_argument("--max-tokens", type=int, default=64, help="the longest answer, in tokens")

@@ -1,0 +1,103 @@
+"""What happened: hearth stats and hearth audit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from app.core import stats
+from app.core.paths import user_paths
+from app.core.session import open_session
+from app.core.store import Store
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    session = open_session()
+    store = session.open_store()
+    try:
+        report = stats.compute(store, session.config)
+    finally:
+        store.close()
+        session.close()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"{'model':<20} {'answers':>7} {'escal.':>6} {'👍':>3} {'👎':>3} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'tokens in/out':>15} {'cost $':>9} {'saved $':>9}"
+    )
+    for name, row in report["models"].items():
+        latency = row["latency_ms"]
+        print(
+            f"{name:<20} {row.get('answers', 0):>7} {row.get('escalated_to', 0):>6} {row.get('thumbs_up', 0):>3} "
+            f"{row.get('thumbs_down', 0):>3} {_ms(latency['p50']):>8} {_ms(latency['p95']):>8} "
+            f"{row.get('tokens_in', 0):>7}/{row.get('tokens_out', 0):<7} {row.get('cost', 0.0):>9.4f} "
+            f"{row.get('cost_saved', 0.0):>9.4f}"
+        )
+    for arm, row in report["arms"].items():
+        rate = "n/a" if row["escalation_rate"] is None else f"{row['escalation_rate']:.0%}"
+        print(
+            f"arm {arm}: {row['answers']} answers, escalation rate {rate}, {row['routing_misses']} routing misses, "
+            f"👍 {row['thumbs_up']} 👎 {row['thumbs_down']}, cost ${row['cost']:.4f}"
+        )
+    for challenger, row in report["shadow"].items():
+        agreement = "n/a" if row["agreement"] is None else f"{row['agreement']:.2f}"
+        print(
+            f"shadow {challenger}: {row['runs']} runs ({row['failed']} failed), agreement {agreement}, "
+            f"p50 {_ms(row['challenger_latency_ms']['p50'])} ms vs {_ms(row['champion_latency_ms']['p50'])} ms, "
+            f"cost ${row['challenger_cost']:.4f}"
+        )
+    spending = report["spending"]
+    budget = spending["monthly_budget"]
+    print(
+        f"spent this month ${spending['this_month']:.4f}"
+        + (f" of ${budget:.2f}" if budget is not None else "")
+        + f", in all ${spending['total']:.4f}"
+    )
+    for row in spending["by_conversation"][:5]:
+        print(f"  ${row['cost']:.4f}  {row['title']} (conversation {row['id']})")
+    if report["cost_saved_reference"] is None:
+        print("Money saved is counted against the priciest configured cloud model; none has prices yet.")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    store = Store(user_paths().database)
+    try:
+        rows = store.audit()
+    finally:
+        store.close()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "when": r.created_at,
+                        "tier": r.tier,
+                        "model": r.model,
+                        "destination": r.destination,
+                        "policy": r.policy,
+                        "payload_sha256": r.payload_sha256,
+                        "redacted": json.loads(r.redacted or "{}"),
+                        "cost": r.cost,
+                        "message_id": r.message_id,
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    if not rows:
+        print("Nothing has left this computer.")
+    for r in rows:
+        hidden = ", ".join(f"{n} {k.lower()}" for k, n in json.loads(r.redacted or "{}").items()) or "nothing"
+        print(
+            f"{r.created_at[:19].replace('T', ' ')}  {r.tier} → {r.destination}  policy {r.policy}  "
+            f"${r.cost:.4f}  sha256 {(r.payload_sha256 or '')[:16]}…  redacted: {hidden}"
+        )
+    return 0
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"

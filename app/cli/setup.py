@@ -1,0 +1,65 @@
+"""Setting up: which models are configured, fetching them, and API keys."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from app.cli.terminal import ProgressPrinter
+from app.core import keys
+from app.core.config import LocalModel, config_file
+from app.core.errors import HearthError
+from app.core.fetch import ensure_model_file
+from app.core.paths import user_paths
+from app.core.session import open_session
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    paths = user_paths()
+    if args.where:
+        print(paths.user_config_file)
+        return 0
+    session = open_session()
+    print(f"Configuration: {config_file(paths)}")
+    for tier in session.config.tiers:
+        for model_id in tier.models:
+            model = session.config.models[model_id]
+            if isinstance(model, LocalModel):
+                path = model.path(paths.models)
+                state = "present" if path.exists() else "missing" + (" (fetched on first use)" if model.source else "")
+                where = str(path)
+            else:
+                state = model.location.value
+                where = model.base_url
+            print(f"{tier.name:<12} {model_id:<20} {state:<30} {where}")
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    session = open_session()
+    wanted = args.model or [session.config.tiers[0].models[0]]
+    for model_id in wanted:
+        model = session.config.models.get(model_id)
+        if not isinstance(model, LocalModel):
+            raise HearthError(f"'{model_id}' is not a local model in {config_file(session.paths)}.")
+        path = ensure_model_file(model, session.paths.models, ProgressPrinter())
+        print(f"{model_id}: {path}")
+    return 0
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    if args.action == "set":
+        value = getpass.getpass(f"API key '{args.name}': ") if sys.stdin.isatty() else sys.stdin.readline()
+        keys.store_key(args.name, value)
+        print(f"Stored '{args.name}' in the system keychain.")
+    elif args.action == "delete":
+        print(f"Deleted '{args.name}'." if keys.delete_key(args.name) else f"There was no key '{args.name}'.")
+    else:
+        found = keys.where(args.name)
+        print(
+            f"'{args.name}' comes from the {found}."
+            if found
+            else f"No key '{args.name}': " + keys.missing_key_message(args.name).split(": ", 1)[-1]
+        )
+    return 0
