@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app import __version__
 from app.cli.chatting import cmd_ask, cmd_feedback, cmd_privacy, cmd_reask
+from app.cli.history import add_history_commands
 from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.reports import cmd_audit, cmd_stats
 from app.cli.setup import cmd_fetch, cmd_key, cmd_models
@@ -91,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="everything that was sent off this computer, and why")
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(func=cmd_audit)
+
+    add_history_commands(commands)
 
     window = commands.add_parser("window", help="open the desktop window (the default)")
     window.set_defaults(func=cmd_window)

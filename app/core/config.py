@@ -166,6 +166,8 @@ class Settings(Strict):
     max_answer_tokens: int = Field(default=512, ge=1, le=32768)
     monthly_budget: float | None = Field(default=None, ge=0, description="USD; paid tiers stop when it is spent")
     message_budget: float | None = Field(default=None, ge=0, description="USD; the most one message may cost")
+    backups_kept: int = Field(default=7, ge=0, le=1000, description="daily database backups kept; 0: none")
+    retention_days: int | None = Field(default=None, ge=1, description="delete conversations idle this long")
     redact: bool = Field(default=True, description="hide e-mails, phones, cards, IBANs and IPs from remote tiers")
     system_prompt: str = "You are Hearth, a helpful assistant."
 

@@ -100,12 +100,37 @@ def m005_audit_trail(db: Database) -> None:
         db["attempts"].add_column(column, str)
 
 
+def m006_search_pins_and_branches(db: Database) -> None:
+    """Full-text search over every message (kept in step by triggers), pinned conversations, edit branches."""
+    db["conversations"].add_column("pinned", int, not_null_default=0)
+    db["messages"].add_column("parent_id", int)
+    db.execute(
+        "CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id', "
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    db.execute("INSERT INTO messages_fts(rowid, content) SELECT id, content FROM messages")
+    db.execute(
+        "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+        "INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END"
+    )
+    db.execute(
+        "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+        "INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content); END"
+    )
+    db.execute(
+        "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN "
+        "INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content); "
+        "INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
     m003_costs_routes_and_attachments,
     m004_arms_feedback_and_shadow_runs,
     m005_audit_trail,
+    m006_search_pins_and_branches,
 ]
 
 

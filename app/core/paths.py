@@ -32,6 +32,10 @@ class UserPaths:
         return self.data / "calibration"
 
     @property
+    def backups(self) -> Path:
+        return self.data / "backups"
+
+    @property
     def database(self) -> Path:
         return self.data / "hearth.db"
 

@@ -33,6 +33,7 @@ class ConversationRow(BaseModel):
     updated_at: str
     privacy: str | None = None
     arm: Literal["A", "B"] = "A"
+    pinned: bool = False
 
 
 class MessageRow(BaseModel):
@@ -43,6 +44,7 @@ class MessageRow(BaseModel):
     status: MessageStatus
     created_at: str
     warning: str | None = None
+    parent_id: int | None = None  # the message this one is another version of (edits, regenerations)
     route: str | None = None  # JSON: the router's decision and its reasons
     attachments: str | None = None  # JSON: the files attached to a user message
 
@@ -88,6 +90,15 @@ def shown_attempt(attempts: list[AttemptRow], content: str) -> AttemptRow | None
     return next((a for a in reversed(answered) if a.text == content), answered[-1] if answered else None)
 
 
+class SearchHit(BaseModel):
+    message_id: int
+    conversation_id: int
+    conversation_title: str
+    role: str
+    snippet: str  # the matching words between [ and ]
+    created_at: str
+
+
 class Store:
     def __init__(self, path: Path):
         self.path = path
@@ -109,7 +120,8 @@ class Store:
         return int(table.last_pk)
 
     def conversations(self) -> list[ConversationRow]:
-        rows = self.db["conversations"].rows_where(order_by="updated_at desc, id desc")
+        """Pinned first, then the most recently active."""
+        rows = self.db["conversations"].rows_where(order_by="pinned desc, updated_at desc, id desc")
         return [ConversationRow.model_validate(row) for row in rows]
 
     def conversation(self, conversation_id: int) -> ConversationRow:
@@ -118,6 +130,35 @@ class Store:
     def set_conversation_privacy(self, conversation_id: int, privacy: str | None) -> None:
         with self.db.atomic():
             self.db["conversations"].update(conversation_id, {"privacy": privacy})
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Delete a conversation and everything of it, search index included."""
+        ids = "SELECT id FROM messages WHERE conversation_id = ?"
+        with self.db.atomic():
+            for table in ("attempts", "routing_events", "feedback", "shadow_runs"):
+                self.db.execute(f"DELETE FROM {table} WHERE message_id IN ({ids})", [conversation_id])
+            self.db.execute("DELETE FROM messages WHERE conversation_id = ?", [conversation_id])
+            self.db.execute("DELETE FROM conversations WHERE id = ?", [conversation_id])
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        with self.db.atomic():
+            self.db["conversations"].update(conversation_id, {"pinned": int(pinned)})
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Full-text search over all messages, best matches first, with highlighted snippets."""
+        terms = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+        if not terms:
+            return []
+        rows = self.db.execute(
+            "SELECT m.id, m.conversation_id, c.title, m.role, "
+            "snippet(messages_fts, 0, '[', ']', '…', 12), m.created_at "
+            "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+            "JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+            [terms, limit],
+        ).fetchall()
+        keys = ("message_id", "conversation_id", "conversation_title", "role", "snippet", "created_at")
+        return [SearchHit.model_validate(dict(zip(keys, row, strict=True))) for row in rows]
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         with self.db.atomic():

@@ -44,6 +44,7 @@ def run_window() -> int:
         return 2
     window.show()
     window.prepare_model()
+    window.start_upkeep()
     code = app.exec()
     window.session.close()
     return code

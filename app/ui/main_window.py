@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
+from app.core import archive
 from app.core.cascade import AttemptEnded, AttemptStarted, Finished, TextDelta
 from app.core.chat import UserMessageSaved
 from app.core.fetch import FetchProgress
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.conversation_id: int | None = None
         self._worker: GeneratorWorker | None = None
         self._loader: GeneratorWorker | None = None
+        self._upkeep: GeneratorWorker | None = None
         self._answer: MessageBubble | None = None
         self._closed = False
 
@@ -118,6 +120,22 @@ class MainWindow(QMainWindow):
         else:
             self.model_progress.setRange(0, 0)
         self.model_progress.show()
+
+    def start_upkeep(self) -> None:
+        """The daily backup and retention, on a worker thread with its own connection."""
+        paths, settings = self.session.paths, self.session.config.settings
+
+        def upkeep() -> None:
+            store = Store(paths.database)
+            try:
+                archive.daily_upkeep(
+                    store, paths.database, paths.backups, settings.backups_kept, settings.retention_days
+                )
+            finally:
+                store.close()
+
+        self._upkeep = run_call(upkeep)
+        self._upkeep.signals.failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
 
     # Conversations
     def refresh_sidebar(self) -> None:
@@ -218,7 +236,7 @@ class MainWindow(QMainWindow):
         self.refresh_sidebar()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
-        for worker in (self._worker, self._loader):
+        for worker in (self._worker, self._loader, self._upkeep):
             if worker is not None:
                 worker.abort()
                 worker.wait(CLOSE_WAIT_S)

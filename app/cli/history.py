@@ -1,0 +1,111 @@
+"""The conversation history: search, export, import, delete, and backups."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from sqlite_utils.db import NotFoundError
+
+from app.core import archive
+from app.core.errors import HearthError
+from app.core.session import open_session
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    session = open_session()
+    store = session.open_store()
+    try:
+        hits = store.search(args.query, limit=args.limit)
+    finally:
+        store.close()
+        session.close()
+    if args.json:
+        print(json.dumps([hit.model_dump() for hit in hits], indent=2, ensure_ascii=False))
+    for hit in [] if args.json else hits:
+        print(f"[{hit.conversation_id}/{hit.message_id}] {hit.conversation_title} · {hit.role}: {hit.snippet}")
+    if not hits and not args.json:
+        print("No message matches.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    session = open_session()
+    store = session.open_store()
+    try:
+        document = archive.export(store, [args.conversation] if args.conversation else None)
+    except NotFoundError:
+        raise HearthError(f"There is no conversation {args.conversation}.") from None
+    finally:
+        store.close()
+        session.close()
+    text = archive.to_markdown(document) if args.format == "md" else document.model_dump_json(indent=2)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"Exported {len(document.conversations)} conversation(s) to {args.out}.")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    document = archive.read_document(args.file)
+    session = open_session()
+    store = session.open_store()
+    try:
+        created = archive.import_document(store, document)
+    finally:
+        store.close()
+        session.close()
+    print(f"Imported {len(created)} conversation(s): {', '.join(map(str, created))}.")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    session = open_session()
+    store = session.open_store()
+    try:
+        title = store.conversation(args.conversation).title
+        store.delete_conversation(args.conversation)
+    except NotFoundError:
+        raise HearthError(f"There is no conversation {args.conversation}.") from None
+    finally:
+        store.close()
+        session.close()
+    print(f"Deleted “{title}” and everything of it.")
+    return 0
+
+
+def cmd_backup(_: argparse.Namespace) -> int:
+    session = open_session()
+    try:
+        path = archive.backup(
+            session.paths.database, session.paths.backups, max(1, session.config.settings.backups_kept)
+        )
+    finally:
+        session.close()
+    print(f"Backed up to {path}.")
+    return 0
+
+
+def add_history_commands(commands: argparse._SubParsersAction) -> None:
+    search = commands.add_parser("search", help="full-text search over every message")
+    search.add_argument("query")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(func=cmd_search)
+
+    export = commands.add_parser("export", help="export conversations as JSON (imports back) or Markdown")
+    export.add_argument("out", type=Path)
+    export.add_argument("--conversation", type=int, help="only this conversation (default: all)")
+    export.add_argument("--format", choices=["json", "md"], default="json")
+    export.set_defaults(func=cmd_export)
+
+    imported = commands.add_parser("import", help="import a JSON export as new conversations")
+    imported.add_argument("file", type=Path)
+    imported.set_defaults(func=cmd_import)
+
+    delete = commands.add_parser("delete", help="delete a conversation for good, search index included")
+    delete.add_argument("conversation", type=int)
+    delete.set_defaults(func=cmd_delete)
+
+    backup = commands.add_parser("backup", help="back the database up now")
+    backup.set_defaults(func=cmd_backup)
