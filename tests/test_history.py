@@ -169,3 +169,11 @@ def test_the_history_commands_end_to_end(hearth_home: Path, model_file: Path, tm
     assert "Imported 1 conversation(s)" in hearth("import", str(exported)).stdout
     assert len(json.loads(hearth("search", "--json", "volcanoes").stdout)) >= 1
     assert "Backed up to" in hearth("backup").stdout
+
+
+def test_opening_a_long_conversation_reads_only_its_last_messages_in_order(store: Store):
+    long = store.create_conversation("Long")
+    ids = [store.add_message(long, "user" if i % 2 == 0 else "assistant", f"message {i}") for i in range(250)]
+    recent = store.recent_messages(long, 200)
+    assert [m.id for m in recent] == ids[-200:]
+    assert recent[0].content == "message 50" and recent[-1].content == "message 249"

@@ -197,6 +197,15 @@ class Store:
     def message(self, message_id: int) -> MessageRow:
         return MessageRow.model_validate(self.db["messages"].get(message_id))
 
+    def recent_messages(self, conversation_id: int, limit: int = 200) -> list[MessageRow]:
+        """The last ``limit`` messages, oldest first: what opening a long conversation shows."""
+        rows = self.db.execute(
+            "SELECT * FROM (SELECT * FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+            [conversation_id, limit],
+        )
+        names = [d[0] for d in rows.description]
+        return [MessageRow.model_validate(dict(zip(names, row, strict=True))) for row in rows.fetchall()]
+
     def messages(self, conversation_id: int) -> list[MessageRow]:
         rows = self.db["messages"].rows_where("conversation_id = ?", [conversation_id], order_by="id")
         return [MessageRow.model_validate(row) for row in rows]
