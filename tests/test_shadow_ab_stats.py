@@ -23,7 +23,7 @@ def shown_answer(home: Path, text: str):
     session = open_session()
     try:
         events = list(session.chat.send(None, QUESTION))
-        wait(session.chat.shadow_runs, timeout=120)
+        wait(session.chat.background.submitted, timeout=120)
         store = session.open_store()
         try:
             runs = list(store.db["shadow_runs"].rows)

@@ -137,3 +137,23 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     follows = f"follows the app's policy ({session.config.settings.privacy.value})"
     print(f"Conversation {args.conversation} " + (f"is now {policy.value}." if policy else follows + "."))
     return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    session = open_session()
+    try:
+        if args.set is not None:
+            session.chat.set_summary(args.conversation, args.set)
+        store = session.open_store()
+        try:
+            summary = store.summary(args.conversation)
+        finally:
+            store.close()
+    finally:
+        session.close()
+    if summary is None:
+        print("This conversation has no summary yet: it still fits the model whole.")
+    else:
+        who = "you" if summary.edited else "the local model"
+        print(f"{summary.content}\n\n(covers messages up to {summary.covers_through}; last written by {who})")
+    return 0

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import __version__
-from app.cli.chatting import cmd_ask, cmd_feedback, cmd_privacy, cmd_reask
+from app.cli.chatting import cmd_ask, cmd_feedback, cmd_privacy, cmd_reask, cmd_summary
 from app.cli.history import add_history_commands
 from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.reports import cmd_audit, cmd_stats
@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="everything that was sent off this computer, and why")
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(func=cmd_audit)
+
+    summary = commands.add_parser("summary", help="read or rewrite a conversation's rolling summary")
+    summary.add_argument("conversation", type=int)
+    summary.add_argument("--set", metavar="TEXT", help="replace the summary with your own text")
+    summary.set_defaults(func=cmd_summary)
 
     add_history_commands(commands)
 

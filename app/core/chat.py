@@ -14,12 +14,12 @@ import mimetypes
 import random
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from app.core import router
+from app.core.background import BackgroundTasks
 from app.core.calibration import Scorer
 from app.core.cascade import (
     Answer,
@@ -41,8 +41,9 @@ from app.core.policy import Allowance, allowance
 from app.core.providers.base import Message, Provider
 from app.core.registry import ProviderRegistry
 from app.core.retry import Cooldowns
-from app.core.shadow import ShadowRunner, selected, shadow_job
+from app.core.shadow import selected, shadow_job
 from app.core.store import Store, shown_attempt
+from app.core.summary import summary_job
 
 SAVE_EVERY_S = 1.0
 TITLE_LENGTH = 60
@@ -89,9 +90,8 @@ class ChatService:
         self._open_store = store
         self._consent = consent
         self.scorer = scorer or Scorer(config.settings.threshold)
-        self._shadow: ShadowRunner | None = None
+        self.background = BackgroundTasks()  # shadow runs and summaries, after the answer
         self.cooldowns = Cooldowns()  # failing models rest across messages
-        self.shadow_runs: list[Future[None]] = []  # for callers that wait on them (tests, benchmarks)
 
     def tiers(self) -> list[TierPlan]:
         return [
@@ -154,14 +154,14 @@ class ChatService:
         user_id = store.add_message(conversation_id, "user", text)
         if images:
             store.set_message_meta(user_id, attachments=[str(path) for path in images])
-        history = [Message(row.role, row.content) for row in store.messages(conversation_id) if row.role != "system"]
+        history, summary = self._history(store, conversation_id)
         history[-1] = Message("user", text, urls)
         answer_id = store.add_message(conversation_id, "assistant", "", status="incomplete")
         store.set_message_meta(answer_id, route=route.as_dict())
         yield UserMessageSaved(conversation_id, user_id, answer_id)
         yield Routed(route)
 
-        context = self._context(history)
+        context = self._context(history, summary)
         if mode == "ensemble":
             events = self.ensemble(privacy, scorer).run(context)
         else:
@@ -170,6 +170,7 @@ class ChatService:
         answer = yield from self._save_while_streaming(store, answer_id, events, trigger="auto")
         if answer is not None and answer.complete:
             self._maybe_shadow(answer_id, answer, context, privacy, scorer)
+            self.background.submit(summary_job(self.registry.local(), conversation_id, self._open_store))
 
     def conversation_privacy(self, store: Store, conversation_id: int | None) -> Privacy:
         """The conversation's own policy if it has one, else the app's."""
@@ -203,8 +204,6 @@ class ChatService:
             return
         if allowance(privacy, self.config.models[shadow.model].location) is not Allowance.ALLOWED:
             return  # a silent run never sends anything the user did not allow
-        if self._shadow is None:
-            self._shadow = ShadowRunner()
         provider = self.registry.get(shadow.model)
         job = shadow_job(
             provider,
@@ -216,13 +215,11 @@ class ChatService:
             self._open_store,
             self._cost,
         )
-        self.shadow_runs.append(self._shadow.submit(job))
+        self.background.submit(job)
 
     def close(self) -> None:
-        """Let a shadow run in progress finish (it holds a model and a database connection)."""
-        if self._shadow is not None:
-            self._shadow.close()
-            self._shadow = None
+        """Let a background job in progress finish (it holds a model and a database connection)."""
+        self.background.close()
 
     def ensemble(self, privacy: Privacy, scorer: Scorer | None = None) -> EnsembleRun:
         """The ensemble's models that the privacy policy lets answer without asking."""
@@ -273,16 +270,12 @@ class ChatService:
             message = store.message(answer_id)
             if message.role != "assistant":
                 raise HearthError("Only an answer can be asked again.")
-            history = [
-                Message(row.role, row.content)
-                for row in store.messages(message.conversation_id)
-                if row.role != "system" and row.id < answer_id
-            ]
+            history, summary = self._history(store, message.conversation_id, before=answer_id)
             shown = shown_attempt(store.attempts(answer_id), message.content)
             names = [tier.name for tier in self.config.tiers]
             current = names.index(shown.tier) if shown is not None and shown.tier in names else -1
             cascade = self.cascade(privacy or self.conversation_privacy(store, message.conversation_id))
-            context = self._context(history)
+            context = self._context(history, summary)
             start, why = cascade.next_allowed(current, context)
             if start is None:
                 raise HearthError(f"No stronger model can answer this: {why}")
@@ -292,13 +285,37 @@ class ChatService:
         finally:
             store.close()
 
-    def _context(self, history: list[Message]) -> ContextFn:
+    def _history(
+        self, store: Store, conversation_id: int, before: int | None = None
+    ) -> tuple[list[Message], str | None]:
+        """The turns the conversation's summary does not cover (before message ``before``), and the summary."""
+        summary = store.summary(conversation_id)
+        covers = summary.covers_through if summary else 0
+        history = [
+            Message(row.role, row.content)
+            for row in store.messages(conversation_id)
+            if row.role != "system" and row.id > covers and (before is None or row.id < before)
+        ]
+        return history, summary.content if summary else None
+
+    def _context(self, history: list[Message], summary: str | None = None) -> ContextFn:
         settings = self.config.settings
 
         def context(provider: Provider) -> list[Message]:
-            return build_context(settings.system_prompt, history, provider, settings.max_answer_tokens)
+            return build_context(settings.system_prompt, history, provider, settings.max_answer_tokens, summary)
 
         return context
+
+    def set_summary(self, conversation_id: int, text: str) -> None:
+        """The user's own version of the summary; later updates build on it."""
+        store = self._open_store()
+        try:
+            current = store.summary(conversation_id)
+            last = store.messages(conversation_id)
+            covers = current.covers_through if current else (last[-1].id if last else 0)
+            store.save_summary(conversation_id, text.strip(), covers, edited=True)
+        finally:
+            store.close()
 
     def _save_while_streaming(
         self, store: Store, answer_id: int, events: Iterator[Event], trigger: str, keep_partial: bool = True

@@ -16,10 +16,16 @@ TEMPLATE_TOKENS_PER_MESSAGE = 8
 
 
 def build_context(
-    system_prompt: str, history: Sequence[Message], provider: Provider, answer_tokens: int
+    system_prompt: str,
+    history: Sequence[Message],
+    provider: Provider,
+    answer_tokens: int,
+    summary: str | None = None,
 ) -> list[Message]:
-    """``history`` ends with the user's new message, which must always fit."""
+    """``history`` (the turns the summary does not cover) ends with the user's new message, which must fit."""
     system = Message("system", system_prompt)
+    if summary:
+        system = Message("system", f"{system_prompt}\n\nSummary of the conversation so far:\n{summary}")
     budget = provider.n_ctx - answer_tokens - _cost(system, provider)
     kept: list[Message] = []
     for message in reversed(history):

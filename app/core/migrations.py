@@ -124,6 +124,15 @@ def m006_search_pins_and_branches(db: Database) -> None:
     )
 
 
+def m007_summaries(db: Database) -> None:
+    db["summaries"].create(
+        {"conversation_id": int, "content": str, "covers_through": int, "edited": int, "updated_at": str},
+        pk="conversation_id",
+        foreign_keys=[("conversation_id", "conversations", "id")],
+        not_null={"content", "covers_through", "updated_at"},
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -131,6 +140,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m004_arms_feedback_and_shadow_runs,
     m005_audit_trail,
     m006_search_pins_and_branches,
+    m007_summaries,
 ]
 
 

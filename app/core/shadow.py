@@ -9,7 +9,6 @@ does not allow without asking is never run.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from app.core.calibration import Scorer
 from app.core.cascade import Answer, Attempt, ContextFn, stream_attempt
@@ -23,18 +22,6 @@ _GOLDEN = 2654435761  # Knuth's multiplicative hash: spreads consecutive ids eve
 def selected(key: int, share: float) -> bool:
     """Whether item ``key`` falls in the ``share`` (deterministic, evenly spread)."""
     return share > 0 and (key * _GOLDEN % 2**32) / 2**32 < share
-
-
-class ShadowRunner:
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-shadow")
-
-    def submit(self, job: Callable[[], None]) -> Future[None]:
-        return self._executor.submit(job)
-
-    def close(self) -> None:
-        """Finish the run in progress and drop the queued ones."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
 
 
 def shadow_job(

@@ -90,6 +90,14 @@ def shown_attempt(attempts: list[AttemptRow], content: str) -> AttemptRow | None
     return next((a for a in reversed(answered) if a.text == content), answered[-1] if answered else None)
 
 
+class SummaryRow(BaseModel):
+    conversation_id: int
+    content: str
+    covers_through: int  # the last message id the summary includes
+    edited: bool = False  # the user wrote or changed it
+    updated_at: str
+
+
 class SearchHit(BaseModel):
     message_id: int
     conversation_id: int
@@ -137,8 +145,26 @@ class Store:
         with self.db.atomic():
             for table in ("attempts", "routing_events", "feedback", "shadow_runs"):
                 self.db.execute(f"DELETE FROM {table} WHERE message_id IN ({ids})", [conversation_id])
+            self.db.execute("DELETE FROM summaries WHERE conversation_id = ?", [conversation_id])
             self.db.execute("DELETE FROM messages WHERE conversation_id = ?", [conversation_id])
             self.db.execute("DELETE FROM conversations WHERE id = ?", [conversation_id])
+
+    def summary(self, conversation_id: int) -> SummaryRow | None:
+        row = self.db.execute("SELECT * FROM summaries WHERE conversation_id = ?", [conversation_id]).fetchone()
+        return None if row is None else SummaryRow(**dict(zip(SummaryRow.model_fields, row, strict=True)))
+
+    def save_summary(self, conversation_id: int, content: str, covers_through: int, edited: bool = False) -> None:
+        with self.db.atomic():
+            self.db["summaries"].upsert(
+                {
+                    "conversation_id": conversation_id,
+                    "content": content,
+                    "covers_through": covers_through,
+                    "edited": int(edited),
+                    "updated_at": _now(),
+                },
+                pk="conversation_id",
+            )
 
     def set_pinned(self, conversation_id: int, pinned: bool) -> None:
         with self.db.atomic():
