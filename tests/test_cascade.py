@@ -61,6 +61,7 @@ def test_an_unsure_answer_escalates_to_the_self_hosted_server(hearth_home: Path,
     started = [e for e in events if isinstance(e, AttemptStarted)]
     assert [s.tier for s in started] == ["local", "self-hosted"]
     assert [a.tier for a in attempts] == ["local", "self-hosted"]
+    assert [a.provider for a in attempts] == ["llama-cpp", "openai-compatible"]
     assert attempts[0].text and "Unsure" in attempts[0].reason and "Asked the self-hosted tier" in attempts[0].reason
     # The server reports token logprobs, so the remote answer is scored too.
     assert attempts[1].confidence is not None and attempts[1].signals["n_tokens"] > 0

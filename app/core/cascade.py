@@ -47,6 +47,7 @@ class Attempt:
     # What happened next, in words: why the cascade stopped here or went on.
     reason: str = ""
     cost: float = 0.0  # USD, from the model's prices in models.toml
+    provider: str = ""  # the kind of provider: llama-cpp, openai-compatible, anthropic, gemini
     # The audit trail of what left the machine (remote tiers only).
     destination: str = ""
     policy: str = ""

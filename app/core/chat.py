@@ -337,6 +337,8 @@ class ChatService:
                     answer = event.answer
                     for attempt in answer.attempts:
                         attempt.cost = self._cost(attempt)
+                        model = self.config.models.get(attempt.model_id)
+                        attempt.provider = model.provider if model else ""
                     status = "complete" if answer.complete else "failed"
                     store.update_message(answer_id, answer.text, status, answer.warning)
                     store.add_attempts(answer_id, list(answer.attempts), trigger)

@@ -133,6 +133,10 @@ def m007_summaries(db: Database) -> None:
     )
 
 
+def m008_attempt_provider(db: Database) -> None:
+    db["attempts"].add_column("provider", str)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -141,6 +145,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m005_audit_trail,
     m006_search_pins_and_branches,
     m007_summaries,
+    m008_attempt_provider,
 ]
 
 

@@ -78,6 +78,7 @@ class AttemptRow(BaseModel):
     created_at: str
     trigger: Literal["auto", "user"] = "auto"
     cost: float = 0.0
+    provider: str | None = None
     destination: str | None = None
     policy: str | None = None
     payload_sha256: str | None = None
@@ -261,6 +262,7 @@ class Store:
                     "reason": attempt.reason,
                     "trigger": trigger,
                     "cost": attempt.cost,
+                    "provider": attempt.provider or None,
                     "destination": attempt.destination or None,
                     "policy": attempt.policy or None,
                     "payload_sha256": attempt.payload_sha256,
