@@ -99,12 +99,15 @@ def test_the_json_export_imports_back_losslessly(store: Store, tmp_path: Path):
     def without_ids(document):
         data = json.loads(document.model_dump_json())
         for c in data["conversations"]:
+            c.pop("leaf_id")
             for m in c["messages"]:
-                m.pop("id")
+                for key in ("id", "after_id", "parent_id"):
+                    m.pop(key)
         data.pop("exported_at")
         return data
 
     assert without_ids(again) == without_ids(first)
+    assert [m.content for m in archive_thread(tmp_path / "other.db")] == [m.content for m in store.thread(1)]
     assert again.conversations[0].messages[1].attempts[0]["confidence"] == 0.4
 
 
@@ -177,3 +180,11 @@ def test_opening_a_long_conversation_reads_only_its_last_messages_in_order(store
     recent = store.recent_messages(long, 200)
     assert [m.id for m in recent] == ids[-200:]
     assert recent[0].content == "message 50" and recent[-1].content == "message 249"
+
+
+def archive_thread(path: Path):
+    other = Store(path)
+    try:
+        return other.thread(other.conversations()[0].id)
+    finally:
+        other.close()

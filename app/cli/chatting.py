@@ -157,3 +157,57 @@ def cmd_summary(args: argparse.Namespace) -> int:
         who = "you" if summary.edited else "the local model"
         print(f"{summary.content}\n\n(covers messages up to {summary.covers_through}; last written by {who})")
     return 0
+
+
+def cmd_regenerate(args: argparse.Namespace) -> int:
+    session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
+    try:
+        return _show(session.chat.regenerate(args.message), args.json, None, None)
+    finally:
+        session.close()
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
+    try:
+        store = session.open_store()
+        try:
+            original = store.message(args.message)
+        except NotFoundError:
+            raise HearthError(f"There is no message {args.message}.") from None
+        finally:
+            store.close()
+        if original.role != "user":
+            raise HearthError("Only your own messages can be edited; use `hearth regenerate` for an answer.")
+        events = session.chat.send(original.conversation_id, args.text, replaces=args.message)
+        return _show(events, args.json, original.conversation_id, None)
+    finally:
+        session.close()
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    store = Store(user_paths().database)
+    try:
+        versions = store.versions(args.message)
+        on_show = {m.id for m in store.thread(versions[0].conversation_id)}
+    except NotFoundError:
+        raise HearthError(f"There is no message {args.message}.") from None
+    finally:
+        store.close()
+    for version in versions:
+        mark = "*" if version.id in on_show else " "
+        first_line = version.content.splitlines()[0] if version.content else ""
+        print(f"{mark} {version.id} {version.created_at[:19].replace('T', ' ')}  {first_line[:70]}")
+    return 0
+
+
+def cmd_switch(args: argparse.Namespace) -> int:
+    store = Store(user_paths().database)
+    try:
+        store.show_version(args.message)
+    except NotFoundError:
+        raise HearthError(f"There is no message {args.message}.") from None
+    finally:
+        store.close()
+    print(f"Showing the branch through message {args.message}.")
+    return 0

@@ -8,7 +8,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import __version__
-from app.cli.chatting import cmd_ask, cmd_feedback, cmd_privacy, cmd_reask, cmd_summary
+from app.cli.chatting import (
+    cmd_ask,
+    cmd_edit,
+    cmd_feedback,
+    cmd_privacy,
+    cmd_reask,
+    cmd_regenerate,
+    cmd_summary,
+    cmd_switch,
+    cmd_versions,
+)
 from app.cli.history import add_history_commands
 from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.reports import cmd_audit, cmd_stats
@@ -97,6 +107,25 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("conversation", type=int)
     summary.add_argument("--set", metavar="TEXT", help="replace the summary with your own text")
     summary.set_defaults(func=cmd_summary)
+
+    regenerate = commands.add_parser("regenerate", help="answer again as a new version (the old one stays)")
+    regenerate.add_argument("message", type=int, help="the answer's message id")
+    regenerate.add_argument("--json", action="store_true")
+    regenerate.set_defaults(func=cmd_regenerate)
+
+    edit = commands.add_parser("edit", help="edit one of your messages and answer it (a new branch)")
+    edit.add_argument("message", type=int)
+    edit.add_argument("text")
+    edit.add_argument("--json", action="store_true")
+    edit.set_defaults(func=cmd_edit)
+
+    versions = commands.add_parser("versions", help="list the versions of a message (* on show)")
+    versions.add_argument("message", type=int)
+    versions.set_defaults(func=cmd_versions)
+
+    switch = commands.add_parser("switch", help="show the branch through this version of a message")
+    switch.add_argument("message", type=int)
+    switch.set_defaults(func=cmd_switch)
 
     add_history_commands(commands)
 

@@ -36,6 +36,7 @@ class ExportedMessage(_Exported):
     route: str | None = None
     attachments: str | None = None
     parent_id: int | None = None
+    after_id: int | None = None
     attempts: list[dict[str, Any]] = []
 
 
@@ -46,6 +47,7 @@ class ExportedConversation(_Exported):
     privacy: str | None = None
     arm: str = "A"
     pinned: bool = False
+    leaf_id: int | None = None
     messages: list[ExportedMessage]
 
 
@@ -103,18 +105,21 @@ def import_document(store: Store, document: ExportDocument) -> list[int]:
     with store.db.atomic():
         for conversation in document.conversations:
             table = store.db["conversations"].insert(
-                {**conversation.model_dump(exclude={"messages"}), "pinned": int(conversation.pinned)}
+                {**conversation.model_dump(exclude={"messages", "leaf_id"}), "pinned": int(conversation.pinned)}
             )
             conversation_id = int(table.last_pk)
             new_ids: dict[int, int] = {}
-            for message in conversation.messages:
+            for message in conversation.messages:  # in id order: what a message refers to came before it
                 row = message.model_dump(exclude={"id", "attempts"})
                 row["parent_id"] = new_ids.get(message.parent_id) if message.parent_id else None
+                row["after_id"] = new_ids.get(message.after_id) if message.after_id else None
                 inserted = store.db["messages"].insert({**row, "conversation_id": conversation_id})
                 new_ids[message.id] = int(inserted.last_pk)
                 store.db["attempts"].insert_all(
                     {**attempt, "message_id": new_ids[message.id]} for attempt in message.attempts
                 )
+            leaf = new_ids.get(conversation.leaf_id) if conversation.leaf_id else None
+            store.db["conversations"].update(conversation_id, {"leaf_id": leaf})
             created.append(conversation_id)
     return created
 

@@ -10,6 +10,7 @@ answer is marked incomplete.
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
 import random
 import time
@@ -125,11 +126,13 @@ class ChatService:
         privacy: Privacy | None = None,
         quick: bool = False,
         images: Sequence[Path] = (),
+        replaces: int | None = None,
     ) -> Iterator[ChatEvent]:
+        """Send ``text``; with ``replaces``, as an edited version of that user message (a new branch)."""
         store = self._open_store()
         try:
             policy = privacy or self.conversation_privacy(store, conversation_id)
-            yield from self._send(store, conversation_id, text, policy, quick, images)
+            yield from self._send(store, conversation_id, text, policy, quick, images, replaces)
         finally:
             store.close()
 
@@ -141,6 +144,7 @@ class ChatService:
         privacy: Privacy,
         quick: bool,
         images: Sequence[Path],
+        replaces: int | None,
     ) -> Iterator[ChatEvent]:
         # Everything that can refuse the message does so before anything is stored.
         urls = tuple(_data_url(path) for path in images)
@@ -150,15 +154,48 @@ class ChatService:
             conversation_id = store.create_conversation(_title(text), arm=arm)
         else:
             arm = store.conversation(conversation_id).arm
-        scorer, mode = self._arm_settings(arm)
-        user_id = store.add_message(conversation_id, "user", text)
+        user_id = store.add_message(conversation_id, "user", text, version_of=replaces)
         if images:
             store.set_message_meta(user_id, attachments=[str(path) for path in images])
-        history, summary = self._history(store, conversation_id)
-        history[-1] = Message("user", text, urls)
-        answer_id = store.add_message(conversation_id, "assistant", "", status="incomplete")
+        yield from self._answer(store, conversation_id, user_id, urls, route, privacy, arm, version_of=None)
+
+    def regenerate(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
+        """Answer the same question again as a new version; the earlier answer stays, one switch away."""
+        store = self._open_store()
+        try:
+            answer = store.message(answer_id)
+            if answer.role != "assistant" or answer.after_id is None:
+                raise HearthError("Only an answer can be regenerated.")
+            question = store.message(answer.after_id)
+            conversation = store.conversation(answer.conversation_id)
+            policy = privacy or self.conversation_privacy(store, conversation.id)
+            files = [Path(p) for p in json.loads(question.attachments or "[]") if Path(p).exists()]
+            urls = tuple(_data_url(path) for path in files)
+            request = router.Request(question.content, bool(files), False)
+            route = router.plan(self.config, request, policy, self._budget_left(store))
+            yield from self._answer(
+                store, conversation.id, question.id, urls, route, policy, conversation.arm, version_of=answer_id
+            )
+        finally:
+            store.close()
+
+    def _answer(
+        self,
+        store: Store,
+        conversation_id: int,
+        question_id: int,
+        urls: tuple[str, ...],
+        route: router.Route,
+        privacy: Privacy,
+        arm: str,
+        version_of: int | None,
+    ) -> Iterator[ChatEvent]:
+        scorer, mode = self._arm_settings(arm)
+        history, summary = self._history(store, conversation_id, through=question_id)
+        history[-1] = Message("user", history[-1].content, urls)
+        answer_id = store.add_message(conversation_id, "assistant", "", status="incomplete", version_of=version_of)
         store.set_message_meta(answer_id, route=route.as_dict())
-        yield UserMessageSaved(conversation_id, user_id, answer_id)
+        yield UserMessageSaved(conversation_id, question_id, answer_id)
         yield Routed(route)
 
         context = self._context(history, summary)
@@ -270,7 +307,7 @@ class ChatService:
             message = store.message(answer_id)
             if message.role != "assistant":
                 raise HearthError("Only an answer can be asked again.")
-            history, summary = self._history(store, message.conversation_id, before=answer_id)
+            history, summary = self._history(store, message.conversation_id, through=message.after_id)
             shown = shown_attempt(store.attempts(answer_id), message.content)
             names = [tier.name for tier in self.config.tiers]
             current = names.index(shown.tier) if shown is not None and shown.tier in names else -1
@@ -286,15 +323,15 @@ class ChatService:
             store.close()
 
     def _history(
-        self, store: Store, conversation_id: int, before: int | None = None
+        self, store: Store, conversation_id: int, through: int | None = None
     ) -> tuple[list[Message], str | None]:
-        """The turns the conversation's summary does not cover (before message ``before``), and the summary."""
+        """The thread up to message ``through`` (default: the branch on show) that the summary does not cover."""
         summary = store.summary(conversation_id)
         covers = summary.covers_through if summary else 0
         history = [
             Message(row.role, row.content)
-            for row in store.messages(conversation_id)
-            if row.role != "system" and row.id > covers and (before is None or row.id < before)
+            for row in store.thread(conversation_id, through=through)
+            if row.role != "system" and row.id > covers
         ]
         return history, summary.content if summary else None
 
@@ -311,7 +348,7 @@ class ChatService:
         store = self._open_store()
         try:
             current = store.summary(conversation_id)
-            last = store.messages(conversation_id)
+            last = store.thread(conversation_id)
             covers = current.covers_through if current else (last[-1].id if last else 0)
             store.save_summary(conversation_id, text.strip(), covers, edited=True)
         finally:

@@ -137,6 +137,20 @@ def m008_attempt_provider(db: Database) -> None:
     db["attempts"].add_column("provider", str)
 
 
+def m009_threads(db: Database) -> None:
+    """Messages form a tree (each follows one message); a conversation shows the path to its leaf."""
+    db["messages"].add_column("after_id", int)
+    db["conversations"].add_column("leaf_id", int)
+    db.execute(
+        "UPDATE messages SET after_id = (SELECT MAX(p.id) FROM messages p "
+        "WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id)"
+    )
+    db.execute(
+        "UPDATE conversations SET leaf_id = (SELECT MAX(id) FROM messages WHERE conversation_id = conversations.id)"
+    )
+    db["messages"].create_index(["after_id"])
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -146,6 +160,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m006_search_pins_and_branches,
     m007_summaries,
     m008_attempt_provider,
+    m009_threads,
 ]
 
 

@@ -34,6 +34,7 @@ class ConversationRow(BaseModel):
     privacy: str | None = None
     arm: Literal["A", "B"] = "A"
     pinned: bool = False
+    leaf_id: int | None = None  # the last message of the branch on show
 
 
 class MessageRow(BaseModel):
@@ -44,7 +45,8 @@ class MessageRow(BaseModel):
     status: MessageStatus
     created_at: str
     warning: str | None = None
-    parent_id: int | None = None  # the message this one is another version of (edits, regenerations)
+    parent_id: int | None = None  # the first version of this message (edits and regenerations are versions)
+    after_id: int | None = None  # the message this one follows in its thread
     route: str | None = None  # JSON: the router's decision and its reasons
     attachments: str | None = None  # JSON: the files attached to a user message
 
@@ -192,9 +194,23 @@ class Store:
             self.db["conversations"].update(conversation_id, {"title": title})
 
     # Messages
-    def add_message(self, conversation_id: int, role: str, content: str, status: MessageStatus = "complete") -> int:
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        status: MessageStatus = "complete",
+        *,
+        version_of: int | None = None,
+    ) -> int:
+        """Add a message at the end of the branch on show, or as a new version of ``version_of``."""
         now = _now()
         with self.db.atomic():
+            if version_of is None:
+                after, root = self.conversation(conversation_id).leaf_id, None
+            else:
+                original = self.message(version_of)
+                after, root = original.after_id, original.parent_id or original.id
             table = self.db["messages"].insert(
                 {
                     "conversation_id": conversation_id,
@@ -202,11 +218,43 @@ class Store:
                     "content": content,
                     "status": status,
                     "created_at": now,
+                    "after_id": after,
+                    "parent_id": root,
                 }
             )
-            self.db["conversations"].update(conversation_id, {"updated_at": now})
+            self.db["conversations"].update(conversation_id, {"updated_at": now, "leaf_id": table.last_pk})
         assert table.last_pk is not None
         return int(table.last_pk)
+
+    def thread(self, conversation_id: int, limit: int | None = None, through: int | None = None) -> list[MessageRow]:
+        """The branch on show (or the one ending at message ``through``), oldest first; its last ``limit``."""
+        end = through if through is not None else self.conversation(conversation_id).leaf_id
+        rows = self.db.execute(
+            "WITH RECURSIVE path(id, after_id, depth) AS ("
+            " SELECT m.id, m.after_id, 0 FROM messages m WHERE m.id = ?"
+            " UNION ALL SELECT m.id, m.after_id, path.depth + 1 FROM messages m JOIN path ON m.id = path.after_id"
+            " WHERE ? < 0 OR path.depth + 1 < ?)"
+            " SELECT messages.* FROM messages JOIN path USING (id) ORDER BY messages.id",
+            [end, -1 if limit is None else limit, -1 if limit is None else limit],
+        )
+        names = [d[0] for d in rows.description]
+        return [MessageRow.model_validate(dict(zip(names, row, strict=True))) for row in rows.fetchall()]
+
+    def versions(self, message_id: int) -> list[MessageRow]:
+        """Every version of a message (edits, regenerations), oldest first."""
+        message = self.message(message_id)
+        root = message.parent_id or message.id
+        rows = self.db["messages"].rows_where("id = ? OR parent_id = ?", [root, root], order_by="id")
+        return [MessageRow.model_validate(row) for row in rows]
+
+    def show_version(self, message_id: int) -> None:
+        """Show the branch through this version: down to its newest descendant."""
+        leaf = message_id
+        while child := self.db.execute("SELECT MAX(id) FROM messages WHERE after_id = ?", [leaf]).fetchone()[0]:
+            leaf = child
+        conversation = self.message(message_id).conversation_id
+        with self.db.atomic():
+            self.db["conversations"].update(conversation, {"leaf_id": leaf})
 
     def update_message(self, message_id: int, content: str, status: MessageStatus, warning: str | None = None) -> None:
         with self.db.atomic():
@@ -225,13 +273,8 @@ class Store:
         return MessageRow.model_validate(self.db["messages"].get(message_id))
 
     def recent_messages(self, conversation_id: int, limit: int = 200) -> list[MessageRow]:
-        """The last ``limit`` messages, oldest first: what opening a long conversation shows."""
-        rows = self.db.execute(
-            "SELECT * FROM (SELECT * FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-            [conversation_id, limit],
-        )
-        names = [d[0] for d in rows.description]
-        return [MessageRow.model_validate(dict(zip(names, row, strict=True))) for row in rows.fetchall()]
+        """The last ``limit`` messages of the branch on show: what opening a long conversation shows."""
+        return self.thread(conversation_id, limit)
 
     def messages(self, conversation_id: int) -> list[MessageRow]:
         rows = self.db["messages"].rows_where("conversation_id = ?", [conversation_id], order_by="id")

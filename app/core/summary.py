@@ -59,7 +59,7 @@ def summary_job(provider: Provider, conversation_id: int, open_store: Callable[[
         try:
             existing = store.summary(conversation_id)
             covers = existing.covers_through if existing else 0
-            rows = unsummarised(store.messages(conversation_id), covers)
+            rows = unsummarised(store.thread(conversation_id), covers)
             if not needs_update(rows, provider):
                 return
             text, through = fold(provider, existing.content if existing else "", rows)

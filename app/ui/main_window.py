@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
             return
         self.conversation_id = conversation_id
         self.chat.clear()
-        for message in self.store.messages(conversation_id):
+        for message in self.store.thread(conversation_id):
             if message.role == "user":
                 self.chat.add_message("user", message.content)
             elif message.role == "assistant":
