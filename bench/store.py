@@ -82,6 +82,14 @@ def build(path: Path, messages: int, conversations: int, rng: random.Random, voc
             for j in range(max(0, length))
         )
         store.db["messages"].insert_all(rows, batch_size=2000)
+        # Each message follows the previous one, as when typed in the app.
+        store.db.execute(
+            "UPDATE messages SET after_id = (SELECT MAX(p.id) FROM messages p "
+            "WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id)"
+        )
+        store.db.execute(
+            "UPDATE conversations SET leaf_id = (SELECT MAX(id) FROM messages WHERE conversation_id = conversations.id)"
+        )
     store.close()
     return lengths
 
@@ -167,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     longest = sorted(range(len(lengths)), key=lambda i: -lengths[i])[:20]
     picks = [rng.randrange(len(lengths)) + 1 for _ in range(args.queries - len(longest))] + [i + 1 for i in longest]
     opens = [timed(lambda c=c: store.recent_messages(c, 200)) for c in picks]
+    shown = store.recent_messages(longest[0] + 1, 200)
+    assert len(shown) == 200 and shown[-1].id > shown[0].id, "opening read the wrong messages"
     store.close()
     saving = save_cost(path, seconds=10.0, tokens_per_second=100.0)
 
