@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from app.core.store import Store
 from tests.conftest import REPO, config_text, write_user_config
@@ -60,3 +63,25 @@ def test_a_missing_model_is_a_message_not_a_traceback(hearth_home: Path, model_f
     result = hearth("ask", "hello")
     assert result.returncode == 1
     assert "gone.gguf does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["reask", "999"], "There is no message 999."),
+        (["versions", "999"], "There is no message 999."),
+        (["privacy", "999", "local-only"], "There is no conversation 999."),
+        (["delete", "999"], "There is no conversation 999."),
+        (["export", "out.json", "--conversation", "999"], "There is no conversation 999."),
+    ],
+)
+def test_an_unknown_id_is_a_message_not_a_traceback(configured_home: Path, args: list[str], says: str, tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
+    assert result.returncode == 1 and says in result.stderr and "Traceback" not in result.stderr

@@ -8,8 +8,6 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from sqlite_utils.db import NotFoundError
-
 from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal
 from app.core.cascade import Answer, AttemptStarted, Finished, TextDelta
 from app.core.chat import ChatEvent, Routed, UserMessageSaved
@@ -67,8 +65,6 @@ def cmd_reask(args: argparse.Namespace) -> int:
         store = session.open_store()
         try:
             conversation_id = store.message(args.message).conversation_id
-        except NotFoundError:
-            raise HearthError(f"There is no message {args.message}.") from None
         finally:
             store.close()
         return _show(session.chat.reask(args.message, privacy=args.privacy), args.json, conversation_id, args.message)
@@ -112,8 +108,6 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         if store.message(args.message).role != "assistant":
             raise HearthError(f"Message {args.message} is not an answer.")
         store.add_feedback(args.message, 1 if args.rating == "up" else -1)
-    except NotFoundError:
-        raise HearthError(f"There is no message {args.message}.") from None
     finally:
         store.close()
     print(f"Thanks: thumbs {args.rating} recorded for answer {args.message}.")
@@ -123,13 +117,6 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 def cmd_privacy(args: argparse.Namespace) -> int:
     session = open_session()
     try:
-        store = session.open_store()
-        try:
-            store.conversation(args.conversation)
-        except NotFoundError:
-            raise HearthError(f"There is no conversation {args.conversation}.") from None
-        finally:
-            store.close()
         policy = None if args.policy == "default" else Privacy(args.policy)
         session.chat.set_privacy(args.conversation, policy)
     finally:
@@ -173,8 +160,6 @@ def cmd_edit(args: argparse.Namespace) -> int:
         store = session.open_store()
         try:
             original = store.message(args.message)
-        except NotFoundError:
-            raise HearthError(f"There is no message {args.message}.") from None
         finally:
             store.close()
         if original.role != "user":
@@ -190,8 +175,6 @@ def cmd_versions(args: argparse.Namespace) -> int:
     try:
         versions = store.versions(args.message)
         on_show = {m.id for m in store.thread(versions[0].conversation_id)}
-    except NotFoundError:
-        raise HearthError(f"There is no message {args.message}.") from None
     finally:
         store.close()
     for version in versions:
@@ -205,8 +188,6 @@ def cmd_switch(args: argparse.Namespace) -> int:
     store = Store(user_paths().database)
     try:
         store.show_version(args.message)
-    except NotFoundError:
-        raise HearthError(f"There is no message {args.message}.") from None
     finally:
         store.close()
     print(f"Showing the branch through message {args.message}.")

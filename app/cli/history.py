@@ -6,10 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sqlite_utils.db import NotFoundError
-
 from app.core import archive
-from app.core.errors import HearthError
 from app.core.session import open_session
 
 
@@ -35,8 +32,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     store = session.open_store()
     try:
         document = archive.export(store, [args.conversation] if args.conversation else None)
-    except NotFoundError:
-        raise HearthError(f"There is no conversation {args.conversation}.") from None
     finally:
         store.close()
         session.close()
@@ -65,8 +60,6 @@ def cmd_delete(args: argparse.Namespace) -> int:
     try:
         title = store.conversation(args.conversation).title
         store.delete_conversation(args.conversation)
-    except NotFoundError:
-        raise HearthError(f"There is no conversation {args.conversation}.") from None
     finally:
         store.close()
         session.close()

@@ -11,6 +11,7 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
     │   ├── ModelMissingError  the GGUF file is not on disk
     │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large)
     ├── FetchError             downloading a model failed (network, checksum)
+    ├── NotFound               no conversation or message with that id
     └── ProviderError          a tier could not answer (provider, retryable)
         ├── ProviderUnreachable    connection refused, DNS failure
         ├── ProviderTimeout        connect, first token or idle stream timeout
@@ -50,6 +51,10 @@ class DataError(HearthError):
         self.file = file
         self.line = line
         super().__init__(f"{file}{f', line {line}' if line else ''}: {message}")
+
+
+class NotFound(HearthError):
+    pass
 
 
 class ModelError(HearthError):

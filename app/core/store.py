@@ -15,8 +15,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
 
 from app.core.cascade import Attempt
+from app.core.errors import NotFound
 from app.core.migrations import migrate
 
 MessageStatus = Literal["complete", "incomplete", "failed"]
@@ -136,9 +138,13 @@ class Store:
         return [ConversationRow.model_validate(row) for row in rows]
 
     def conversation(self, conversation_id: int) -> ConversationRow:
-        return ConversationRow.model_validate(self.db["conversations"].get(conversation_id))
+        try:
+            return ConversationRow.model_validate(self.db["conversations"].get(conversation_id))
+        except NotFoundError:
+            raise NotFound(f"There is no conversation {conversation_id}.") from None
 
     def set_conversation_privacy(self, conversation_id: int, privacy: str | None) -> None:
+        self.conversation(conversation_id)  # a clear error for an unknown id
         with self.db.atomic():
             self.db["conversations"].update(conversation_id, {"privacy": privacy})
 
@@ -270,7 +276,10 @@ class Store:
         return float(row.fetchone()[0])
 
     def message(self, message_id: int) -> MessageRow:
-        return MessageRow.model_validate(self.db["messages"].get(message_id))
+        try:
+            return MessageRow.model_validate(self.db["messages"].get(message_id))
+        except NotFoundError:
+            raise NotFound(f"There is no message {message_id}.") from None
 
     def recent_messages(self, conversation_id: int, limit: int = 200) -> list[MessageRow]:
         """The last ``limit`` messages of the branch on show: what opening a long conversation shows."""
