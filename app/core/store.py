@@ -195,10 +195,6 @@ class Store:
         keys = ("message_id", "conversation_id", "conversation_title", "role", "snippet", "created_at")
         return [SearchHit.model_validate(dict(zip(keys, row, strict=True))) for row in rows]
 
-    def rename_conversation(self, conversation_id: int, title: str) -> None:
-        with self.db.atomic():
-            self.db["conversations"].update(conversation_id, {"title": title})
-
     # Messages
     def add_message(
         self,
