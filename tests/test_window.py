@@ -203,3 +203,37 @@ def test_closing_the_window_mid_answer_keeps_the_text_and_raises_nothing(qtbot, 
     qtbot.wait(200)  # let any late queued signal arrive; pytest-qt fails the test on an exception
     stored = stored_messages(configured_home)[-1]
     assert stored.status == "incomplete" and stored.content.startswith(answer.content[:15])
+
+
+def test_an_answer_can_be_rated_and_regenerated_from_the_window(qtbot, window, configured_home: Path):
+    type_and_send(qtbot, window, "Name a colour.")
+    answer = window.chat.bubbles()[-1]
+    qtbot.waitUntil(lambda: window.composer.send_button.isVisible(), timeout=ANSWER_TIMEOUT_MS)
+    first_id = answer.message_id
+    qtbot.mouseClick(answer.badge.thumbs_down, Qt.MouseButton.LeftButton)
+    store = Store(configured_home / "data" / "hearth.db")
+    try:
+        assert [(r["message_id"], r["rating"]) for r in store.db["feedback"].rows] == [(first_id, -1)]
+    finally:
+        store.close()
+    qtbot.mouseClick(answer.badge.regenerate, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: window.composer.send_button.isVisible() and answer.badge.isVisible(), timeout=ANSWER_TIMEOUT_MS
+    )
+    assert answer.message_id != first_id and answer.content
+    store = Store(configured_home / "data" / "hearth.db")
+    try:
+        assert [v.id for v in store.versions(first_id)] == [first_id, answer.message_id]
+    finally:
+        store.close()
+
+
+def test_asking_a_stronger_model_under_local_only_keeps_the_answer_and_says_why(qtbot, window):
+    type_and_send(qtbot, window, "Name a colour.")
+    answer = window.chat.bubbles()[-1]
+    qtbot.waitUntil(lambda: window.composer.send_button.isVisible(), timeout=ANSWER_TIMEOUT_MS)
+    before = answer.content
+    qtbot.mouseClick(answer.badge.stronger, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.composer.send_button.isVisible(), timeout=ANSWER_TIMEOUT_MS)
+    assert answer.content == before and answer.badge.isVisible()
+    assert "privacy policy 'local-only' does not allow it" in answer.note.text()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,12 @@ class BadgeInfo:
 
 
 class AnswerBadge(QWidget):
+    """Also the answer's actions: rate it, regenerate it, or ask a stronger model."""
+
+    rated = Signal(int)
+    regenerate_requested = Signal()
+    stronger_requested = Signal()
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("answerBadge")
@@ -33,11 +41,29 @@ class AnswerBadge(QWidget):
         self.bar.setObjectName("confidenceBar")
         self.bar.setRange(0, 100)
         self.bar.setTextVisible(False)
-        self.bar.setFixedSize(60, 8)
+        self.bar.setFixedSize(44, 8)
         layout.addWidget(self.label)
         layout.addWidget(self.bar)
         layout.addStretch(1)
+        self.thumbs_up = self._action("✓", "This answer was good", lambda: self.rated.emit(1))
+        self.thumbs_down = self._action("✗", "This answer was wrong or unhelpful", lambda: self.rated.emit(-1))
+        self.regenerate = self._action(
+            "↻", "Regenerate (the current answer is kept as a version)", self.regenerate_requested.emit
+        )
+        self.stronger = self._action("⬆", "Ask a stronger model", self.stronger_requested.emit)
+        for button in (self.thumbs_up, self.thumbs_down, self.regenerate, self.stronger):
+            layout.addWidget(button)
         self.hide()
+
+    def _action(self, text: str, name: str, slot: Callable[[], None]) -> QToolButton:
+        button = QToolButton(self)
+        button.setObjectName("answerAction")
+        button.setText(text)
+        button.setToolTip(name)
+        button.setAccessibleName(name)
+        button.setAutoRaise(True)
+        button.clicked.connect(slot)
+        return button
 
     def show_info(self, info: BadgeInfo) -> None:
         parts = [info.tier, info.model]

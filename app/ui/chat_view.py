@@ -22,6 +22,7 @@ class MessageBubble(QFrame):
     def __init__(self, role: str, text: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self.role = role
+        self.message_id: int | None = None  # known once the message is stored
         self.setObjectName("userBubble" if role == "user" else "assistantBubble")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
@@ -68,7 +69,7 @@ class MessageBubble(QFrame):
         self._apply_width()
 
     def _apply_width(self) -> None:
-        margins = self.contentsMargins().left() + self.contentsMargins().right() + 32
+        margins = self.contentsMargins().left() + self.contentsMargins().right() + 48
         badge = self.badge.sizeHint().width() if self.badge.isVisible() else 0
         self.setMaximumWidth(min(self._limit, max(self._widest, badge, 40) + margins))
 
@@ -152,7 +153,7 @@ class ChatView(QScrollArea):
         return list(self._bubbles)
 
     def _bubble_width(self) -> int:
-        return max(320, int(self.viewport().width() * 0.85))
+        return max(320, int(self.viewport().width() * 0.92))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt naming)
         super().resizeEvent(event)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self._loader: GeneratorWorker | None = None
         self._upkeep: GeneratorWorker | None = None
         self._answer: MessageBubble | None = None
+        self._fresh = False
         self._closed = False
 
         self.setWindowTitle("Hearth")
@@ -161,6 +162,7 @@ class MainWindow(QMainWindow):
                 attempts = self.store.attempts(message.id)
                 badge = _badge_from_rows(attempts, message)
                 bubble = self.chat.add_answer(message.content, badge)
+                self._wire_actions(bubble, message.id)
                 if message.status == "incomplete":
                     bubble.show_note("This answer was interrupted before it finished.")
                 elif badge is not None and badge.escalated:
@@ -171,14 +173,41 @@ class MainWindow(QMainWindow):
         if self._worker is not None:
             return
         self.chat.add_message("user", text)
-        self._answer = self.chat.add_message("assistant", "")
-        self.composer.set_busy(True)
+        bubble = self.chat.add_message("assistant", "")
+        self._wire_actions(bubble, None)
         conversation_id = self.conversation_id
-        worker = GeneratorWorker(lambda: self.session.chat.send(conversation_id, text))
+        self._stream_into(bubble, lambda: self.session.chat.send(conversation_id, text))
+
+    def _stream_into(self, bubble: MessageBubble, make: Callable[[], Iterator[object]]) -> None:
+        """Run a core generator on a worker; its events fill ``bubble``."""
+        self._answer = bubble
+        self._fresh = True  # the bubble's old answer stays until the new one starts
+        self.composer.set_busy(True)
+        worker = GeneratorWorker(make)
         worker.signals.item.connect(self._on_event)
         worker.signals.failed.connect(self._on_failed)
         worker.signals.done.connect(self._on_done)
         self._worker = start(worker)
+
+    # Answer actions
+    def _wire_actions(self, bubble: MessageBubble, message_id: int | None) -> None:
+        bubble.message_id = message_id
+        bubble.badge.rated.connect(lambda rating: self.rate(bubble, rating))
+        bubble.badge.regenerate_requested.connect(lambda: self.again(bubble, self.session.chat.regenerate))
+        bubble.badge.stronger_requested.connect(lambda: self.again(bubble, self.session.chat.reask))
+
+    def rate(self, bubble: MessageBubble, rating: int) -> None:
+        if bubble.message_id is None:
+            return
+        self.store.add_feedback(bubble.message_id, rating)
+        self.statusBar().showMessage("Thanks: your rating is saved on this computer.", 5_000)
+
+    def again(self, bubble: MessageBubble, ask: Callable[[int], Iterator[object]]) -> None:
+        """Regenerate the answer, or ask a stronger model, streaming into the same bubble."""
+        if self._worker is not None or bubble.message_id is None:
+            return
+        message_id = bubble.message_id
+        self._stream_into(bubble, lambda: ask(message_id))
 
     def stop(self) -> None:
         if self._worker is not None:
@@ -189,10 +218,16 @@ class MainWindow(QMainWindow):
         bubble = self._answer
         assert bubble is not None
         if isinstance(event, UserMessageSaved):
+            bubble.message_id = event.answer_id
             if self.conversation_id != event.conversation_id:
                 self.conversation_id = event.conversation_id
                 self.refresh_sidebar()
-        elif isinstance(event, AttemptStarted) and event.index > 0:
+        elif isinstance(event, AttemptStarted) and self._fresh:
+            self._fresh = False
+            bubble.replace("")
+            bubble.show_note("")
+            bubble.badge.hide()
+        elif isinstance(event, AttemptStarted):
             bubble.replace("")
             bubble.show_note(f"Asking {event.tier} ({event.label})…")
         elif isinstance(event, TextDelta):
