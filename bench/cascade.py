@@ -18,7 +18,6 @@ JSON goes to bench/results/cascade.json.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import time
@@ -34,6 +33,7 @@ from app.core.eval_report import build_report
 from app.core.evaluation import ItemResult, load_items, run
 from app.core.paths import user_paths
 from app.core.registry import ProviderRegistry
+from bench.report import RESULTS, write_report
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="questions per file (default: all)")
     parser.add_argument("--max-tokens", type=int, default=48)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "cascade.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "cascade.json")
     args = parser.parse_args(argv)
 
     config = load_config_file(default_config_file())
@@ -131,9 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     report["overhead_per_message"]["target_met"] = (
         report["overhead_per_message"]["router_ms"] + report["overhead_per_message"]["confidence_ms"] < 5.0
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
+    write_report(report, args.out)
     return 0
 
 

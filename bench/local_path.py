@@ -41,6 +41,7 @@ from app.core.providers.base import Message
 from app.core.providers.llama_cpp import LlamaCppProvider
 from app.core.registry import ProviderRegistry
 from app.core.store import Store
+from bench.report import RESULTS
 
 SYSTEM = "You are Hearth, a helpful and concise assistant."
 QUESTION = "Write a short story of about 200 words about a lighthouse keeper who finds a message in a bottle."
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "local_path.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "local_path.json")
     args = parser.parse_args(argv)
 
     model_file = args.model or default_model_file()

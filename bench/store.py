@@ -20,7 +20,6 @@ JSON goes to bench/results/store.json.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import tempfile
@@ -30,6 +29,7 @@ from pathlib import Path
 from app.core.cascade import AttemptStarted, TextDelta
 from app.core.chat import SAVE_EVERY_S
 from app.core.store import Store
+from bench.report import RESULTS, write_report
 
 WORDS = (
     "time year people way day man thing woman life child world school state family student group country "
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--conversations", type=int, default=2_000)
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "store.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "store.json")
     args = parser.parse_args(argv)
     rng = random.Random(2026)
     folder = Path(tempfile.mkdtemp(prefix="hearth-store-bench-"))
@@ -196,9 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         "open": report["open_last_200"]["p95_ms"] <= 20.0,
         "streaming_save": saving["share_of_thread"] < 0.01,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
+    write_report(report, args.out)
     return 0
 
 

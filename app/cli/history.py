@@ -7,34 +7,25 @@ import json
 from pathlib import Path
 
 from app.core import archive
-from app.core.session import open_session
+from app.core.session import open_session, session_and_store
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    session = open_session()
-    store = session.open_store()
-    try:
+    with session_and_store() as (_, store):
         hits = store.search(args.query, limit=args.limit)
-    finally:
-        store.close()
-        session.close()
     if args.json:
         print(json.dumps([hit.model_dump() for hit in hits], indent=2, ensure_ascii=False))
-    for hit in [] if args.json else hits:
+        return 0
+    for hit in hits:
         print(f"[{hit.conversation_id}/{hit.message_id}] {hit.conversation_title} · {hit.role}: {hit.snippet}")
-    if not hits and not args.json:
+    if not hits:
         print("No message matches.")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    session = open_session()
-    store = session.open_store()
-    try:
+    with session_and_store() as (_, store):
         document = archive.export(store, [args.conversation] if args.conversation else None)
-    finally:
-        store.close()
-        session.close()
     text = archive.to_markdown(document) if args.format == "md" else document.model_dump_json(indent=2)
     args.out.write_text(text, encoding="utf-8")
     print(f"Exported {len(document.conversations)} conversation(s) to {args.out}.")
@@ -43,26 +34,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     document = archive.read_document(args.file)
-    session = open_session()
-    store = session.open_store()
-    try:
+    with session_and_store() as (_, store):
         created = archive.import_document(store, document)
-    finally:
-        store.close()
-        session.close()
     print(f"Imported {len(created)} conversation(s): {', '.join(map(str, created))}.")
     return 0
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    session = open_session()
-    store = session.open_store()
-    try:
+    with session_and_store() as (_, store):
         title = store.conversation(args.conversation).title
         store.delete_conversation(args.conversation)
-    finally:
-        store.close()
-        session.close()
     print(f"Deleted “{title}” and everything of it.")
     return 0
 

@@ -7,18 +7,13 @@ import json
 
 from app.core import stats
 from app.core.paths import user_paths
-from app.core.session import open_session
+from app.core.session import session_and_store
 from app.core.store import Store
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    session = open_session()
-    store = session.open_store()
-    try:
+    with session_and_store() as (session, store):
         report = stats.compute(store, session.config)
-    finally:
-        store.close()
-        session.close()
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from app.core.calibration import Scorer
@@ -38,3 +40,15 @@ def open_session(progress: ProgressFn | None = None, consent: ConsentFn | None =
     scorer = Scorer.from_folder(paths.calibration, list(config.models), config.settings.threshold)
     chat = ChatService(config, registry, lambda: Store(paths.database), consent, scorer)
     return Session(paths, config, registry, chat)
+
+
+@contextmanager
+def session_and_store() -> Iterator[tuple[Session, Store]]:
+    """A session with this thread's store, both closed on the way out."""
+    session = open_session()
+    store = session.open_store()
+    try:
+        yield session, store
+    finally:
+        store.close()
+        session.close()
