@@ -52,7 +52,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
     try:
         events = session.chat.send(
-            args.conversation, args.question, privacy=args.privacy, quick=args.quick, images=args.image
+            args.conversation, args.question, privacy=args.privacy, quick=args.quick, attachments=args.image
         )
         return _show(events, args.json, args.conversation, None)
     finally:

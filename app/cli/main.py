@@ -45,7 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--conversation", type=int, help="continue this conversation (its id)")
     ask.add_argument("--privacy", type=Privacy, choices=list(Privacy), help="override the privacy policy")
     ask.add_argument("--quick", action="store_true", help="a quick answer: skip tiers marked slow")
-    ask.add_argument("--image", type=Path, action="append", default=[], help="attach an image (repeatable)")
+    ask.add_argument(
+        "--image",
+        "--attach",
+        type=Path,
+        action="append",
+        default=[],
+        help="attach an image or a text file (repeatable)",
+    )
     ask.set_defaults(func=cmd_ask)
 
     reask = commands.add_parser("reask", help="ask a stronger model to answer a message again")

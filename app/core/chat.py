@@ -9,9 +9,7 @@ answer is marked incomplete.
 
 from __future__ import annotations
 
-import base64
 import json
-import mimetypes
 import random
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -20,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.core import router
+from app.core.attachments import image_url, sort_attachments
 from app.core.background import BackgroundTasks
 from app.core.calibration import Scorer
 from app.core.cascade import (
@@ -63,17 +62,6 @@ class Routed:
 
 
 ChatEvent = Event | UserMessageSaved | Routed
-
-
-def _data_url(path: Path) -> str:
-    kind, _ = mimetypes.guess_type(path.name)
-    if kind is None or not kind.startswith("image/"):
-        raise HearthError(f"{path} is not an image Hearth can attach (PNG, JPEG, GIF or WebP).")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise HearthError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 class ChatService:
@@ -125,14 +113,15 @@ class ChatService:
         *,
         privacy: Privacy | None = None,
         quick: bool = False,
-        images: Sequence[Path] = (),
+        attachments: Sequence[Path] = (),
         replaces: int | None = None,
     ) -> Iterator[ChatEvent]:
-        """Send ``text``; with ``replaces``, as an edited version of that user message (a new branch)."""
+        """Send ``text`` with its attachments (images, text files); with ``replaces``, as an edited
+        version of that user message (a new branch)."""
         store = self._open_store()
         try:
             policy = privacy or self.conversation_privacy(store, conversation_id)
-            yield from self._send(store, conversation_id, text, policy, quick, images, replaces)
+            yield from self._send(store, conversation_id, text, policy, quick, attachments, replaces)
         finally:
             store.close()
 
@@ -143,20 +132,23 @@ class ChatService:
         text: str,
         privacy: Privacy,
         quick: bool,
-        images: Sequence[Path],
+        paths: Sequence[Path],
         replaces: int | None,
     ) -> Iterator[ChatEvent]:
         # Everything that can refuse the message does so before anything is stored.
-        urls = tuple(_data_url(path) for path in images)
-        route = router.plan(self.config, router.Request(text, bool(images), quick), privacy, self._budget_left(store))
+        attached = sort_attachments(paths)
+        urls = tuple(image_url(path) for path in attached.images)
+        content = attached.message_text(text)
+        request = router.Request(content, bool(urls), quick)
+        route = router.plan(self.config, request, privacy, self._budget_left(store))
         if conversation_id is None:
             arm = "B" if random.random() < self.config.ab.share else "A"
-            conversation_id = store.create_conversation(_title(text), arm=arm)
+            conversation_id = store.create_conversation(_title(text or content), arm=arm)
         else:
             arm = store.conversation(conversation_id).arm
-        user_id = store.add_message(conversation_id, "user", text, version_of=replaces)
-        if images:
-            store.set_message_meta(user_id, attachments=[str(path) for path in images])
+        user_id = store.add_message(conversation_id, "user", content, version_of=replaces)
+        if paths:
+            store.set_message_meta(user_id, attachments=[str(path) for path in attached.images])
         yield from self._answer(store, conversation_id, user_id, urls, route, privacy, arm, version_of=None)
 
     def regenerate(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
@@ -170,7 +162,7 @@ class ChatService:
             conversation = store.conversation(answer.conversation_id)
             policy = privacy or self.conversation_privacy(store, conversation.id)
             files = [Path(p) for p in json.loads(question.attachments or "[]") if Path(p).exists()]
-            urls = tuple(_data_url(path) for path in files)
+            urls = tuple(image_url(path) for path in files)
             request = router.Request(question.content, bool(files), False)
             route = router.plan(self.config, request, policy, self._budget_left(store))
             yield from self._answer(

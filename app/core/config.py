@@ -172,8 +172,14 @@ class Settings(Strict):
     system_prompt: str = "You are Hearth, a helpful assistant."
 
 
+class Appearance(Strict):
+    theme: Literal["system", "light", "dark"] = "system"
+    font_size: int = Field(default=11, ge=8, le=24, description="points")
+
+
 class Config(Strict):
     settings: Settings = Settings()
+    appearance: Appearance = Appearance()
     router: Router = Router()
     ensemble: Ensemble = Ensemble()
     shadow: Shadow = Shadow()
@@ -236,6 +242,11 @@ def load_config_file(file: Path) -> Config:
         raise ConfigError("the file does not exist", file=file) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot be read ({exc})", file=file) from None
+    return parse_config(text, file)
+
+
+def parse_config(text: str, file: Path) -> Config:
+    """``text`` as a Config; ``file`` is only named in errors."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

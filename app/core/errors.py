@@ -6,11 +6,12 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
 
     HearthError
     ├── ConfigError            models.toml is unreadable or invalid (file, line, key)
-    ├── DataError              an evaluation file is unreadable or invalid (file, line)
+    ├── DataError              a file or value the user gave is unusable (eval file, import, title)
     ├── ModelError             a local model cannot be used
     │   ├── ModelMissingError  the GGUF file is not on disk
     │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large)
     ├── FetchError             downloading a model failed (network, checksum)
+    │   └── FetchStopped       the user paused or cancelled the download
     ├── NotFound               no conversation or message with that id
     └── ProviderError          a tier could not answer (provider, retryable)
         ├── ProviderUnreachable    connection refused, DNS failure
@@ -71,6 +72,10 @@ class ModelLoadError(ModelError):
 
 class FetchError(HearthError):
     pass
+
+
+class FetchStopped(FetchError):
+    """The user paused or cancelled a download (raised from its progress callback)."""
 
 
 class ProviderError(HearthError):

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
 from app.core.cascade import Attempt
-from app.core.errors import NotFound
+from app.core.errors import DataError, NotFound
 from app.core.migrations import migrate
 
 MessageStatus = Literal["complete", "incomplete", "failed"]
@@ -124,6 +124,12 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     # Conversations
     def create_conversation(self, title: str = "New conversation", arm: str = "A") -> int:
         now = _now()
@@ -142,6 +148,14 @@ class Store:
             return ConversationRow.model_validate(self.db["conversations"].get(conversation_id))
         except NotFoundError:
             raise NotFound(f"There is no conversation {conversation_id}.") from None
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        title = " ".join(title.split())
+        if not title:
+            raise DataError("A conversation needs a title; the old one is kept.")
+        self.conversation(conversation_id)
+        with self.db.atomic():
+            self.db["conversations"].update(conversation_id, {"title": title})
 
     def set_conversation_privacy(self, conversation_id: int, privacy: str | None) -> None:
         self.conversation(conversation_id)  # a clear error for an unknown id

@@ -1,169 +1,200 @@
-"""The conversation: a column of message bubbles that grows as tokens arrive.
+"""The conversation: a list view over ConversationModel, painted by MessageDelegate.
 
-Auto-scroll follows the answer only while the view is at the bottom, so a
-user who scrolls up to read is not pulled back down.
+Streamed text is buffered and shown at most every FLUSH_MS, so a fast model
+does not re-lay the answer per token. Auto-scroll follows the answer only
+while the view is at the bottom: a user who scrolls up to read stays there.
+Scrolling to the top reads the previous page of the conversation.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel, QListView, QMenu, QWidget
 
-from app.ui.badge import AnswerBadge, BadgeInfo
+from app.core.store import Store
+from app.ui.conversation_model import ConversationModel, MessageItem
+from app.ui.message_delegate import MessageDelegate
+from app.ui.theme import Theme
+
+FLUSH_MS = 50
 
 EMPTY_STATE = (
     "Ask anything.\n\nAnswers are written by a model on this computer first. Each one shows how sure "
     "it was, and a message only goes further when it is unsure and your privacy setting allows it."
 )
 
-
-class MessageBubble(QFrame):
-    def __init__(self, role: str, text: str = "", parent: QWidget | None = None):
-        super().__init__(parent)
-        self.role = role
-        self.message_id: int | None = None  # known once the message is stored
-        self.setObjectName("userBubble" if role == "user" else "assistantBubble")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        self.text = QLabel(text, self)
-        self.text.setObjectName("messageText")
-        self.text.setWordWrap(True)
-        self.text.setTextFormat(Qt.TextFormat.PlainText)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.note = QLabel(self)
-        self.note.setObjectName("messageNote")
-        self.note.setWordWrap(True)
-        self.note.hide()
-        self.badge = AnswerBadge(self)
-        layout.addWidget(self.text)
-        layout.addWidget(self.note)
-        layout.addWidget(self.badge)
-        self._parts: list[str] = []
-        self._widest = 0
-        self._limit = 10_000
-        self._fit(text)
-
-    def append(self, text: str) -> None:
-        self._parts.append(text)
-        full = "".join(self._parts)
-        self.text.setText(full)
-        self._fit(full[full.rfind("\n", 0, max(0, len(full) - len(text))) + 1 :])
-
-    def replace(self, text: str) -> None:
-        self._parts = [text]
-        self._widest = 0
-        self.text.setText(text)
-        self._fit(text)
-
-    def set_width_limit(self, limit: int) -> None:
-        self._limit = limit
-        self._apply_width()
-
-    def _fit(self, recent: str) -> None:
-        """Grow to the widest line seen so far, up to the limit: short messages get small bubbles."""
-        self.text.ensurePolished()  # the style sheet's font, not the default one
-        metrics = self.text.fontMetrics()
-        for line in recent.split("\n"):
-            self._widest = max(self._widest, metrics.horizontalAdvance(line))
-        self._apply_width()
-
-    def _apply_width(self) -> None:
-        margins = self.contentsMargins().left() + self.contentsMargins().right() + 48
-        badge = self.badge.sizeHint().width() if self.badge.isVisible() else 0
-        self.setMaximumWidth(min(self._limit, max(self._widest, badge, 40) + margins))
-
-    def show_badge(self, info: BadgeInfo) -> None:
-        self.badge.show_info(info)
-        self._apply_width()
-
-    def show_note(self, text: str) -> None:
-        self.note.setText(text)
-        self.note.setVisible(bool(text))
-
-    @property
-    def content(self) -> str:
-        return self.text.text()
+# (action, menu text, shortcut, for user messages, for answers)
+ACTIONS = [
+    ("copy", "Copy message", "Ctrl+C", True, True),
+    ("edit", "Edit and resend", "Ctrl+E", True, False),
+    ("up", "Good answer", "Ctrl+Alt+Up", False, True),
+    ("down", "Wrong or unhelpful answer", "Ctrl+Alt+Down", False, True),
+    ("regenerate", "Regenerate", "Ctrl+Shift+R", False, True),
+    ("stronger", "Ask a stronger model", "Ctrl+Shift+Up", False, True),
+    ("version:previous", "Previous version", "Ctrl+Alt+Left", True, True),
+    ("version:next", "Next version", "Ctrl+Alt+Right", True, True),
+]
 
 
-class ChatView(QScrollArea):
-    def __init__(self, parent: QWidget | None = None):
+class ChatView(QListView):
+    """Emits ``action_requested(row, action)`` for every message action, by mouse, menu or keyboard."""
+
+    action_requested = Signal(int, str)
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("chatView")
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAccessibleName("Conversation")
-        body = QWidget(self)
-        body.setObjectName("chatBody")
-        self._column = QVBoxLayout(body)
-        self._column.setContentsMargins(16, 16, 16, 16)
-        self._column.setSpacing(10)
-        self.empty_state = QLabel(EMPTY_STATE, body)
+        self.setAccessibleDescription("Messages; press the Menu key for a message's actions.")
+        self.conversation = ConversationModel()
+        self.setModel(self.conversation)
+        self.delegate = MessageDelegate(self, theme)
+        self.setItemDelegate(self.delegate)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.verticalScrollBar().setSingleStep(24)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setMouseTracking(True)
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
+
+        self.empty_state = QLabel(EMPTY_STATE, self.viewport())
         self.empty_state.setObjectName("emptyState")
         self.empty_state.setWordWrap(True)
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        # Rows go above these three: the empty state sits centred until the first
-        # message, then the stretches keep the messages at the top.
-        self._column.addStretch(1)
-        self._column.addWidget(self.empty_state)
-        self._column.addStretch(1)
-        self.setWidget(body)
+
+        self._store: Store | None = None
         self._follow = True
-        self._bubbles: list[MessageBubble] = []
-        self._rows: list[QWidget] = []
+        self._keep_from_bottom: int | None = None
+        self._pending: dict[int, str] = {}
+        self._flush = QTimer(self)
+        self._flush.setSingleShot(True)
+        self._flush.setInterval(FLUSH_MS)
+        self._flush.timeout.connect(self.flush)
+
+        self.delegate.link_activated.connect(self._on_link)
+        self.conversation.dataChanged.connect(self._on_data_changed)
+        self.conversation.modelReset.connect(self._update_empty_state)
+        self.conversation.rowsInserted.connect(self._update_empty_state)
+        self.conversation.rowsRemoved.connect(self._update_empty_state)
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range_changed)
 
-    def clear(self) -> None:
-        for row in self._rows:
-            self._column.removeWidget(row)
-            row.deleteLater()
-        self._rows.clear()
-        self._bubbles.clear()
-        self.empty_state.show()
+    # What is on show
+    def show_conversation(self, store: Store, conversation_id: int) -> None:
+        self._store = store
+        self._pending.clear()
         self._follow = True
+        self.conversation.load(store, conversation_id)
+        self.scrollToBottom()
 
-    def add_message(self, role: str, text: str = "") -> MessageBubble:
-        # A row with a stretch on one side: an aligned word-wrapped label would
-        # be given its one-line width and cut off.
-        row = QWidget(self.widget())
-        line = QHBoxLayout(row)
-        line.setContentsMargins(0, 0, 0, 0)
-        bubble = MessageBubble(role, text, row)
-        bubble.set_width_limit(self._bubble_width())
-        if role == "user":
-            line.addStretch(1)
-        line.addWidget(bubble, 100)
-        if role != "user":
-            line.addStretch(1)
-        self._column.insertWidget(self._column.count() - 3, row)
-        self._rows.append(row)
-        self._bubbles.append(bubble)
-        self.empty_state.hide()
-        return bubble
+    def clear(self) -> None:
+        self._pending.clear()
+        self._follow = True
+        self.conversation.clear()
 
-    def add_answer(self, text: str, badge: BadgeInfo | None) -> MessageBubble:
-        bubble = self.add_message("assistant", text)
-        if badge is not None:
-            bubble.show_badge(badge)
-        return bubble
+    def add(self, item: MessageItem) -> int:
+        self._follow = True
+        row = self.conversation.append(item)
+        self.scrollToBottom()
+        return row
 
-    def bubbles(self) -> list[MessageBubble]:
-        return list(self._bubbles)
+    def append_text(self, row: int, text: str) -> None:
+        """Streamed text: shown on the next flush, not per token."""
+        self._pending[row] = self._pending.get(row, "") + text
+        if not self._flush.isActive():
+            self._flush.start()
 
-    def _bubble_width(self) -> int:
-        return max(320, int(self.viewport().width() * 0.92))
+    def flush(self) -> None:
+        for row, text in self._pending.items():
+            self.conversation.update(row, text=self.conversation.item(row).text + text)
+        self._pending.clear()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.delegate.set_theme(theme)
+        self.scheduleDelayedItemsLayout()
+        self.viewport().update()
+
+    def code_blocks(self, row: int) -> list[str]:
+        item = self.conversation.item(row)
+        return self.delegate.layout(item, self.viewport().width(), self.font()).code_blocks
+
+    # Actions
+    def _on_link(self, index: QPersistentModelIndex, href: str) -> None:
+        if href.startswith("action:"):
+            self.action_requested.emit(index.row(), href.removeprefix("action:"))
+        elif href.startswith(("copy:", "version:")):
+            self.action_requested.emit(index.row(), href)
+        elif href.startswith(("http://", "https://")):
+            self.action_requested.emit(index.row(), "open:" + href)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt naming)
+        """A message's actions by keyboard, on the selected message (or the last one)."""
+        pressed = QKeySequence(event.keyCombination())
+        row = self.currentIndex().row() if self.currentIndex().isValid() else self.conversation.rowCount() - 1
+        for action, _, shortcut, user, answer in ACTIONS:
+            if row >= 0 and pressed.matches(QKeySequence(shortcut)) == QKeySequence.SequenceMatch.ExactMatch:
+                item = self.conversation.item(row)
+                if user if item.role == "user" else answer:
+                    self.action_requested.emit(row, action)
+                event.accept()
+                return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt naming)
+        index = self.currentIndex() if event.reason() == QContextMenuEvent.Reason.Keyboard else None
+        index = index if index is not None and index.isValid() else self.indexAt(event.pos())
+        if not index.isValid():
+            return
+        menu = self.actions_menu(index.row())
+        menu.exec(event.globalPos())
+
+    def actions_menu(self, row: int) -> QMenu:
+        item = self.conversation.item(row)
+        menu = QMenu(self)
+        for action, text, shortcut, user, answer in ACTIONS:
+            if not (user if item.role == "user" else answer):
+                continue
+            if action.startswith("version:") and item.versions < 2:
+                continue
+            entry = menu.addAction(text, lambda name=action: self.action_requested.emit(row, name))
+            entry.setShortcut(QKeySequence(shortcut))
+        for number, code in enumerate(self.code_blocks(row)):
+            first = code.splitlines()[0][:30] if code else ""
+            menu.addAction(
+                f"Copy code block {number + 1}: {first}", lambda n=number: self.action_requested.emit(row, f"copy:{n}")
+            )
+        return menu
+
+    # Layout and scrolling
+    def _on_data_changed(self, top: QModelIndex, _bottom: QModelIndex) -> None:
+        self.delegate.sizeHintChanged.emit(top)
+
+    def _update_empty_state(self) -> None:
+        self.empty_state.setVisible(self.conversation.rowCount() == 0)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt naming)
         super().resizeEvent(event)
-        width = self._bubble_width()
-        for bubble in self._bubbles:
-            bubble.set_width_limit(width)
+        self.empty_state.setGeometry(self.viewport().rect())
 
     def _on_scrolled(self, value: int) -> None:
-        self._follow = value >= self.verticalScrollBar().maximum() - 4
+        bar = self.verticalScrollBar()
+        self._follow = value >= bar.maximum() - 4
+        if value == bar.minimum() and self._store is not None and self.conversation.can_load_earlier():
+            self._keep_from_bottom = bar.maximum() - value
+            if not self.conversation.load_earlier(self._store):
+                self._keep_from_bottom = None
 
     def _on_range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._follow:
+        if self._keep_from_bottom is not None:
+            self.verticalScrollBar().setValue(maximum - self._keep_from_bottom)
+            self._keep_from_bottom = None
+        elif self._follow:
             self.verticalScrollBar().setValue(maximum)
+
+
+def copy_text(text: str) -> None:
+    QApplication.clipboard().setText(text)

@@ -1,21 +1,102 @@
 """Asking the user before a message leaves the machine.
 
-The cascade asks from its worker thread; the question must be shown on the UI
-thread. The bridge emits a queued signal and waits for the answer.
+The cascade asks from its worker thread; the question must be shown on the
+UI thread. The bridge emits a queued signal and waits for the answer. The
+dialog shows the exact text that would be sent (after redaction), where to,
+and what it may cost; "always" and "never" are remembered for the
+conversation as its privacy policy.
 """
 
 from __future__ import annotations
 
 import threading
+from enum import StrEnum
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.cascade import EscalationRequest
 
 
+class Decision(StrEnum):
+    ONCE = "once"
+    ALWAYS = "always"  # for this conversation
+    NEVER = "never"  # for this conversation
+    NOT_NOW = "not-now"
+
+
+def payload_text(request: EscalationRequest) -> str:
+    parts = []
+    for message in request.messages:
+        images = f"\n[+ {len(message.images)} image(s)]" if message.images else ""
+        parts.append(f"[{message.role}]\n{message.content}{images}")
+    return "\n\n".join(parts)
+
+
+class ConsentDialog(QDialog):
+    def __init__(self, request: EscalationRequest, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.decision = Decision.NOT_NOW
+        self.setWindowTitle("Send this message off your computer?")
+        self.setAccessibleName("Consent before sending")
+        self.resize(640, 520)
+        layout = QVBoxLayout(self)
+        cost = (
+            "It is free."
+            if not request.estimated_cost
+            else f"It may cost up to ${request.estimated_cost:.4f} (estimated from its prices)."
+        )
+        intro = QLabel(
+            f"The local answer was unsure. Hearth can ask <b>{request.tier}</b> "
+            f"(<b>{request.model_id}</b> at <b>{request.destination}</b>). {cost}<br><br>"
+            "This is exactly what would be sent. E-mail addresses, phone numbers, card numbers, IBANs "
+            "and IP addresses are replaced by placeholders; names and addresses are not, so check them.",
+            self,
+        )
+        intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.RichText)
+        self.payload = QPlainTextEdit(payload_text(request), self)
+        self.payload.setReadOnly(True)
+        self.payload.setAccessibleName("What would be sent")
+        buttons = QDialogButtonBox(self)
+        self.once = self._button(buttons, "Send once", Decision.ONCE, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.always = self._button(
+            buttons, "Always for this conversation", Decision.ALWAYS, QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.never = self._button(
+            buttons, "Never for this conversation", Decision.NEVER, QDialogButtonBox.ButtonRole.RejectRole
+        )
+        self.not_now = self._button(buttons, "Not now", Decision.NOT_NOW, QDialogButtonBox.ButtonRole.RejectRole)
+        self.not_now.setDefault(True)  # Enter never sends by accident
+        layout.addWidget(intro)
+        layout.addWidget(self.payload, 1)
+        layout.addWidget(buttons)
+        self.not_now.setFocus()
+
+    def _button(
+        self, box: QDialogButtonBox, text: str, decision: Decision, role: QDialogButtonBox.ButtonRole
+    ) -> QPushButton:
+        button = box.addButton(text, role)
+        button.setAccessibleName(text)
+        button.clicked.connect(lambda: self._decide(decision))
+        return button
+
+    def _decide(self, decision: Decision) -> None:
+        self.decision = decision
+        self.done(QDialog.DialogCode.Accepted if decision in (Decision.ONCE, Decision.ALWAYS) else 0)
+
+
 class ConsentBridge(QObject):
     _asked = Signal(object, object)
+    decided = Signal(object, object)  # Decision, EscalationRequest: on the UI thread
 
     def __init__(self, dialog_parent: QWidget | None = None):
         super().__init__()
@@ -33,17 +114,10 @@ class ConsentBridge(QObject):
     @Slot(object, object)
     def _show(self, request: EscalationRequest, reply: tuple[dict[str, bool], threading.Event]) -> None:
         answer, decided = reply
-        payload = "\n\n".join(f"[{m.role}] {m.content}" for m in request.messages)
-        box = QMessageBox(self.dialog_parent)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Send this message off your computer?")
-        cost = "" if request.estimated_cost is None else f" It may cost up to ${request.estimated_cost:.4f}."
-        box.setText(
-            f"The local answer was unsure. Send the conversation to {request.tier} ({request.destination})?{cost}\n"
-            "Details show exactly what would be sent, with personal data replaced by placeholders."
-        )
-        box.setDetailedText(payload)
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        answer["allowed"] = box.exec() == QMessageBox.StandardButton.Yes
-        decided.set()
+        dialog = ConsentDialog(request, self.dialog_parent)
+        try:
+            dialog.exec()
+            answer["allowed"] = dialog.decision in (Decision.ONCE, Decision.ALWAYS)
+            self.decided.emit(dialog.decision, request)
+        finally:
+            decided.set()

@@ -10,16 +10,19 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.core.errors import ConfigError
 from app.core.paths import bundled
 from app.core.session import open_session
+from app.ui import theme
 from app.ui.consent import ConsentBridge
 from app.ui.main_window import MainWindow, ProgressRelay
+from app.ui.welcome import first_run
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("Hearth")
     app.setOrganizationName("Hearth")
+    app.setDesktopFileName("hearth")
     app.setWindowIcon(QIcon(str(bundled("resources/hearth.svg"))))
-    app.setStyleSheet(bundled("resources/style.qss").read_text(encoding="utf-8"))
+    theme.apply(app, theme.LIGHT, 11)  # until the configuration is read
     return app  # type: ignore[return-value]
 
 
@@ -27,10 +30,20 @@ def build_window() -> MainWindow:
     """Load the configuration and build the window; raises ConfigError before any window exists."""
     relay = ProgressRelay()
     consent = ConsentBridge()
-    session = open_session(progress=relay.report, consent=consent.ask)
-    window = MainWindow(session, relay)
+
+    def reopen():  # noqa: ANN202 (a Session)
+        return open_session(progress=relay.report, consent=consent.ask)
+
+    session = reopen()
+    theme.apply(
+        QApplication.instance(),  # type: ignore[arg-type]
+        theme.resolve(session.config.appearance.theme),
+        session.config.appearance.font_size,
+    )
+    window = MainWindow(session, relay, reopen)
     consent.dialog_parent = window
     consent.setParent(window)
+    consent.decided.connect(window.remember_consent)
     relay.setParent(window)
     return window
 
@@ -45,6 +58,8 @@ def run_window() -> int:
     window.show()
     window.prepare_model()
     window.start_upkeep()
+    if first_run(window.session.paths.data):
+        window.show_welcome()
     code = app.exec()
     window.session.close()
     return code

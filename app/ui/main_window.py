@@ -1,25 +1,46 @@
-"""The main window: sidebar, conversation, composer, and the model's state."""
+"""The main window: sidebar, conversation, composer, menus, and the model's state."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core import archive
-from app.core.cascade import AttemptEnded, AttemptStarted, Finished, TextDelta
+from app.core.cascade import AttemptEnded, AttemptStarted, EscalationRequest, Finished, TextDelta
 from app.core.chat import UserMessageSaved
+from app.core.config import Location, Privacy
+from app.core.errors import HearthError
 from app.core.fetch import FetchProgress
+from app.core.policy import PRIVACY_LABELS
 from app.core.session import Session
-from app.core.store import AttemptRow, MessageRow, Store, shown_attempt
-from app.ui.badge import BadgeInfo
-from app.ui.chat_view import ChatView, MessageBubble
-from app.ui.composer import Composer
+from app.core.store import Store
+from app.ui import theme
+from app.ui.about import AboutDialog
+from app.ui.chat_view import ChatView, copy_text
+from app.ui.composer import Composer, Draft, dropped_files
+from app.ui.consent import Decision
 from app.ui.conversation_list import ConversationList
+from app.ui.conversation_model import MessageItem
+from app.ui.dashboard import Dashboard
+from app.ui.model_manager import ModelManager
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.welcome import PRIVACY_LINES, Welcome, mark_welcomed
 from app.ui.worker import GeneratorWorker, run_call, start
 
 CLOSE_WAIT_S = 10.0
@@ -48,22 +69,32 @@ class ProgressRelay(QObject):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, session: Session, relay: ProgressRelay):
+    model_ready_changed = Signal(bool, str)  # ready, the model's id or why it failed
+
+    def __init__(self, session: Session, relay: ProgressRelay, reopen: Callable[[], Session]):
+        """``reopen`` opens a new session after the configuration changed."""
         super().__init__()
         self.session = session
+        self._relay = relay
+        self._reopen = reopen
         self.store = Store(session.paths.database)  # the UI thread's own connection
         self.conversation_id: int | None = None
+        self.model_ready = False
         self._worker: GeneratorWorker | None = None
         self._loader: GeneratorWorker | None = None
         self._upkeep: GeneratorWorker | None = None
-        self._answer: MessageBubble | None = None
+        self._row: int | None = None  # the answer being written
+        self._user_row: int | None = None  # the message it answers, when it was just sent
+        self._draft: Draft | None = None  # given back to the composer if the message is refused
+        self._saved = False  # the message being sent reached the store
         self._fresh = False
         self._closed = False
 
         self.setWindowTitle("Hearth")
-        self.resize(1000, 700)
+        self.setAcceptDrops(True)
+        self.resize(1100, 760)
         self.sidebar = ConversationList(self)
-        self.chat = ChatView(self)
+        self.chat = ChatView(theme.current(QApplication.instance()), self)  # type: ignore[arg-type]
         self.composer = Composer(self)
         right = QWidget(self)
         column = QVBoxLayout(right)
@@ -74,27 +105,61 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.sidebar)
         splitter.addWidget(right)
-        splitter.setSizes([240, 760])
+        splitter.setSizes([260, 840])
         splitter.setChildrenCollapsible(False)
         self.setCentralWidget(splitter)
 
         self.model_state = QLabel(self)
         self.model_state.setObjectName("modelState")
+        self.model_state.setAccessibleName("Local model state")
         self.model_progress = QProgressBar(self)
         self.model_progress.setMaximumWidth(200)
+        self.model_progress.setAccessibleName("Model download progress")
         self.model_progress.hide()
-        self.privacy_state = QLabel(f"Privacy: {session.config.settings.privacy.value}", self)
+        self.privacy_state = QLabel(self)
         self.statusBar().addWidget(self.model_state, 1)
         self.statusBar().addPermanentWidget(self.model_progress)
         self.statusBar().addPermanentWidget(self.privacy_state)
+        self._build_menus()
+        self._show_app_privacy()
 
         relay.progressed.connect(self._on_fetch_progress)
         self.sidebar.new_requested.connect(self.new_conversation)
         self.sidebar.selected.connect(self.open_conversation)
+        self.sidebar.hit_selected.connect(self.open_message)
+        self.sidebar.search_changed.connect(self.search)
+        self.sidebar.rename_requested.connect(self.rename)
+        self.sidebar.pin_requested.connect(self.pin)
+        self.sidebar.privacy_requested.connect(self.set_privacy)
+        self.sidebar.export_requested.connect(self.export)
+        self.sidebar.delete_requested.connect(self.delete)
+        self.sidebar.visible_changed.connect(self._on_sidebar_changed)
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(self.stop)
+        self.composer.privacy_chosen.connect(lambda policy: self.set_privacy(self.conversation_id, policy))
+        self.chat.action_requested.connect(self.act)
         self.refresh_sidebar()
+        self._show_conversation_privacy()
         self.composer.edit.setFocus()
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        file.addAction("&New conversation", QKeySequence("Ctrl+N"), self.new_conversation)
+        file.addAction("&Import conversations…", self.import_conversations)
+        file.addSeparator()
+        file.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        edit = bar.addMenu("&Edit")
+        edit.addAction("&Search conversations", QKeySequence("Ctrl+K"), self.focus_search)
+        edit.addAction("&Message box", QKeySequence("Ctrl+L"), self.composer.edit.setFocus)
+        edit.addAction("&Conversation", QKeySequence("Ctrl+Shift+L"), self.chat.setFocus)
+        tools = bar.addMenu("&Tools")
+        tools.addAction("&Models…", QKeySequence("Ctrl+Shift+M"), self.open_models)
+        tools.addAction("&Dashboard…", QKeySequence("Ctrl+Shift+D"), self.open_dashboard)
+        tools.addAction("&Settings…", QKeySequence("Ctrl+,"), self.open_settings)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("&How Hearth keeps your privacy", self.explain_privacy)
+        help_menu.addAction("&About Hearth", self.about)
 
     # Model
     def prepare_model(self) -> None:
@@ -106,13 +171,53 @@ class MainWindow(QMainWindow):
         self._loader.signals.failed.connect(self._on_model_failed)
         self._loader.signals.done.connect(self.model_progress.hide)
 
+    @_while_open
     def _set_model_ready(self, model_id: str) -> None:
+        self.model_ready = True
         self.model_state.setText(f"Ready · {model_id} on this computer")
+        self.model_ready_changed.emit(True, model_id)
 
+    @_while_open
     def _on_model_failed(self, message: str) -> None:
         self.model_state.setText(f"The local model is not available: {message}")
         self.model_state.setToolTip(message)
+        self.model_ready_changed.emit(False, message)
 
+    def show_welcome(self) -> Welcome:
+        """The first-run welcome, over the window; the model keeps arriving behind it."""
+        welcome = Welcome(self.session.registry.local().model_id, self)
+        self._relay.progressed.connect(welcome.show_progress)
+        self.model_ready_changed.connect(
+            lambda ready, detail: welcome.model_ready(detail) if ready else welcome.model_failed(detail)
+        )
+        if self.model_ready:
+            welcome.model_ready(self.session.registry.local().model_id)
+        welcome.finished.connect(lambda _: mark_welcomed(self.session.paths.data))
+        welcome.finished.connect(self.composer.edit.setFocus)
+        welcome.open()
+        return welcome
+
+    def apply_settings(self) -> None:
+        """The configuration changed: open a new session (models reload in the background) and restyle."""
+        if self._worker is not None:
+            self._worker.abort()
+            self._worker.wait(CLOSE_WAIT_S)
+        if self._loader is not None:
+            self._loader.wait(CLOSE_WAIT_S)
+        old, self.session = self.session, self._reopen()
+        old.close()
+        appearance = self.session.config.appearance
+        app = QApplication.instance()
+        theme.apply(app, theme.resolve(appearance.theme), appearance.font_size)  # type: ignore[arg-type]
+        self.chat.set_theme(theme.current(app))  # type: ignore[arg-type]
+        self._show_app_privacy()
+        self.refresh_sidebar()
+        self._show_conversation_privacy()
+        self.model_ready = False
+        self.prepare_model()
+        self.statusBar().showMessage("Settings saved.", 5_000)
+
+    @_while_open
     def _on_fetch_progress(self, progress: FetchProgress) -> None:
         self.model_state.setText(progress.message + "…")
         if progress.total:
@@ -140,7 +245,21 @@ class MainWindow(QMainWindow):
 
     # Conversations
     def refresh_sidebar(self) -> None:
-        self.sidebar.show_conversations(self.store.conversations(), self.conversation_id)
+        self.sidebar.app_privacy = self.session.config.settings.privacy
+        if self.sidebar.search.text().strip():
+            self.search(self.sidebar.search.text().strip())
+        else:
+            self.sidebar.show_conversations(self.store.conversations(), self.conversation_id)
+
+    def focus_search(self) -> None:
+        self.sidebar.search.setFocus()
+        self.sidebar.search.selectAll()
+
+    def search(self, query: str) -> None:
+        if query:
+            self.sidebar.show_hits(self.store.search(query))
+        else:
+            self.sidebar.show_conversations(self.store.conversations(), self.conversation_id)
 
     def new_conversation(self) -> None:
         if self._worker is not None:
@@ -148,40 +267,141 @@ class MainWindow(QMainWindow):
         self.conversation_id = None
         self.chat.clear()
         self.sidebar.list.clearSelection()
+        self.composer.cancel_edit()
+        self._show_conversation_privacy()
         self.composer.edit.setFocus()
 
     def open_conversation(self, conversation_id: int) -> None:
         if self._worker is not None:
+            self.statusBar().showMessage("Wait for the answer to finish, or stop it, to switch conversations.", 5_000)
             return
         self.conversation_id = conversation_id
-        self.chat.clear()
-        for message in self.store.thread(conversation_id):
-            if message.role == "user":
-                self.chat.add_message("user", message.content)
-            elif message.role == "assistant":
-                attempts = self.store.attempts(message.id)
-                badge = _badge_from_rows(attempts, message)
-                bubble = self.chat.add_answer(message.content, badge)
-                self._wire_actions(bubble, message.id)
-                if message.status == "incomplete":
-                    bubble.show_note("This answer was interrupted before it finished.")
-                elif badge is not None and badge.escalated:
-                    bubble.show_note(" ".join(a.reason for a in attempts if a.reason))
+        self.composer.cancel_edit()
+        self.chat.show_conversation(self.store, conversation_id)
+        self._show_conversation_privacy()
 
-    # Sending
-    def send(self, text: str) -> None:
+    def open_message(self, conversation_id: int, message_id: int) -> None:
+        """A search hit: open its conversation on the branch that holds it, and show the message."""
         if self._worker is not None:
             return
-        self.chat.add_message("user", text)
-        bubble = self.chat.add_message("assistant", "")
-        self._wire_actions(bubble, None)
-        conversation_id = self.conversation_id
-        self._stream_into(bubble, lambda: self.session.chat.send(conversation_id, text))
+        model = self.chat.conversation
+        if self.store.conversation(conversation_id).leaf_id is not None:
+            self.open_conversation(conversation_id)
+            while model.row_of(message_id) is None and model.can_load_earlier():
+                model.load_earlier(self.store)
+            if model.row_of(message_id) is None:  # on another branch: switch to it
+                self.store.show_version(message_id)
+                self.open_conversation(conversation_id)
+                while model.row_of(message_id) is None and model.can_load_earlier():
+                    model.load_earlier(self.store)
+        row = model.row_of(message_id)
+        if row is not None:
+            index = model.index(row)
+            self.chat.setCurrentIndex(index)
+            self.chat.scrollTo(index)
 
-    def _stream_into(self, bubble: MessageBubble, make: Callable[[], Iterator[object]]) -> None:
-        """Run a core generator on a worker; its events fill ``bubble``."""
-        self._answer = bubble
-        self._fresh = True  # the bubble's old answer stays until the new one starts
+    def rename(self, conversation_id: int, title: str) -> None:
+        try:
+            self.store.rename_conversation(conversation_id, title)
+        except HearthError as exc:
+            self.statusBar().showMessage(str(exc), 8_000)
+        self.refresh_sidebar()
+
+    def pin(self, conversation_id: int, pinned: bool) -> None:
+        self.store.set_pinned(conversation_id, pinned)
+        self.refresh_sidebar()
+
+    def set_privacy(self, conversation_id: int | None, policy: Privacy | None) -> None:
+        if conversation_id is not None:
+            self.session.chat.set_privacy(conversation_id, policy)
+            self.refresh_sidebar()
+        self._show_conversation_privacy(policy if conversation_id is None else None)
+
+    def export(self, conversation_id: int, kind: str) -> None:
+        title = self.store.conversation(conversation_id).title
+        suffix = ".md" if kind == "markdown" else ".json"
+        name, _ = QFileDialog.getSaveFileName(self, "Export conversation", _file_name(title) + suffix)
+        if not name:
+            return
+        document = archive.export(self.store, [conversation_id])
+        text = archive.to_markdown(document) if kind == "markdown" else document.model_dump_json(indent=2)
+        try:
+            Path(name).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", f"Cannot write {name}: {exc.strerror or exc}.")
+            return
+        self.statusBar().showMessage(f"Exported to {name}", 8_000)
+
+    def import_conversations(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Import conversations", "", "Hearth export (*.json)")
+        if not name:
+            return
+        try:
+            ids = archive.import_document(self.store, archive.read_document(Path(name)))
+        except HearthError as exc:
+            QMessageBox.warning(self, "Import failed", str(exc))
+            return
+        self.refresh_sidebar()
+        self.statusBar().showMessage(f"Imported {len(ids)} conversation(s).", 8_000)
+
+    def delete(self, conversation_id: int) -> None:
+        self.store.delete_conversation(conversation_id)
+        self.refresh_sidebar()
+
+    def _on_sidebar_changed(self) -> None:
+        pending = self.sidebar.pending_delete()
+        if pending is not None and pending == self.conversation_id and self._worker is None:
+            self.new_conversation()
+
+    def _own_privacy(self) -> Privacy | None:
+        if self.conversation_id is None:
+            return self.composer.chosen_privacy()
+        own = self.store.conversation(self.conversation_id).privacy
+        return Privacy(own) if own else None
+
+    def _show_conversation_privacy(self, own: Privacy | None = None) -> None:
+        self.composer.show_privacy(self.session.config.settings.privacy, own or self._own_privacy())
+
+    def _show_app_privacy(self) -> None:
+        policy = self.session.config.settings.privacy
+        self.privacy_state.setText(f"Privacy: {PRIVACY_LABELS[policy]}")
+        self.privacy_state.setToolTip("The app's privacy setting; each conversation may have its own (sidebar).")
+
+    # Sending
+    def send(self, draft: Draft) -> None:
+        if self._worker is not None:
+            return
+        if draft.replaces is not None:
+            edited = self.chat.conversation.row_of(draft.replaces)
+            if edited is not None:
+                self.chat.conversation.truncate(edited)
+        shown = draft.text + (
+            f"\n\n*Attached: {', '.join(p.name for p in draft.attachments)}*" if draft.attachments else ""
+        )
+        user_row = self.chat.add(MessageItem("user", shown))
+        row = self.chat.add(MessageItem("assistant", "", streaming=True))
+        conversation_id = self.conversation_id
+        privacy = self.composer.chosen_privacy() if conversation_id is None else None
+        self._draft = draft
+
+        def run() -> Iterator[object]:
+            yield from self.session.chat.send(
+                conversation_id,
+                draft.text,
+                privacy=privacy,
+                quick=draft.quick,
+                attachments=draft.attachments,
+                replaces=draft.replaces,
+            )
+
+        self._user_row = user_row
+        self._stream_into(row, run, saved=False)
+
+    def _stream_into(self, row: int, make: Callable[[], Iterator[object]], saved: bool) -> None:
+        """Run a core generator on a worker; its events fill the answer at ``row``."""
+        self._row = row
+        self._saved = saved
+        self._fresh = True  # the old answer stays until the new one starts
         self.composer.set_busy(True)
         worker = GeneratorWorker(make)
         worker.signals.item.connect(self._on_event)
@@ -190,24 +410,56 @@ class MainWindow(QMainWindow):
         self._worker = start(worker)
 
     # Answer actions
-    def _wire_actions(self, bubble: MessageBubble, message_id: int | None) -> None:
-        bubble.message_id = message_id
-        bubble.badge.rated.connect(lambda rating: self.rate(bubble, rating))
-        bubble.badge.regenerate_requested.connect(lambda: self.again(bubble, self.session.chat.regenerate))
-        bubble.badge.stronger_requested.connect(lambda: self.again(bubble, self.session.chat.reask))
+    def act(self, row: int, action: str) -> None:
+        model = self.chat.conversation
+        item = model.item(row)
+        if action == "copy":
+            copy_text(item.text)
+            self.statusBar().showMessage("Copied the message.", 3_000)
+        elif action.startswith("copy:"):
+            blocks = self.chat.code_blocks(row)
+            number = int(action.removeprefix("copy:"))
+            if number < len(blocks):
+                copy_text(blocks[number])
+                self.statusBar().showMessage("Copied the code.", 3_000)
+        elif action.startswith("open:"):
+            QDesktopServices.openUrl(QUrl(action.removeprefix("open:")))
+        elif action == "stop":
+            self.stop()
+        elif item.message_id is None or self._worker is not None:
+            self.statusBar().showMessage("Wait for the answer to finish first.", 4_000)
+        elif action in ("up", "down"):
+            self.store.add_feedback(item.message_id, 1 if action == "up" else -1)
+            self.statusBar().showMessage("Thanks: your rating is saved on this computer.", 5_000)
+        elif action == "regenerate":
+            self._again(row, self.session.chat.regenerate)
+        elif action == "stronger":
+            self._again(row, self.session.chat.reask)
+        elif action == "edit":
+            self.composer.start_edit(item.message_id, item.text)
+        elif action.startswith("version:"):
+            self.switch_version(row, 1 if action == "version:next" else -1)
 
-    def rate(self, bubble: MessageBubble, rating: int) -> None:
-        if bubble.message_id is None:
-            return
-        self.store.add_feedback(bubble.message_id, rating)
-        self.statusBar().showMessage("Thanks: your rating is saved on this computer.", 5_000)
+    def _again(self, row: int, ask: Callable[[int], Iterator[object]]) -> None:
+        """Regenerate the answer, or ask a stronger model, streaming into the same row."""
+        message_id = self.chat.conversation.item(row).message_id
+        assert message_id is not None
+        self.chat.conversation.update(row, streaming=True, note="")
+        self._user_row = None
+        self._stream_into(row, lambda: ask(message_id), saved=True)
 
-    def again(self, bubble: MessageBubble, ask: Callable[[int], Iterator[object]]) -> None:
-        """Regenerate the answer, or ask a stronger model, streaming into the same bubble."""
-        if self._worker is not None or bubble.message_id is None:
-            return
-        message_id = bubble.message_id
-        self._stream_into(bubble, lambda: ask(message_id))
+    def switch_version(self, row: int, step: int) -> None:
+        message_id = self.chat.conversation.item(row).message_id
+        assert message_id is not None and self.conversation_id is not None
+        versions = self.store.versions(message_id)
+        position = next(i for i, v in enumerate(versions) if v.id == message_id) + step
+        if 0 <= position < len(versions):
+            self.store.show_version(versions[position].id)
+            self.chat.show_conversation(self.store, self.conversation_id)
+            shown = self.chat.conversation.row_of(versions[position].id)
+            if shown is not None:
+                self.chat.setCurrentIndex(self.chat.conversation.index(shown))
+                self.chat.scrollTo(self.chat.conversation.index(shown))
 
     def stop(self) -> None:
         if self._worker is not None:
@@ -215,62 +467,105 @@ class MainWindow(QMainWindow):
 
     @_while_open
     def _on_event(self, event: object) -> None:
-        bubble = self._answer
-        assert bubble is not None
+        row, model = self._row, self.chat.conversation
+        assert row is not None
         if isinstance(event, UserMessageSaved):
-            bubble.message_id = event.answer_id
+            self._saved = True
+            if self._user_row is not None:
+                model.update(self._user_row, message_id=event.message_id)
+            model.update(row, message_id=event.answer_id)
             if self.conversation_id != event.conversation_id:
                 self.conversation_id = event.conversation_id
+                model.conversation_id = event.conversation_id
+                if self._draft is not None and (privacy := self.composer.chosen_privacy()) is not None:
+                    self.session.chat.set_privacy(event.conversation_id, privacy)
                 self.refresh_sidebar()
-        elif isinstance(event, AttemptStarted) and self._fresh:
-            self._fresh = False
-            bubble.replace("")
-            bubble.show_note("")
-            bubble.badge.hide()
         elif isinstance(event, AttemptStarted):
-            bubble.replace("")
-            bubble.show_note(f"Asking {event.tier} ({event.label})…")
+            self.chat.flush()
+            note = "" if self._fresh else f"Asking {event.tier} ({event.label})…"
+            self._fresh = False
+            model.update(row, text="", note=note, badge=None, streaming=True)
         elif isinstance(event, TextDelta):
-            bubble.append(event.text)
+            self.chat.append_text(row, event.text)
         elif isinstance(event, AttemptEnded) and event.attempt.error:
-            bubble.show_note(event.attempt.error)
+            self.chat.flush()
+            model.update(row, note=event.attempt.error)
         elif isinstance(event, Finished):
-            answer = event.answer
-            bubble.replace(answer.text)
-            failed = [a.error for a in answer.attempts if a.error]
-            bubble.show_note(failed[-1] if failed else answer.reason if answer.escalated else "")
-            bubble.show_badge(
-                BadgeInfo(
-                    tier=answer.tier,
-                    model=answer.model_id,
-                    confidence=answer.confidence,
-                    escalated=answer.escalated,
-                    reason=answer.reason,
-                    latency_ms=answer.latency_ms,
-                    tokens=answer.tokens_out,
-                    status="complete" if answer.complete else "failed",
-                    warning=answer.warning,
-                )
-            )
+            self.chat.flush()
+            model.update(row, text=event.answer.text)
 
     @_while_open
     def _on_failed(self, message: str) -> None:
-        if self._answer is not None:
-            self._answer.show_note(message)
+        self.chat.flush()
+        if not self._saved and self._draft is not None and self._user_row is not None:
+            # Refused before anything was stored: the message goes back to the composer.
+            self.chat.conversation.truncate(self._user_row)
+            self.composer.restore(self._draft, message)
+        elif self._row is not None:
+            self.chat.conversation.update(self._row, note=message, streaming=False)
         self.statusBar().showMessage(message, 10_000)
 
     @_while_open
     def _on_done(self) -> None:
-        bubble = self._answer
-        if bubble is not None and bubble.badge.isHidden():
-            earlier = bubble.note.text()
-            bubble.show_note((earlier + "\n" if earlier else "") + "Stopped; the text so far is kept.")
+        self.chat.flush()
+        row = self._row
+        model = self.chat.conversation
+        if row is not None and row < model.rowCount() and model.item(row).message_id is not None:
+            note = model.item(row).note
+            model.reload_row(self.store, row)
+            if not model.item(row).note and note and not note.startswith("Asking"):
+                model.update(row, note=note)
+            if self._user_row is not None:  # its text with attachments, and its versions
+                model.reload_row(self.store, self._user_row)
         self._worker = None
-        self._answer = None
+        self._row = self._user_row = None
+        self._draft = None
         self.composer.set_busy(False)
         self.refresh_sidebar()
 
+    # Consent decisions that outlive one message
+    def remember_consent(self, decision: Decision, request: EscalationRequest) -> None:
+        if self.conversation_id is None or decision not in (Decision.ALWAYS, Decision.NEVER):
+            return
+        cloud = self.session.config.models[request.model_id].location == Location.CLOUD
+        if decision == Decision.ALWAYS:
+            policy = Privacy.CLOUD_AUTO if cloud else Privacy.SELF_HOSTED
+        else:
+            policy = Privacy.SELF_HOSTED if cloud else Privacy.LOCAL_ONLY
+        self.set_privacy(self.conversation_id, policy)
+        self.statusBar().showMessage(f"This conversation is now “{PRIVACY_LABELS[policy]}”.", 8_000)
+
+    # Drag and drop anywhere on the window attaches the files
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt naming)
+        if dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt naming)
+        self.composer.add_files(dropped_files(event.mimeData()))
+        event.acceptProposedAction()
+
+    # Dialogs
+    def open_settings(self) -> None:
+        if SettingsDialog(self.session.paths, self).exec():
+            self.apply_settings()
+
+    def open_models(self) -> None:
+        manager = ModelManager(self.session, self)
+        manager.exec()
+        if manager.config_changed:
+            self.apply_settings()
+
+    def open_dashboard(self) -> None:
+        Dashboard(self.store, self.session.config, self).exec()
+
+    def explain_privacy(self) -> None:
+        QMessageBox.information(self, "How Hearth keeps your privacy", "\n\n".join(PRIVACY_LINES))
+
+    def about(self) -> None:
+        AboutDialog(self).exec()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        self.sidebar.commit_delete()
         for worker in (self._worker, self._loader, self._upkeep):
             if worker is not None:
                 worker.abort()
@@ -280,18 +575,6 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _badge_from_rows(attempts: list[AttemptRow], message: MessageRow) -> BadgeInfo | None:
-    final = shown_attempt(attempts, message.content)
-    if final is None:
-        return None
-    return BadgeInfo(
-        tier=final.tier,
-        model=final.model,
-        confidence=final.confidence,
-        escalated=final.position > 0,
-        reason=final.reason or "",
-        latency_ms=final.latency_ms,
-        tokens=final.tokens_out,
-        status=message.status,
-        warning=message.warning,
-    )
+def _file_name(title: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in title).strip()
+    return safe[:60] or "conversation"

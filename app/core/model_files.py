@@ -1,0 +1,131 @@
+"""The GGUF files on this computer: what is there, whether it fits, import, delete, and Hugging Face downloads."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+from pydantic import BaseModel
+
+from app.core.config import Config, HuggingFaceSource, LocalModel
+from app.core.errors import DataError, FetchError
+from app.core.fetch import ProgressFn, ensure_model_file
+
+GGUF_MAGIC = b"GGUF"
+# Beyond the weights, llama.cpp needs its context (KV cache) and scratch
+# buffers; for the small models Hearth runs on a CPU this stays under a fifth.
+OVERHEAD = 1.2
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    path: Path
+    size: int  # bytes; 0 when missing
+    name: str | None  # its id in models.toml, if it is configured
+    answers_first: bool  # the first model of the first tier
+
+    @property
+    def present(self) -> bool:
+        return self.size > 0
+
+
+def model_files(config: Config, models_dir: Path) -> list[ModelFile]:
+    """Configured local models (present or not), then other GGUF files in the models folder."""
+    first = config.tiers[0].models[0]
+    files: list[ModelFile] = []
+    for name, model in config.models.items():
+        if isinstance(model, LocalModel):
+            path = model.path(models_dir)
+            files.append(ModelFile(path, path.stat().st_size if path.exists() else 0, name, name == first))
+    known = {f.path.resolve() for f in files}
+    for path in sorted(models_dir.glob("*.gguf")):
+        if path.resolve() not in known:
+            files.append(ModelFile(path, path.stat().st_size, None, False))
+    return files
+
+
+def memory_hint(size: int) -> str:
+    """Whether a model of ``size`` bytes fits in this computer's memory, in words."""
+    total = psutil.virtual_memory().total
+    need = size * OVERHEAD
+    gb = 1024**3
+    if need <= total * 0.6:
+        return f"Fits in your RAM (about {need / gb:.1f} of {total / gb:.0f} GB)"
+    if need <= total:
+        return f"Tight: needs about {need / gb:.1f} of your {total / gb:.0f} GB of RAM"
+    return f"Too large: needs about {need / gb:.1f} GB, this computer has {total / gb:.0f} GB"
+
+
+def is_gguf(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == GGUF_MAGIC
+    except OSError:
+        return False
+
+
+def import_gguf(source: Path, models_dir: Path) -> Path:
+    """Copy a GGUF file into the models folder (through a .part file, so a failed copy leaves nothing)."""
+    if not is_gguf(source):
+        raise DataError(f"{source.name} is not a GGUF model file (it does not start with 'GGUF').")
+    target = models_dir / source.name
+    if target.exists():
+        raise DataError(f"A model named {source.name} is already in the models folder.")
+    part = target.with_name(target.name + ".part")
+    try:
+        models_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, part)
+        part.replace(target)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise DataError(f"Cannot copy {source.name}: {exc.strerror or exc}.") from None
+    return target
+
+
+def delete_model_file(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".verified"), path.with_name(path.name + ".part")):
+        leftover.unlink(missing_ok=True)
+
+
+class _TreeEntry(BaseModel):
+    path: str
+    size: int = 0
+    lfs: dict[str, object] | None = None
+
+
+def huggingface_checksum(http: httpx.Client, source: HuggingFaceSource) -> str | None:
+    """The file's SHA-256 as the Hub lists it (large files are stored in LFS under their SHA-256)."""
+    url = f"{source.endpoint.rstrip('/')}/api/models/{source.repo}/tree/{source.revision}"
+    try:
+        response = http.get(url)
+        response.raise_for_status()
+        entries = [_TreeEntry.model_validate(entry) for entry in response.json()]
+    except (httpx.HTTPError, ValueError) as exc:
+        raise FetchError(f"Could not list the files of {source.repo}: {exc}.") from None
+    for entry in entries:
+        if entry.path == source.filename:
+            oid = entry.lfs.get("oid") if entry.lfs else None
+            return oid if isinstance(oid, str) and len(oid) == 64 else None
+    raise FetchError(f"{source.repo} has no file named {source.filename} (revision {source.revision}).")
+
+
+def download_from_huggingface(
+    source: HuggingFaceSource,
+    models_dir: Path,
+    progress: ProgressFn,
+    sha256: str | None = None,
+    client: httpx.Client | None = None,
+) -> Path:
+    """Download (or resume) a GGUF file, checked against ``sha256`` or the checksum the Hub lists."""
+    own = client is None
+    http = client or httpx.Client(follow_redirects=True, timeout=httpx.Timeout(30.0, connect=10.0))
+    try:
+        expected = sha256 or huggingface_checksum(http, source)
+        model = LocalModel(provider="llama-cpp", file=source.filename, sha256=expected, source=source)
+        return ensure_model_file(model, models_dir, progress, http)
+    finally:
+        if own:
+            http.close()

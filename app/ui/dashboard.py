@@ -1,0 +1,56 @@
+"""The dashboard: where answers came from, how often they escalated, how sure the local model was, and cost."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication, QDialog, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.core.config import Config
+from app.core.dashboard import BINS, overview
+from app.core.store import Store
+from app.ui import theme
+from app.ui.charts import Chart
+
+
+class Dashboard(QDialog):
+    def __init__(self, store: Store, config: Config, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Dashboard")
+        self.setAccessibleName("Dashboard")
+        self.resize(900, 700)
+        look = theme.current(QApplication.instance())  # type: ignore[arg-type]
+        data = overview(store, config)
+        self.data = data
+        self.headline = QLabel(self)
+        self.headline.setWordWrap(True)
+        saved = (
+            f"answering locally saved ${data.saved:.2f} (at {data.saved_reference}'s prices)"
+            if data.saved_reference
+            else "no priced cloud model is configured, so nothing was saved or spent"
+        )
+        self.headline.setText(
+            f"<b>{data.answers}</b> answers · spent <b>${data.spent_this_month:.2f}</b> this month · {saved}"
+        )
+        percent = lambda v: f"{v:.0%}"  # noqa: E731
+        self.by_tier = Chart("Share of answers by tier", look, fmt=percent)
+        total = sum(data.by_tier.values()) or 1
+        self.by_tier.set_data(list(data.by_tier), [count / total for count in data.by_tier.values()])
+        self.escalation = Chart("Escalation rate per day", look, kind="line", fmt=percent)
+        self.escalation.set_data([day[5:] for day, _ in data.escalation_by_day], [r for _, r in data.escalation_by_day])
+        self.confidence = Chart("Local confidence (first answer)", look, fmt=lambda v: f"{v:.0f}")
+        self.confidence.set_data([f"{b / BINS:.1f}" for b in range(BINS)], [float(c) for c in data.confidence_bins])
+        if any(data.confidence_bins):
+            self.confidence.mark_label = f"escalates below {data.threshold:.2f}"
+        self.latency = Chart("Latency per tier (median, seconds)", look, fmt=lambda v: f"{v:.1f}")
+        self.latency.set_data(list(data.latency_by_tier), [p50 / 1000 for p50, _ in data.latency_by_tier.values()])
+        self.cost = Chart("Cost per day, last 30 days", look, kind="line", fmt=lambda v: f"${v:.3f}")
+        if any(cost for _, cost in data.cost_by_day):
+            self.cost.set_data([day[5:] for day, _ in data.cost_by_day], [c for _, c in data.cost_by_day])
+        grid = QGridLayout()
+        for position, chart in enumerate((self.by_tier, self.escalation, self.confidence, self.latency, self.cost)):
+            grid.addWidget(chart, position // 2, position % 2)
+        close = QPushButton("Close", self)
+        close.clicked.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.headline)
+        layout.addLayout(grid, 1)
+        layout.addWidget(close)
