@@ -153,7 +153,7 @@ class Composer(QWidget):
         self.stop_button.clicked.connect(self.stop_requested)
         self.attach_button.clicked.connect(self._choose_files)
         self.clear_attachments.clicked.connect(lambda: self._set_attachments([]))
-        self.privacy.activated.connect(lambda _: self.privacy_chosen.emit(self.privacy.currentData()))
+        self.privacy.activated.connect(lambda _: self.privacy_chosen.emit(self.chosen_privacy()))
 
     def _fit_height(self) -> None:
         """Grow with the text, up to a limit, then scroll."""
@@ -173,7 +173,8 @@ class Composer(QWidget):
         self.privacy.blockSignals(False)
 
     def chosen_privacy(self) -> Privacy | None:
-        return self.privacy.currentData()
+        data = self.privacy.currentData()  # Qt hands a StrEnum back as a plain str
+        return Privacy(data) if data else None
 
     # Attachments
     def _choose_files(self) -> None:

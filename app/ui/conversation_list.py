@@ -8,10 +8,11 @@ deletion is only carried out when the undo bar goes away.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QIcon, QKeySequence, QPainter, QPixmap
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QKeyEvent, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -78,7 +79,7 @@ class ConversationList(QWidget):
         self.app_privacy = Privacy.LOCAL_ONLY
         self._rows: dict[int, ConversationRow] = {}
         self._pending_delete: int | None = None
-        self._renaming = False
+        self.rename_dialog: QInputDialog | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         self.new_button = QPushButton("+ New conversation", self)
@@ -126,19 +127,24 @@ class ConversationList(QWidget):
         self.search.textChanged.connect(lambda _: self._search_timer.start())
         self.list.itemActivated.connect(self._activated)
         self.list.itemClicked.connect(self._activated)
-        self.list.itemChanged.connect(self._renamed)
         self.list.customContextMenuRequested.connect(self._menu_at)
         self.undo_button.clicked.connect(self.undo_delete)
-        for text, shortcut, slot in (
-            ("Rename", "F2", self.rename_current),
-            ("Delete", QKeySequence.StandardKey.Delete, self.delete_current),
-            ("Pin or unpin", "Ctrl+Shift+P", self.toggle_pin_current),
-        ):
-            action = QAction(text, self.list)
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            action.triggered.connect(slot)
-            self.list.addAction(action)
+        self._keys = {
+            QKeySequence("F2"): self.rename_current,
+            QKeySequence(QKeySequence.StandardKey.Delete): self.delete_current,
+            QKeySequence("Ctrl+Shift+P"): self.toggle_pin_current,
+        }
+        self.list.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
+        """The list's own keys: F2 renames, Delete deletes, Ctrl+Shift+P pins."""
+        if watched is self.list and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            pressed = QKeySequence(event.keyCombination())
+            for sequence, slot in self._keys.items():
+                if pressed.matches(sequence) == QKeySequence.SequenceMatch.ExactMatch:
+                    slot()
+                    return True
+        return super().eventFilter(watched, event)
 
     # Filling the list
     def show_conversations(self, rows: list[ConversationRow], current: int | None) -> None:
@@ -185,8 +191,6 @@ class ConversationList(QWidget):
             item.setToolTip(tip)
             if icon is not None:
                 item.setIcon(icon)
-            if message_id is None:
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             self.list.addItem(item)
             if conversation_id == current and message_id is None:
                 self.list.setCurrentItem(item)
@@ -256,24 +260,21 @@ class ConversationList(QWidget):
         return menu
 
     def rename_current(self) -> None:
-        item = self.list.currentItem()
-        if item is None or item.data(MESSAGE_ROLE) is not None or item.data(ID_ROLE) is None:
+        """Ask for the new title in a small dialog over the window (it does not block the window's work)."""
+        conversation_id = self.current_id()
+        if conversation_id is None or conversation_id not in self._rows:
             return
-        row = self._rows[int(item.data(ID_ROLE))]
-        self.list.blockSignals(True)
-        item.setText(row.title)  # edit the title itself, not the pin mark
-        self.list.blockSignals(False)
-        self.list.editItem(item)
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Rename conversation")
+        dialog.setLabelText("Title:")
+        dialog.setTextValue(self._rows[conversation_id].title)
+        dialog.textValueSelected.connect(lambda title: self._renamed(conversation_id, title))
+        self.rename_dialog = dialog
+        dialog.open()
 
-    def _renamed(self, item: QListWidgetItem) -> None:
-        conversation_id = int(item.data(ID_ROLE))
-        title = item.text().removeprefix("★ ").strip()
-        if title and title != self._rows[conversation_id].title:
-            self.rename_requested.emit(conversation_id, title)
-        else:
-            self.list.blockSignals(True)
-            item.setText(self._title(self._rows[conversation_id]))
-            self.list.blockSignals(False)
+    def _renamed(self, conversation_id: int, title: str) -> None:
+        if title.strip() and title.strip() != self._rows[conversation_id].title:
+            self.rename_requested.emit(conversation_id, title.strip())
 
     def toggle_pin_current(self) -> None:
         conversation_id = self.current_id()

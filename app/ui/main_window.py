@@ -355,7 +355,7 @@ class MainWindow(QMainWindow):
 
     def _own_privacy(self) -> Privacy | None:
         if self.conversation_id is None:
-            return self.composer.chosen_privacy()
+            return None
         own = self.store.conversation(self.conversation_id).privacy
         return Privacy(own) if own else None
 

@@ -232,7 +232,7 @@ class SettingsDialog(QDialog):
             self.paths.user_config_file,
             {
                 "settings": {
-                    "privacy": self.privacy.currentData().value,
+                    "privacy": str(self.privacy.currentData()),
                     "threshold": round(self.threshold.value(), 4),
                     "max_answer_tokens": self.max_tokens.value(),
                     "monthly_budget": none_if_zero(self.monthly),
