@@ -6,7 +6,8 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
 
     HearthError
     ├── ConfigError            models.toml is unreadable or invalid (file, line, key)
-    ├── DataError              a file or value the user gave is unusable (eval file, import, title)
+    ├── DataError              an evaluation or import file is unreadable or invalid (file, line)
+    ├── InvalidInput           something the user gave cannot be used (a title, a file to import)
     ├── ModelError             a local model cannot be used
     │   ├── ModelMissingError  the GGUF file is not on disk
     │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large)
@@ -52,6 +53,10 @@ class DataError(HearthError):
         self.file = file
         self.line = line
         super().__init__(f"{file}{f', line {line}' if line else ''}: {message}")
+
+
+class InvalidInput(HearthError):
+    pass
 
 
 class NotFound(HearthError):

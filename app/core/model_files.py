@@ -11,7 +11,7 @@ import psutil
 from pydantic import BaseModel
 
 from app.core.config import Config, HuggingFaceSource, LocalModel
-from app.core.errors import DataError, FetchError
+from app.core.errors import FetchError, InvalidInput
 from app.core.fetch import ProgressFn, ensure_model_file
 
 GGUF_MAGIC = b"GGUF"
@@ -70,10 +70,10 @@ def is_gguf(path: Path) -> bool:
 def import_gguf(source: Path, models_dir: Path) -> Path:
     """Copy a GGUF file into the models folder (through a .part file, so a failed copy leaves nothing)."""
     if not is_gguf(source):
-        raise DataError(f"{source.name} is not a GGUF model file (it does not start with 'GGUF').")
+        raise InvalidInput(f"{source.name} is not a GGUF model file (it does not start with 'GGUF').")
     target = models_dir / source.name
     if target.exists():
-        raise DataError(f"A model named {source.name} is already in the models folder.")
+        raise InvalidInput(f"A model named {source.name} is already in the models folder.")
     part = target.with_name(target.name + ".part")
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
@@ -81,11 +81,17 @@ def import_gguf(source: Path, models_dir: Path) -> Path:
         part.replace(target)
     except OSError as exc:
         part.unlink(missing_ok=True)
-        raise DataError(f"Cannot copy {source.name}: {exc.strerror or exc}.") from None
+        raise InvalidInput(f"Cannot copy {source.name}: {exc.strerror or exc}.") from None
     return target
 
 
-def delete_model_file(path: Path) -> None:
+def delete_model_file(path: Path, models_dir: Path) -> None:
+    """Delete a model file Hearth manages; a file the user keeps elsewhere is never touched."""
+    if path.resolve().parent != models_dir.resolve():
+        raise InvalidInput(
+            f"{path} is not in Hearth's models folder, so Hearth does not delete it. "
+            "Remove it from models.toml instead, and delete the file yourself if you want to."
+        )
     for leftover in (path, path.with_name(path.name + ".verified"), path.with_name(path.name + ".part")):
         leftover.unlink(missing_ok=True)
 

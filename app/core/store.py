@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
 from app.core.cascade import Attempt
-from app.core.errors import DataError, NotFound
+from app.core.errors import InvalidInput, NotFound
 from app.core.migrations import migrate
 
 MessageStatus = Literal["complete", "incomplete", "failed"]
@@ -152,7 +152,7 @@ class Store:
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         title = " ".join(title.split())
         if not title:
-            raise DataError("A conversation needs a title; the old one is kept.")
+            raise InvalidInput("A conversation needs a title; the old one is kept.")
         self.conversation(conversation_id)
         with self.db.atomic():
             self.db["conversations"].update(conversation_id, {"title": title})

@@ -184,7 +184,10 @@ class ModelManager(QDialog):
             self, "Delete model file", f"Delete {file.path.name} ({file.size / 1e6:,.0f} MB)?{warning}"
         )
         if answer == QMessageBox.StandardButton.Yes:
-            delete_model_file(file.path)
+            try:
+                delete_model_file(file.path, self.session.paths.models)
+            except HearthError as exc:
+                QMessageBox.warning(self, "Not deleted", str(exc))
             self.refresh()
 
     # Downloading
