@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from app.core.store import AttemptRow, MessageRow, Store, shown_attempt
 from app.ui.badge import BadgeInfo, describe
 
-PAGE = 100
+PAGE = 40  # enough to fill a tall window; each row is rendered Markdown
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
         file.addAction("&New conversation", QKeySequence("Ctrl+N"), self.new_conversation)
         file.addAction("&Import conversations…", self.import_conversations)
         file.addSeparator()
-        file.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        file.addAction("&Quit", QKeySequence("Ctrl+Q"), self.close)
         edit = bar.addMenu("&Edit")
         edit.addAction("&Search conversations", QKeySequence("Ctrl+K"), self.focus_search)
         edit.addAction("&Message box", QKeySequence("Ctrl+L"), self.composer.edit.setFocus)
