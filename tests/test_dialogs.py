@@ -124,6 +124,15 @@ def test_a_file_that_is_not_gguf_is_refused_with_a_reason(qtbot, configured_home
         assert not (configured_home / "data" / "models" / "tiny.gguf").exists() and good.exists()
 
 
+def downloading_manager(qtbot, win, server: str) -> ModelManager:
+    """The model manager with org/repo's small.gguf typed in, as a user would before pressing Download."""
+    manager = ModelManager(win.session, win, endpoint=server)
+    qtbot.addWidget(manager)
+    manager.repo.setText("org/repo")
+    manager.filename.setText("small.gguf")
+    return manager
+
+
 def test_a_hugging_face_download_shows_progress_pauses_resumes_and_is_checked(
     qtbot, configured_home: Path, model_file: Path, server: str
 ):
@@ -132,10 +141,7 @@ def test_a_hugging_face_download_shows_progress_pauses_resumes_and_is_checked(
     tree = [{"path": "small.gguf", "size": len(body), "lfs": {"oid": hashlib.sha256(body).hexdigest()}}]
     Files.files["/api/models/org/repo/tree/main"] = json.dumps(tree).encode()
     with open_window(qtbot, prepare=False) as win:
-        manager = ModelManager(win.session, win, endpoint=server)
-        qtbot.addWidget(manager)
-        manager.repo.setText("org/repo")
-        manager.filename.setText("small.gguf")
+        manager = downloading_manager(qtbot, win, server)
         reports: list[object] = []
         manager._relay.progressed.connect(reports.append)
         manager._relay.progressed.connect(lambda _: len(reports) == 2 and manager.pause_button.click())
@@ -158,10 +164,7 @@ def test_a_hugging_face_download_shows_progress_pauses_resumes_and_is_checked(
 def test_a_download_with_the_wrong_checksum_is_discarded(qtbot, configured_home: Path, model_file: Path, server: str):
     Files.files["/org/repo/resolve/main/small.gguf"] = _gguf_bytes(model_file)
     with open_window(qtbot, prepare=False) as win:
-        manager = ModelManager(win.session, win, endpoint=server)
-        qtbot.addWidget(manager)
-        manager.repo.setText("org/repo")
-        manager.filename.setText("small.gguf")
+        manager = downloading_manager(qtbot, win, server)
         manager.sha256.setText("0" * 64)
         manager.download()
         qtbot.waitUntil(lambda: manager._download is None, timeout=ANSWER_TIMEOUT_MS)
@@ -172,10 +175,7 @@ def test_a_download_with_the_wrong_checksum_is_discarded(qtbot, configured_home:
 def test_cancelling_a_paused_download_deletes_the_partial_file(qtbot, configured_home: Path, model_file: Path, server):
     Files.files["/org/repo/resolve/main/small.gguf"] = _gguf_bytes(model_file)
     with open_window(qtbot, prepare=False) as win:
-        manager = ModelManager(win.session, win, endpoint=server)
-        qtbot.addWidget(manager)
-        manager.repo.setText("org/repo")
-        manager.filename.setText("small.gguf")
+        manager = downloading_manager(qtbot, win, server)
         manager.sha256.setText(hashlib.sha256(Files.files["/org/repo/resolve/main/small.gguf"]).hexdigest())
         manager.download()
         manager.pause_button.click()

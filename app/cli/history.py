@@ -26,8 +26,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     with session_and_store() as (_, store):
         document = archive.export(store, [args.conversation] if args.conversation else None)
-    text = archive.to_markdown(document) if args.format == "md" else document.model_dump_json(indent=2)
-    args.out.write_text(text, encoding="utf-8")
+    args.out.write_text(archive.as_text(document, markdown=args.format == "md"), encoding="utf-8")
     print(f"Exported {len(document.conversations)} conversation(s) to {args.out}.")
     return 0
 

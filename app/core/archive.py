@@ -87,6 +87,11 @@ def to_markdown(document: ExportDocument) -> str:
     return "\n".join(parts)
 
 
+def as_text(document: ExportDocument, markdown: bool) -> str:
+    """The export as Markdown to read, or as JSON that imports back losslessly."""
+    return to_markdown(document) if markdown else document.model_dump_json(indent=2)
+
+
 def read_document(path: Path) -> ExportDocument:
     try:
         document = ExportDocument.model_validate_json(path.read_bytes())

@@ -49,7 +49,7 @@ class Attachments:
 
     def message_text(self, text: str) -> str:
         """The message with each text file appended in a fenced block named after the file."""
-        blocks = [f"{text}"] + [f"Attached file {file.name}:\n````\n{file.content}\n````" for file in self.texts]
+        blocks = [text] + [f"Attached file {file.name}:\n````\n{file.content}\n````" for file in self.texts]
         return "\n\n".join(block for block in blocks if block)
 
 

@@ -147,7 +147,7 @@ class ChatService:
         else:
             arm = store.conversation(conversation_id).arm
         user_id = store.add_message(conversation_id, "user", content, version_of=replaces)
-        if paths:
+        if attached.images:
             store.set_message_meta(user_id, attachments=[str(path) for path in attached.images])
         yield from self._answer(store, conversation_id, user_id, urls, route, privacy, arm, version_of=None)
 

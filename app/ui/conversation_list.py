@@ -8,6 +8,8 @@ deletion is only carried out when the undo bar goes away.
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QKeyEvent, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -41,7 +43,9 @@ PRIVACY_MARKS: dict[Privacy, tuple[str, str]] = {
 }
 
 
+@functools.cache
 def privacy_icon(privacy: Privacy) -> QIcon:
+    """Painted once per policy: the sidebar shows one on each of possibly thousands of rows."""
     letter, colour = PRIVACY_MARKS[privacy]
     pixmap = QPixmap(32, 32)
     pixmap.setDevicePixelRatio(2)

@@ -104,6 +104,12 @@ class ConversationModel(QAbstractListModel):
         self.endInsertRows()
         return len(rows)
 
+    def load_through(self, store: Store, message_id: int) -> int | None:
+        """The row of ``message_id``, reading earlier pages until it is on show; None if not on this branch."""
+        while (row := self.row_of(message_id)) is None and self.load_earlier(store):
+            pass
+        return row
+
     # Changing what is on show
     def append(self, item: MessageItem) -> int:
         row = len(self._items)

@@ -9,10 +9,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core.errors import ConfigError
 from app.core.paths import bundled
-from app.core.session import open_session
+from app.core.session import Session, open_session
 from app.ui import theme
 from app.ui.consent import ConsentBridge
-from app.ui.main_window import MainWindow, ProgressRelay
+from app.ui.main_window import MainWindow
+from app.ui.progress import ProgressRelay
 from app.ui.welcome import first_run
 
 
@@ -22,8 +23,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("Hearth")
     app.setDesktopFileName("hearth")
     app.setWindowIcon(QIcon(str(bundled("resources/hearth.svg"))))
-    theme.apply(app, theme.LIGHT, 11)  # until the configuration is read
-    return app  # type: ignore[return-value]
+    return app  # type: ignore[return-value]  (styled by build_window, once the configuration is read)
 
 
 def build_window() -> MainWindow:
@@ -31,7 +31,7 @@ def build_window() -> MainWindow:
     relay = ProgressRelay()
     consent = ConsentBridge()
 
-    def reopen():  # noqa: ANN202 (a Session)
+    def reopen() -> Session:
         return open_session(progress=relay.report, consent=consent.ask)
 
     session = reopen()

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -39,6 +39,7 @@ from app.ui.conversation_list import ConversationList
 from app.ui.conversation_model import MessageItem
 from app.ui.dashboard import Dashboard
 from app.ui.model_manager import ModelManager
+from app.ui.progress import ProgressRelay, show_progress
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.welcome import PRIVACY_LINES, Welcome, mark_welcomed
 from app.ui.worker import GeneratorWorker, run_call, start
@@ -59,15 +60,6 @@ def _while_open(slot: Slot) -> Slot:
     return guarded  # type: ignore[return-value]
 
 
-class ProgressRelay(QObject):
-    """Fetch progress arrives on a worker thread; this carries it to the UI thread."""
-
-    progressed = Signal(object)
-
-    def report(self, progress: FetchProgress) -> None:
-        self.progressed.emit(progress)
-
-
 class MainWindow(QMainWindow):
     model_ready_changed = Signal(bool, str)  # ready, the model's id or why it failed
 
@@ -86,6 +78,7 @@ class MainWindow(QMainWindow):
         self._row: int | None = None  # the answer being written
         self._user_row: int | None = None  # the message it answers, when it was just sent
         self._draft: Draft | None = None  # given back to the composer if the message is refused
+        self._failure: str | None = None  # why the request failed after the answer was stored
         self._saved = False  # the message being sent reached the store
         self._fresh = False
         self._closed = False
@@ -219,12 +212,7 @@ class MainWindow(QMainWindow):
 
     @_while_open
     def _on_fetch_progress(self, progress: FetchProgress) -> None:
-        self.model_state.setText(progress.message + "…")
-        if progress.total:
-            self.model_progress.setRange(0, 1000)
-            self.model_progress.setValue(int(1000 * progress.done / progress.total))
-        else:
-            self.model_progress.setRange(0, 0)
+        show_progress(self.model_state, self.model_progress, progress)
         self.model_progress.show()
 
     def start_upkeep(self) -> None:
@@ -246,10 +234,7 @@ class MainWindow(QMainWindow):
     # Conversations
     def refresh_sidebar(self) -> None:
         self.sidebar.app_privacy = self.session.config.settings.privacy
-        if self.sidebar.search.text().strip():
-            self.search(self.sidebar.search.text().strip())
-        else:
-            self.sidebar.show_conversations(self.store.conversations(), self.conversation_id)
+        self.search(self.sidebar.search.text().strip())
 
     def focus_search(self) -> None:
         self.sidebar.search.setFocus()
@@ -284,21 +269,21 @@ class MainWindow(QMainWindow):
         """A search hit: open its conversation on the branch that holds it, and show the message."""
         if self._worker is not None:
             return
-        model = self.chat.conversation
-        if self.store.conversation(conversation_id).leaf_id is not None:
+        self.open_conversation(conversation_id)
+        if not self._select(message_id):  # on another branch: switch to it
+            self.store.show_version(message_id)
             self.open_conversation(conversation_id)
-            while model.row_of(message_id) is None and model.can_load_earlier():
-                model.load_earlier(self.store)
-            if model.row_of(message_id) is None:  # on another branch: switch to it
-                self.store.show_version(message_id)
-                self.open_conversation(conversation_id)
-                while model.row_of(message_id) is None and model.can_load_earlier():
-                    model.load_earlier(self.store)
-        row = model.row_of(message_id)
-        if row is not None:
-            index = model.index(row)
-            self.chat.setCurrentIndex(index)
-            self.chat.scrollTo(index)
+            self._select(message_id)
+
+    def _select(self, message_id: int) -> bool:
+        """Select and show a message of the branch on show, reading earlier pages as needed."""
+        row = self.chat.conversation.load_through(self.store, message_id)
+        if row is None:
+            return False
+        index = self.chat.conversation.index(row)
+        self.chat.setCurrentIndex(index)
+        self.chat.scrollTo(index)
+        return True
 
     def rename(self, conversation_id: int, title: str) -> None:
         try:
@@ -323,8 +308,7 @@ class MainWindow(QMainWindow):
         name, _ = QFileDialog.getSaveFileName(self, "Export conversation", _file_name(title) + suffix)
         if not name:
             return
-        document = archive.export(self.store, [conversation_id])
-        text = archive.to_markdown(document) if kind == "markdown" else document.model_dump_json(indent=2)
+        text = archive.as_text(archive.export(self.store, [conversation_id]), markdown=kind == "markdown")
         try:
             Path(name).write_text(text, encoding="utf-8")
         except OSError as exc:
@@ -456,10 +440,7 @@ class MainWindow(QMainWindow):
         if 0 <= position < len(versions):
             self.store.show_version(versions[position].id)
             self.chat.show_conversation(self.store, self.conversation_id)
-            shown = self.chat.conversation.row_of(versions[position].id)
-            if shown is not None:
-                self.chat.setCurrentIndex(self.chat.conversation.index(shown))
-                self.chat.scrollTo(self.chat.conversation.index(shown))
+            self._select(versions[position].id)
 
     def stop(self) -> None:
         if self._worker is not None:
@@ -502,6 +483,7 @@ class MainWindow(QMainWindow):
             self.chat.conversation.truncate(self._user_row)
             self.composer.restore(self._draft, message)
         elif self._row is not None:
+            self._failure = message
             self.chat.conversation.update(self._row, note=message, streaming=False)
         self.statusBar().showMessage(message, 10_000)
 
@@ -511,15 +493,14 @@ class MainWindow(QMainWindow):
         row = self._row
         model = self.chat.conversation
         if row is not None and row < model.rowCount() and model.item(row).message_id is not None:
-            note = model.item(row).note
-            model.reload_row(self.store, row)
-            if not model.item(row).note and note and not note.startswith("Asking"):
-                model.update(row, note=note)
+            model.reload_row(self.store, row)  # as it will reopen: badge, cost, versions, note
+            if self._failure:  # a failure of the whole request is not in the store
+                model.update(row, note=self._failure)
             if self._user_row is not None:  # its text with attachments, and its versions
                 model.reload_row(self.store, self._user_row)
         self._worker = None
         self._row = self._user_row = None
-        self._draft = None
+        self._draft = self._failure = None
         self.composer.set_busy(False)
         self.refresh_sidebar()
 

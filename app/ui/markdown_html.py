@@ -9,6 +9,7 @@ the blocks' source to put on the clipboard.
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,11 +81,13 @@ _PARSER.add_render_rule("code_inline", _code_inline)
 _PARSER.add_render_rule("table_open", lambda *_: '<table border="1" cellspacing="0" cellpadding="4">\n')
 
 
+@functools.cache
+def _formatter(style: str) -> HtmlFormatter:
+    """Building one resolves the whole style (about 1 ms): once per look, not per render."""
+    return HtmlFormatter(noclasses=True, nowrap=True, style=style)
+
+
 def render(markdown: str, theme: CodeTheme = LIGHT_CODE) -> Rendered:
     """HTML for ``markdown``; an unfinished code fence (mid-stream) renders as a code block too."""
-    env: dict[str, Any] = {
-        "theme": theme,
-        "blocks": [],
-        "formatter": HtmlFormatter(noclasses=True, nowrap=True, style=theme.pygments_style),
-    }
+    env: dict[str, Any] = {"theme": theme, "blocks": [], "formatter": _formatter(theme.pygments_style)}
     return Rendered(_PARSER.render(markdown, env), env["blocks"])

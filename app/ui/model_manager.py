@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -34,11 +33,8 @@ from app.core.errors import FetchStopped, HearthError
 from app.core.fetch import FetchProgress
 from app.core.model_files import delete_model_file, download_from_huggingface, import_gguf, memory_hint, model_files
 from app.core.session import Session
+from app.ui.progress import ProgressRelay, show_progress
 from app.ui.worker import GeneratorWorker, run_call
-
-
-class _Progress(QObject):
-    progressed = Signal(object)
 
 
 class ModelManager(QDialog):
@@ -50,11 +46,11 @@ class ModelManager(QDialog):
         self._download: GeneratorWorker | None = None
         self._stop = threading.Event()
         self._cancel = False
-        self._relay = _Progress(self)
+        self._relay = ProgressRelay(self)
         self._relay.progressed.connect(self._on_progress)
         self.setWindowTitle("Models")
         self.setAccessibleName("Models")
-        self.resize(760, 520)
+        self.resize(900, 560)
 
         self.table = QTableWidget(0, 4, self)
         self.table.setHorizontalHeaderLabels(["Model", "File", "Size", "Memory"])
@@ -129,7 +125,9 @@ class ModelManager(QDialog):
             size = f"{file.size / 1e6:,.0f} MB" if file.present else "not downloaded yet"
             fits = memory_hint(file.size) if file.present else ""
             for column, text in enumerate((name, file.path.name, size, fits)):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)  # a narrow window elides the memory hint
+                self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
 
     def _selected(self):  # noqa: ANN202 (a ModelFile or None)
@@ -156,16 +154,13 @@ class ModelManager(QDialog):
             return
         name = file.name or file.path.stem.lower()
         text = config_edit.current_text(self.session.paths)
+        file_name = self.session.paths.user_config_file
         try:
             if file.name is None:
                 model = {"provider": "llama-cpp", "file": file.path.name}
-                text = config_edit.with_local_model(text, self.session.paths.user_config_file, name, model)
             else:
-                current = parse_config(text, self.session.paths.user_config_file).models[name]
-                text = config_edit.with_local_model(
-                    text, self.session.paths.user_config_file, name, current.model_dump(mode="json", exclude_none=True)
-                )
-            config_edit.save(self.session.paths, text)
+                model = parse_config(text, file_name).models[name].model_dump(mode="json", exclude_none=True)
+            config_edit.save(self.session.paths, config_edit.with_local_model(text, file_name, name, model))
         except HearthError as exc:
             QMessageBox.warning(self, "Not changed", str(exc))
             return
@@ -213,7 +208,7 @@ class ModelManager(QDialog):
         def report(progress: FetchProgress) -> None:
             if self._stop.is_set():
                 raise FetchStopped("Download paused; the part already downloaded is kept.")
-            self._relay.progressed.emit(progress)
+            self._relay.report(progress)
 
         self._download = run_call(lambda: download_from_huggingface(source, models, report, sha256))
         self._download.signals.item.connect(lambda path: self.status.setText(f"Downloaded and checked {path.name}."))
@@ -246,13 +241,9 @@ class ModelManager(QDialog):
         self.cancel_button.setEnabled(False)
 
     def _on_progress(self, progress: FetchProgress) -> None:
-        if progress.total:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * progress.done / progress.total))
-            self.status.setText(f"{progress.message}: {progress.done / 1e6:,.1f} of {progress.total / 1e6:,.1f} MB")
-        else:
-            self.progress.setRange(0, 0)
-            self.status.setText(progress.message + "…")
+        total = progress.total
+        sizes = f"{progress.message}: {progress.done / 1e6:,.1f} of {total / 1e6:,.1f} MB" if total else None
+        show_progress(self.status, self.progress, progress, sizes)
 
     def _on_failed(self, message: str) -> None:
         self.status.setText(message)

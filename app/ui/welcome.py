@@ -8,6 +8,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from app.core.fetch import FetchProgress
+from app.ui.progress import show_progress
 
 PRIVACY_LINES = (
     "1. Every message is answered first by a model running on this computer; nothing is sent anywhere to do that.",
@@ -67,10 +68,7 @@ class Welcome(QDialog):
         self.adjustSize()
 
     def show_progress(self, progress: FetchProgress) -> None:
-        self.status.setText(progress.message + "…")
-        if progress.total:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * progress.done / progress.total))
+        show_progress(self.status, self.progress, progress)
 
     def model_ready(self, model_id: str) -> None:
         self.status.setText(f"The default model ({model_id}) is ready on this computer. No account or key is needed.")
