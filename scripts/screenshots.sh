@@ -12,16 +12,17 @@ mkdir -p "$home/data/models"
 model="${HEARTH_TEST_MODELS:-$HOME/.cache/hearth/test-models}/SmolLM2-135M-Instruct.Q4_1.gguf"
 [ -f "$model" ] && cp "$model" "$home/data/models/"
 export DISPLAY=:97
-Xvfb "$DISPLAY" -screen 0 1280x860x24 >/dev/null 2>&1 &
+# A large screen: room for the window at 200 %.
+Xvfb "$DISPLAY" -screen 0 2400x1600x24 >/dev/null 2>&1 &
 xvfb=$!
 trap 'kill "$app" "$xvfb" 2>/dev/null || true' EXIT
 sleep 1
 shot() { sleep "$2"; import -window root "$out/$1.png"; }
 # Xvfb has no window manager: give X focus by hand, as a click would.
-focus() { xdotool search --sync --name "$1" windowfocus --sync 2>/dev/null || true; }
-start() { HEARTH_HOME="$home" .venv/bin/python -m app >/dev/null 2>&1 & app=$!; sleep 6; focus '^Welcome to Hearth$'; }
+focus() { timeout 5 xdotool search --sync --name "$1" windowfocus --sync 2>/dev/null || true; }
+start() { HEARTH_HOME="$home" .venv/bin/python -m app >/dev/null 2>&1 & app=$!; sleep 6; focus "$1"; }
 
-start
+start '^Welcome to Hearth$'
 shot 01-welcome 0
 xdotool key Return
 focus '^Hearth$'
@@ -48,6 +49,6 @@ kill "$app"; sleep 1
 
 sed -i 's/^theme = "system"/theme = "dark"/' "$home/config/models.toml" 2>/dev/null || \
   { cp models.toml "$home/config/models.toml"; sed -i 's/^theme = "system"/theme = "dark"/' "$home/config/models.toml"; }
-QT_SCALE_FACTOR=2 start
+QT_SCALE_FACTOR=2 start '^Hearth$'
 shot 07-dark-200-percent 1
 echo "screenshots in $out/"
