@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of the window's main states under Xvfb, driven with xdotool:
 # welcome, a streamed answer with code, the sidebar search, settings, the
-# model manager, the dashboard, and the dark theme at 200 % scaling.
+# model manager, the dashboard, and an answer in the dark theme at 200 % scaling.
 #   scripts/screenshots.sh [out-dir]     (needs xvfb, xdotool and imagemagick)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,5 +50,7 @@ kill "$app"; sleep 1
 sed -i 's/^theme = "system"/theme = "dark"/' "$home/config/models.toml" 2>/dev/null || \
   { cp models.toml "$home/config/models.toml"; sed -i 's/^theme = "system"/theme = "dark"/' "$home/config/models.toml"; }
 QT_SCALE_FACTOR=2 start '^Hearth$'
-shot 07-dark-200-percent 1
+xdotool type --delay 15 "Show a tiny python example with a list comprehension."
+xdotool key Return
+shot 07-dark-200-percent 15
 echo "screenshots in $out/"
