@@ -1,6 +1,18 @@
 #!/usr/bin/env bash
 # Build (once) and print the path of a portable llama-cpp-python wheel.
 #
+#   packaging/llama-wheel.sh            the development/test build (-DGGML_NATIVE=OFF)
+#   packaging/llama-wheel.sh cpu        what installers ship: every x86-64 CPU variant,
+#                                       picked at run time (GGML_BACKEND_DL)
+#   packaging/llama-wheel.sh cuda       the same plus CUDA (needs the CUDA toolkit)
+#   packaging/llama-wheel.sh vulkan     the same plus Vulkan (needs the Vulkan SDK)
+#   packaging/llama-wheel.sh metal      macOS: Metal and the CPU (Apple's CPUs need no variants)
+#
+# With GGML_BACKEND_DL each CPU variant (sse42, haswell, skylakex, zen4, ...) is its own
+# libggml-cpu-*.so; Hearth loads the best one its CPU and OS can run
+# (app/core/llama_backends.py).  CMAKE_INSTALL_BINDIR puts those modules next to
+# libllama inside the wheel instead of a stray bin/ directory.
+#
 # pip's own wheel cache ignores CMAKE_ARGS and would silently hand back a wheel
 # built with other flags, so wheels are kept in a directory keyed by the
 # package version and a hash of the exact build flags.  A native build
@@ -10,7 +22,16 @@
 set -euo pipefail
 
 version="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"
-flags="${HEARTH_LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF}"
+portable="-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DCMAKE_INSTALL_BINDIR=llama_cpp/lib"
+case "${1:-dev}" in
+  dev)    default_flags="-DGGML_NATIVE=OFF" ;;
+  cpu)    default_flags="$portable" ;;
+  cuda)   default_flags="$portable -DGGML_CUDA=ON" ;;
+  vulkan) default_flags="$portable -DGGML_VULKAN=ON" ;;
+  metal)  default_flags="-DGGML_NATIVE=OFF -DGGML_METAL=ON -DGGML_METAL_EMBED_LIBRARY=ON" ;;
+  *) echo "unknown llama.cpp variant '$1' (dev, cpu, cuda, vulkan or metal)" >&2; exit 2 ;;
+esac
+flags="${HEARTH_LLAMA_CMAKE_ARGS:-$default_flags}"
 python="${PYTHON:-python3}"
 pytag=$("$python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
 key=$(printf '%s|%s|%s|%s' "$version" "$flags" "$pytag" "$(uname -sm)" | sha256sum | cut -c1-16)

@@ -142,3 +142,37 @@ def test_an_unreachable_index_gives_an_actionable_message(tmp_path: Path):
 
     with pytest.raises(FetchError, match="Check your network connection"):
         ensure_model_file(wheel_model(f"http://127.0.0.1:{free_port()}"), tmp_path)
+
+
+def test_an_installed_copy_of_the_model_answers_offline_and_the_installation_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    shipped = tmp_path / "installation" / "models"
+    shipped.mkdir(parents=True)
+    (shipped / "tiny.gguf").write_bytes(GGUF)
+    shipped.chmod(0o555)
+    monkeypatch.setattr("app.core.fetch.SHIPPED_MODELS", shipped)
+    models = tmp_path / "user-models"
+    # The source points at a closed port: reaching for the network would fail.
+    model = wheel_model("http://127.0.0.1:9")
+
+    assert ensure_model_file(model, models) == shipped / "tiny.gguf"
+    assert sorted(p.name for p in shipped.iterdir()) == ["tiny.gguf"]
+    assert (models / "tiny.gguf.verified").exists()
+
+
+def test_a_damaged_installed_copy_is_replaced_by_a_download_into_the_users_folder(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    shipped = tmp_path / "installation" / "models"
+    shipped.mkdir(parents=True)
+    (shipped / "tiny.gguf").write_bytes(GGUF[:-10])
+    monkeypatch.setattr("app.core.fetch.SHIPPED_MODELS", shipped)
+    publish_wheel(server)
+    models = tmp_path / "user-models"
+
+    path = ensure_model_file(wheel_model(server), models)
+
+    assert path == models / "tiny.gguf"
+    assert path.read_bytes() == GGUF
+    assert (shipped / "tiny.gguf").read_bytes() == GGUF[:-10]

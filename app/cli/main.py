@@ -27,7 +27,11 @@ from app.core.config import Privacy
 from app.core.errors import ConfigError, HearthError
 
 
-def cmd_window(_: argparse.Namespace) -> int:
+def cmd_window(args: argparse.Namespace) -> int:
+    if args.self_test:
+        from app.ui.self_test import run_self_test
+
+        return run_self_test()
     from app.ui.main import run_window
 
     return run_window()
@@ -36,6 +40,12 @@ def cmd_window(_: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hearth", description="A private-by-default desktop AI assistant.")
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation: open the window, load the default model, answer one prompt "
+        "into a temporary database (your own data is not touched), print a JSON report",
+    )
     parser.set_defaults(func=cmd_window)
     commands = parser.add_subparsers(title="commands")
 

@@ -10,7 +10,7 @@ from app.cli.terminal import ProgressPrinter
 from app.core import keys
 from app.core.config import LocalModel, config_file
 from app.core.errors import HearthError
-from app.core.fetch import ensure_model_file
+from app.core.fetch import ensure_model_file, installed_model_file
 from app.core.paths import user_paths
 from app.core.session import open_session
 
@@ -26,7 +26,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         for model_id in tier.models:
             model = session.config.models[model_id]
             if isinstance(model, LocalModel):
-                path = model.path(paths.models)
+                path = installed_model_file(model, paths.models)
                 state = "present" if path.exists() else "missing" + (" (fetched on first use)" if model.source else "")
                 where = str(path)
             else:

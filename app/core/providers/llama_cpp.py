@@ -18,6 +18,7 @@ import numpy as np
 
 from app.core.config import LocalModel, Location
 from app.core.errors import ModelError, ModelLoadError
+from app.core.llama_backends import ensure_loaded as ensure_backends_loaded
 from app.core.logprobs import token_stats
 from app.core.providers.base import Chunk, Message, Sampling, Usage
 from app.core.providers.stop_text import StopText
@@ -60,6 +61,7 @@ class LlamaCppProvider:
         if self._llm is not None:
             return self._llm
         path = self._model_file()
+        ensure_backends_loaded()
         import llama_cpp
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
