@@ -49,7 +49,9 @@ def module_name(backend: str) -> str:
 
 def choose_cpu_variant(scores: Mapping[str, int], os_allows_amx: bool) -> str | None:
     """The best-scoring variant this CPU and OS can run (a score of 0 means it cannot)."""
-    usable = {name: score for name, score in scores.items() if score > 0 and (os_allows_amx or name not in AMX_VARIANTS)}
+    usable = {
+        name: score for name, score in scores.items() if score > 0 and (os_allows_amx or name not in AMX_VARIANTS)
+    }
     return max(usable, key=lambda name: usable[name]) if usable else None
 
 

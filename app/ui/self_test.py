@@ -116,8 +116,9 @@ def _exercise(launched: float, timeout_s: float) -> dict[str, object]:
         assert isinstance(model, LocalModel)
         file = installed_model_file(model, window.session.paths.models)
         result["model_file"] = str(file.resolve())
+        shipped, borrowed = file.parent == SHIPPED_MODELS, file.is_symlink()
         result["model_came_from"] = (
-            "the installation" if file.parent == SHIPPED_MODELS else "your models folder" if file.is_symlink() else "a download"
+            "the installation" if shipped else "your models folder" if borrowed else "a download"
         )
         result["model_load_s"] = round(time.monotonic() - started, 3)
         result["llama_backends"] = backends().describe()
