@@ -18,7 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -104,10 +106,12 @@ def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 class Files(BaseHTTPRequestHandler):
     files: dict[str, bytes] = {}
     requests: list[tuple[str, str | None]] = []
+    headers: list[dict[str, str]] = []
     cut_after: int | None = None  # drop the connection after this many bytes, once
 
     def do_GET(self) -> None:  # noqa: N802
         Files.requests.append((self.path, self.headers.get("Range")))
+        Files.headers.append(dict(self.headers))
         body = Files.files.get(self.path)
         if body is None:
             self.send_error(404)
@@ -137,7 +141,7 @@ class Files(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[str]:
     """A local HTTP file server (with Range support) standing in for a package index or a model hub."""
-    Files.files, Files.requests, Files.cut_after = {}, [], None
+    Files.files, Files.requests, Files.headers, Files.cut_after = {}, [], [], None
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Files)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -264,3 +268,33 @@ class ScriptedProvider:
 
     def close(self) -> None:
         pass
+
+
+class MemoryKeychain(KeyringBackend):
+    """A real keyring backend that keeps secrets in memory, standing in for the OS keychain."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if (service, username) not in self.secrets:
+            raise keyring.errors.PasswordDeleteError(username)
+        del self.secrets[(service, username)]
+
+
+@pytest.fixture
+def keychain():
+    previous = keyring.get_keyring()
+    memory = MemoryKeychain()
+    keyring.set_keyring(memory)
+    yield memory
+    keyring.set_keyring(previous)

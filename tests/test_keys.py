@@ -12,46 +12,15 @@ import httpx
 import keyring
 import keyring.backends.fail
 import pytest
-from keyring.backend import KeyringBackend
 
 from app.core import keys
 from app.core.config import RemoteModel
 from app.core.errors import HearthError, ProviderAuthError
 from app.core.providers.base import Message
 from app.core.providers.openai_compat import OpenAICompatibleProvider
-from tests.conftest import REPO, config_text, write_user_config
+from tests.conftest import REPO, MemoryKeychain, config_text, write_user_config
 
 PLANTED = "sk-PLANTED-7d1f0c2b9e4a-do-not-leak"
-
-
-class MemoryKeychain(KeyringBackend):
-    """A real keyring backend that keeps secrets in memory, standing in for the OS keychain."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.secrets:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.secrets[(service, username)]
-
-
-@pytest.fixture
-def keychain():
-    previous = keyring.get_keyring()
-    memory = MemoryKeychain()
-    keyring.set_keyring(memory)
-    yield memory
-    keyring.set_keyring(previous)
 
 
 def test_a_key_is_stored_in_the_keychain_found_there_and_deleted(keychain: MemoryKeychain):

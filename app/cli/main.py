@@ -22,7 +22,7 @@ from app.cli.chatting import (
 from app.cli.history import add_history_commands
 from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.reports import cmd_audit, cmd_stats
-from app.cli.setup import cmd_fetch, cmd_key, cmd_models
+from app.cli.setup import cmd_erase_data, cmd_fetch, cmd_key, cmd_models
 from app.core.config import Privacy
 from app.core.errors import ConfigError, HearthError
 
@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("action", choices=["set", "status", "delete"])
     key.add_argument("name", help='the key\'s name, as in models.toml (key = "NAME")')
     key.set_defaults(func=cmd_key)
+
+    erase = commands.add_parser(
+        "erase-data", help="erase all conversations, settings, downloaded models and API keys (uninstall keeps them)"
+    )
+    erase.add_argument("--yes", action="store_true", help="do not ask first")
+    erase.set_defaults(func=cmd_erase_data)
 
     privacy = commands.add_parser("privacy", help="give one conversation its own privacy policy")
     privacy.add_argument("conversation", type=int)

@@ -9,6 +9,7 @@ import sys
 from app.cli.terminal import ProgressPrinter
 from app.core import keys
 from app.core.config import LocalModel, config_file
+from app.core.erase import erase_user_data
 from app.core.errors import HearthError
 from app.core.fetch import ensure_model_file, installed_model_file
 from app.core.paths import user_paths
@@ -62,4 +63,19 @@ def cmd_key(args: argparse.Namespace) -> int:
             if found
             else f"No key '{args.name}': " + keys.missing_key_message(args.name).split(": ", 1)[-1]
         )
+    return 0
+
+
+def cmd_erase_data(args: argparse.Namespace) -> int:
+    paths = user_paths()
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise HearthError("Nothing was erased: add --yes to erase without being asked.")
+        print(f"This erases every conversation, setting and downloaded model ({paths.data}, {paths.config})")
+        print("and Hearth's API keys in the system keychain. It cannot be undone.")
+        if input("Type 'erase' to go on: ").strip() != "erase":
+            print("Nothing was erased.")
+            return 1
+    erased = erase_user_data(paths)
+    print("\n".join(f"Erased {what}" for what in erased) or "There was nothing to erase.")
     return 0

@@ -172,14 +172,25 @@ class Settings(Strict):
     system_prompt: str = "You are Hearth, a helpful assistant."
 
 
+RELEASES_URL = "https://api.github.com/repos/hearth-desktop/hearth/releases/latest"
+
+
 class Appearance(Strict):
     theme: Literal["system", "light", "dark"] = "system"
     font_size: int = Field(default=11, ge=8, le=24, description="points")
 
 
+class Updates(Strict):
+    """The update check (app/core/updates.py): off unless turned on."""
+
+    check: bool = False
+    url: str = Field(default=RELEASES_URL, pattern=r"^https://", description="must be https")
+
+
 class Config(Strict):
     settings: Settings = Settings()
     appearance: Appearance = Appearance()
+    updates: Updates = Updates()
     router: Router = Router()
     ensemble: Ensemble = Ensemble()
     shadow: Shadow = Shadow()

@@ -94,9 +94,12 @@ def ensure_loaded() -> Backends:
 
 def _load() -> Backends:
     import llama_cpp
-    from llama_cpp import _ggml
+    import llama_cpp.llama_cpp as bindings
 
-    lib = _ggml.libggml
+    # The registry must be the one libllama links to.  The wheel holds libggml.so and libggml.so.0
+    # as two files, and loading both gives two registries; symbols looked up through libllama's
+    # handle come from the copy libllama uses.
+    lib = bindings._lib
     lib.ggml_backend_reg_count.restype = ctypes.c_size_t
     lib.ggml_backend_reg_get.argtypes = [ctypes.c_size_t]
     lib.ggml_backend_reg_get.restype = ctypes.c_void_p

@@ -1,10 +1,29 @@
-"""About Hearth: its version, and the licences of what it bundles."""
+"""About Hearth: its version, the licences of what it bundles, and the opt-in update check."""
 
 from __future__ import annotations
 
+import platform
 from importlib import metadata
+from pathlib import Path
 
-from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import qVersion
+from PySide6.QtWidgets import (
+    QDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import __version__
+from app.core import updates
+from app.core.config import Updates
+from app.ui.worker import run_call
 
 LIBRARIES = (
     "PySide6-Essentials",
@@ -22,6 +41,12 @@ LIBRARIES = (
     "tomlkit",
 )
 MODELS = (("SmolLM2-135M-Instruct (Q4_1 GGUF)", "Apache-2.0", "Hugging Face TB; default local model"),)
+# Bundled inside the packages above, with their own licences.
+EMBEDDED = (
+    ("Qt", qVersion(), f"LGPL-3.0-only (shared libraries, through PySide6 {pyside_version})"),
+    ("llama.cpp / ggml", "", "MIT (inside llama_cpp_python)"),
+    ("Python", platform.python_version(), "PSF-2.0"),
+)
 
 
 def version() -> str:
@@ -44,8 +69,9 @@ def licence_of(distribution: str) -> tuple[str, str]:
 
 
 class AboutDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, settings: Updates, data_dir: Path, parent: QWidget | None = None):
         super().__init__(parent)
+        self.settings, self.data_dir = settings, data_dir
         self.setWindowTitle("About Hearth")
         self.setAccessibleName("About Hearth")
         self.resize(620, 520)
@@ -53,9 +79,11 @@ class AboutDialog(QDialog):
             f"<b>Hearth {version()}</b><br>A desktop assistant that is private by default. Licensed under Apache-2.0.",
             self,
         )
-        rows = [(name, *licence_of(name)) for name in LIBRARIES] + [
-            (m, "", f"{lic} · {note}") for m, lic, note in MODELS
-        ]
+        rows = (
+            [(name, *licence_of(name)) for name in LIBRARIES]
+            + list(EMBEDDED)
+            + [(m, "", f"{lic} · {note}") for m, lic, note in MODELS]
+        )
         self.table = QTableWidget(len(rows), 3, self)
         self.table.setHorizontalHeaderLabels(["Component", "Version", "Licence"])
         self.table.setAccessibleName("Bundled components and their licences")
@@ -70,4 +98,52 @@ class AboutDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(header)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self._updates())
         layout.addWidget(close)
+
+    def _updates(self) -> QGroupBox:
+        box = QGroupBox("Updates", self)
+        automatic = "on: once a day at start" if self.settings.check else "off (Tools → Settings turns it on)"
+        self.update_state = QLabel(self)
+        self.update_state.setOpenExternalLinks(True)
+        self.update_state.setWordWrap(True)
+        self.update_state.setAccessibleName("Update status")
+        self._show(updates.last_check(self.data_dir, __version__), f"Automatic check: {automatic}.")
+        self.check_now = QPushButton("Check &now", self)
+        self.check_now.setToolTip(updates.disclosure(self.settings.url, __version__))
+        self.check_now.clicked.connect(self.check_for_update)
+        what = QLabel(updates.disclosure(self.settings.url, __version__), self)
+        what.setWordWrap(True)
+        what.setObjectName("hint")
+        row = QHBoxLayout()
+        row.addWidget(self.update_state, 1)
+        row.addWidget(self.check_now)
+        layout = QVBoxLayout(box)
+        layout.addLayout(row)
+        layout.addWidget(what)
+        return box
+
+    def _show(self, status: updates.UpdateStatus | None, prefix: str = "") -> None:
+        if status is None:
+            found = "Not checked yet."
+        else:
+            when = status.checked_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            link = f' <a href="{status.url}">Release notes and download</a>' if status.newer_available else ""
+            found = f"{status.describe()}{link} (checked {when})"
+        self.update_state.setText(f"{prefix} {found}".strip())
+
+    def check_for_update(self) -> None:
+        """Only when the user asks: the same single request the daily check makes."""
+        self.check_now.setEnabled(False)
+        self.update_state.setText("Checking…")
+        url, folder = self.settings.url, self.data_dir
+
+        def ask() -> updates.UpdateStatus:
+            status = updates.check(url, __version__)
+            updates.remember(folder, status)
+            return status
+
+        self._checker = run_call(ask)
+        self._checker.signals.item.connect(self._show)
+        self._checker.signals.failed.connect(self.update_state.setText)
+        self._checker.signals.done.connect(lambda: self.check_now.setEnabled(True))

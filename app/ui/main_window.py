@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import archive
+from app import __version__
+from app.core import archive, updates
 from app.core.cascade import AttemptEnded, AttemptStarted, EscalationRequest, Finished, TextDelta
 from app.core.chat import UserMessageSaved
 from app.core.config import Location, Privacy
@@ -75,6 +77,7 @@ class MainWindow(QMainWindow):
         self._worker: GeneratorWorker | None = None
         self._loader: GeneratorWorker | None = None
         self._upkeep: GeneratorWorker | None = None
+        self._update_check: GeneratorWorker | None = None
         self._row: int | None = None  # the answer being written
         self._user_row: int | None = None  # the message it answers, when it was just sent
         self._draft: Draft | None = None  # given back to the composer if the message is refused
@@ -230,6 +233,30 @@ class MainWindow(QMainWindow):
 
         self._upkeep = run_call(upkeep)
         self._upkeep.signals.failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+        if self.session.config.updates.check:
+            self.check_for_update()
+
+    def check_for_update(self) -> None:
+        """The opt-in daily update check (app/core/updates.py says what it sends)."""
+        url, folder = self.session.config.updates.url, self.session.paths.data
+        previous = updates.last_check(folder, __version__)
+        if not updates.due(previous, datetime.now(UTC)):
+            self._announce_update(previous)
+            return
+
+        def ask() -> updates.UpdateStatus:
+            status = updates.check(url, __version__)
+            updates.remember(folder, status)
+            return status
+
+        self._update_check = run_call(ask)
+        self._update_check.signals.item.connect(self._announce_update)
+        self._update_check.signals.failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+
+    @_while_open
+    def _announce_update(self, status: updates.UpdateStatus | None) -> None:
+        if status is not None and status.newer_available:
+            self.statusBar().showMessage(f"{status.describe()} Help → About Hearth links to it.")
 
     # Conversations
     def refresh_sidebar(self) -> None:
@@ -543,11 +570,11 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "How Hearth keeps your privacy", "\n\n".join(PRIVACY_LINES))
 
     def about(self) -> None:
-        AboutDialog(self).exec()
+        AboutDialog(self.session.config.updates, self.session.paths.data, self).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         self.sidebar.commit_delete()
-        for worker in (self._worker, self._loader, self._upkeep):
+        for worker in (self._worker, self._loader, self._upkeep, self._update_check):
             if worker is not None:
                 worker.abort()
                 worker.wait(CLOSE_WAIT_S)

@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import config_edit, keys
+from app import __version__
+from app.core import config_edit, keys, updates
 from app.core.config import Config, Privacy, RemoteBase, parse_config
 from app.core.errors import ConfigError, HearthError
 from app.core.paths import UserPaths
@@ -110,6 +111,14 @@ class SettingsDialog(QDialog):
         form.addRow("Most one message may cost:", self.per_message)
         form.addRow("", self.redact)
         form.addRow("System prompt:", self.system_prompt)
+        self.check_updates = QCheckBox("Check for a newer Hearth once a day", page)
+        self.check_updates.setChecked(config.updates.check)
+        self.check_updates.setAccessibleName("Check for updates")
+        what = QLabel(updates.disclosure(config.updates.url, __version__), page)
+        what.setWordWrap(True)
+        what.setObjectName("hint")
+        form.addRow("Updates:", self.check_updates)
+        form.addRow("", what)
         return page
 
     def _appearance(self, config: Config) -> QWidget:
@@ -241,6 +250,7 @@ class SettingsDialog(QDialog):
                     "system_prompt": self.system_prompt.text(),
                 },
                 "appearance": {"theme": self.theme.currentData(), "font_size": self.font_size.value()},
+                "updates": {"check": self.check_updates.isChecked()},
             },
         )
 

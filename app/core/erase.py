@@ -1,0 +1,42 @@
+"""Removing everything Hearth keeps about its user, only when the user asks.
+
+Uninstalling Hearth keeps conversations, settings and API keys, so that a
+reinstall finds them. ``hearth erase-data`` (which the Windows uninstaller
+offers to run) removes the data folder (conversations, backups, downloaded
+models), the config folder, and every API key named in the configuration from
+the system keychain.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from app.core import keys
+from app.core.config import RemoteBase, default_config_file, load_config, load_config_file
+from app.core.errors import ConfigError
+from app.core.paths import UserPaths
+
+
+def key_names(paths: UserPaths) -> set[str]:
+    """Keys named by the default configuration and by the user's own, if it can be read."""
+    configs = [load_config_file(default_config_file())]
+    try:
+        configs.append(load_config(paths))
+    except ConfigError:
+        pass  # a broken file names no key Hearth could have used
+    return {
+        model.key
+        for config in configs
+        for model in config.models.values()
+        if isinstance(model, RemoteBase) and model.key is not None
+    }
+
+
+def erase_user_data(paths: UserPaths) -> list[str]:
+    """Erase, and say what was erased."""
+    erased = [f"API key '{name}'" for name in sorted(key_names(paths)) if keys.delete_key(name)]
+    for folder in (paths.data, paths.config):
+        if folder.exists():
+            shutil.rmtree(folder)
+            erased.append(str(folder))
+    return erased

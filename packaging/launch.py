@@ -1,0 +1,5 @@
+"""The frozen program's entry point: PyInstaller starts from a script, Hearth from ``app.cli``."""
+
+from app.cli import main
+
+raise SystemExit(main())
