@@ -1,11 +1,12 @@
 """Leave out of the frozen folder what Hearth never loads (used by hearth.spec).
 
-- Qt's GTK3 platform theme: it needs the desktop's own GTK, and the copies of glib, cairo and
-  pango PyInstaller would put beside it could clash with that GTK.  Qt's own theme and the
-  desktop portal theme remain.
+- Qt plug-ins a desktop app does not use: the GTK3 platform theme (it needs the desktop's own
+  GTK, and the copies of glib, cairo and pango PyInstaller would put beside it could clash
+  with that GTK; Qt's own theme and the desktop portal theme remain), and the platforms for
+  framebuffers, EGL-only screens and VNC.  Kept: xcb (X11), wayland and offscreen.
 - Qt's translations: Hearth's window is in English and installs no Qt translator.
-- On Linux, then, every shared library that nothing left in the folder links to (found by
-  following DT_NEEDED from every extension module, plug-in and ctypes-loaded library).
+- On Linux, then, every shared library that nothing left in the folder links to, found by
+  following DT_NEEDED from every extension module, plug-in and ctypes-loaded library.
 """
 
 from __future__ import annotations
@@ -14,8 +15,23 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 
-UNUSED = ("PySide6/Qt/plugins/platformthemes/libqgtk3", "PySide6/Qt/translations/")
+QT = "PySide6/Qt/"
+UNUSED = tuple(
+    QT + path
+    for path in (
+        "plugins/platformthemes/libqgtk3",
+        "plugins/platforms/libqeglfs",
+        "plugins/platforms/libqlinuxfb",
+        "plugins/platforms/libqminimal",
+        "plugins/platforms/libqvnc",
+        "plugins/platforms/libqvkkhrdisplay",
+        "plugins/egldeviceintegrations/",
+        "plugins/generic/",
+        "translations/",
+    )
+)
 # The bootloader opens libpython itself; nothing links to it.
 ALWAYS = ("libpython",)
 
@@ -27,21 +43,33 @@ def needed(path: str) -> list[str]:
     return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
 
 
+def _posix(entry: Entry) -> str:
+    return entry[0].replace("\\", "/")
+
+
+def _is_dependency(entry: Entry) -> bool:
+    """A library loaded only because something links to it: PyInstaller's top level, or Qt's lib folder."""
+    name = _posix(entry)
+    return entry[2] == "BINARY" and ("/" not in name or name.startswith(QT + "lib/"))
+
+
 def prune(binaries: Iterable[Entry], datas: Iterable[Entry]) -> tuple[list[Entry], list[Entry], list[str]]:
     """The binaries and data files to keep, and the names of the libraries left out."""
-    kept = [entry for entry in binaries if not entry[0].replace("\\", "/").startswith(UNUSED)]
-    data = [entry for entry in datas if not entry[0].replace("\\", "/").startswith(UNUSED)]
+    kept = [entry for entry in binaries if not _posix(entry).startswith(UNUSED)]
+    data = [entry for entry in datas if not _posix(entry).startswith(UNUSED)]
     if not sys.platform.startswith("linux"):
         return kept, data, []
-    # Dependencies PyInstaller found sit at the top of the folder; extension modules are roots.
-    top = {entry[0]: entry for entry in kept if "/" not in entry[0] and entry[2] == "BINARY"}
-    roots = [entry for entry in kept if entry[0] not in top]
+    libraries = {PurePosixPath(_posix(entry)).name: entry for entry in kept if _is_dependency(entry)}
     reachable: set[str] = set()
-    queue = [entry[1] for entry in roots if entry[2] != "SYMLINK"]
+    queue = [entry[1] for entry in kept if entry[2] != "SYMLINK" and not _is_dependency(entry)]
     while queue:
         for name in needed(queue.pop()):
-            if name in top and name not in reachable:
+            if name in libraries and name not in reachable:
                 reachable.add(name)
-                queue.append(top[name][1])
-    dropped = sorted(name for name in top if name not in reachable and not name.startswith(ALWAYS))
-    return [entry for entry in kept if entry[0] not in dropped], data, dropped
+                queue.append(libraries[name][1])
+    dropped = {name for name in libraries if name not in reachable and not name.startswith(ALWAYS)}
+    return (
+        [entry for entry in kept if PurePosixPath(_posix(entry)).name not in dropped],
+        data,
+        sorted(dropped),
+    )

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Screenshots of the window's main states under Xvfb, driven with xdotool:
 # welcome, a streamed answer with code, the sidebar search, settings, the
-# model manager, the dashboard, and an answer in the dark theme at 200 % scaling.
+# model manager, the dashboard, About, and an answer in the dark theme at 200 % scaling.
 #   scripts/screenshots.sh [out-dir]     (needs xvfb, xdotool and imagemagick)
+#   HEARTH_PROGRAM=build/linux/hearth/hearth scripts/screenshots.sh    the frozen program
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-screenshots}"
@@ -20,7 +21,8 @@ sleep 1
 shot() { sleep "$2"; import -window root "$out/$1.png"; }
 # Xvfb has no window manager: give X focus by hand, as a click would.
 focus() { timeout 5 xdotool search --sync --name "$1" windowfocus --sync 2>/dev/null || true; }
-start() { HEARTH_HOME="$home" .venv/bin/python -m app >/dev/null 2>&1 & app=$!; sleep 6; focus "$1"; }
+program="${HEARTH_PROGRAM:-.venv/bin/python -m app}"
+start() { HEARTH_HOME="$home" $program >/dev/null 2>&1 & app=$!; sleep 6; focus "$1"; }
 
 start '^Welcome to Hearth$'
 shot 01-welcome 0
@@ -45,6 +47,13 @@ focus '^Hearth$'
 xdotool key ctrl+shift+d
 focus '^Dashboard$'
 shot 06-dashboard 2
+xdotool key Escape
+focus '^Hearth$'
+xdotool key alt+h
+sleep 1
+xdotool key a
+focus '^About Hearth$'
+shot 08-about 2
 kill "$app"; sleep 1
 
 sed -i 's/^theme = "system"/theme = "dark"/' "$home/config/models.toml" 2>/dev/null || \
