@@ -91,7 +91,9 @@ class AboutDialog(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         for row, values in enumerate(rows):
             for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
+                item = QTableWidgetItem(value)
+                item.setToolTip(value)  # long licence expressions are cut at the column's edge
+                self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         close = QPushButton("Close", self)
         close.clicked.connect(self.accept)

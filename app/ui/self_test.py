@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,14 +39,24 @@ class SelfTestFailed(Exception):
     pass
 
 
+def seconds_since_launch() -> float:
+    """How long this process has existed, the frozen program's unpacking and imports included."""
+    if sys.platform.startswith("linux"):
+        # psutil's start time is whole seconds after boot plus ticks: off by up to a second.
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22, starttime, in ticks after boot
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - started
+    return time.time() - psutil.Process().create_time()
+
+
 class _FirstPaint(QObject):
     def __init__(self) -> None:
         super().__init__()
-        self.at: float | None = None
+        self.age: float | None = None
 
     def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
-        if event.type() == QEvent.Type.Paint and self.at is None:
-            self.at = time.time()
+        if event.type() == QEvent.Type.Paint and self.age is None:
+            self.age = seconds_since_launch()
         return False
 
 
@@ -77,13 +88,12 @@ def _borrow_default_model(models: Path) -> None:
 
 
 def run_self_test(timeout_s: float = 600.0) -> int:
-    launched = psutil.Process().create_time()
     report: dict[str, object] = {"ok": False, "version": __version__}
     with tempfile.TemporaryDirectory(prefix="hearth-self-test-") as home:
         try:
             _borrow_default_model(Path(home) / "data" / "models")
             os.environ[HOME_ENV] = home
-            report.update(_exercise(launched, timeout_s))
+            report.update(_exercise(timeout_s))
             report["ok"] = True
         except Exception as exc:  # noqa: BLE001 - every failure is the report's subject
             report["error"] = f"{type(exc).__name__}: {exc}"
@@ -91,18 +101,18 @@ def run_self_test(timeout_s: float = 600.0) -> int:
     return 0 if report["ok"] else 1
 
 
-def _exercise(launched: float, timeout_s: float) -> dict[str, object]:
+def _exercise(timeout_s: float) -> dict[str, object]:
     app = create_app()
     window = build_window()
     painted = _FirstPaint()
     window.installEventFilter(painted)
     window.show()
     try:
-        _wait("the window to appear", lambda: painted.at is not None, 60)
-        assert painted.at is not None
+        _wait("the window to appear", lambda: painted.age is not None, 60)
+        assert painted.age is not None
         result: dict[str, object] = {
             "platform": QApplication.platformName(),
-            "launch_to_window_s": round(painted.at - launched, 3),
+            "launch_to_window_s": round(painted.age, 3),
         }
         ready: list[tuple[bool, str]] = []
         window.model_ready_changed.connect(lambda ok, detail: ready.append((ok, detail)))

@@ -21,4 +21,4 @@ size=$(du -sk "$stage" | cut -f1)
 glibc=$(find "$folder" -type f \( -name "*.so*" -o -perm -u+x \) -print0 | xargs -0 objdump -T 2>/dev/null |
   grep -o "GLIBC_[0-9.]*" | sed 's/GLIBC_//' | sort -Vu | tail -n 1)
 sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$size/" -e "s/@GLIBC@/$glibc/" "$here/control" > "$stage/DEBIAN/control"
-fakeroot dpkg-deb --build -Zxz "$stage" "$output" >&2
+dpkg-deb --build --root-owner-group -Zxz "$stage" "$output" >&2
