@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from app.core.config import load_config_file
+from app.core.config import Updates, load_config_file
 from app.ui.about import AboutDialog
 from app.ui.dashboard import Dashboard
 from app.ui.main import create_app
@@ -202,10 +202,11 @@ def test_the_dashboard_charts_what_happened(qtbot, configured_home: Path):
         assert dashboard.by_tier.grab().width() > 0
 
 
-def test_about_lists_the_version_and_licences(qtbot):
+def test_about_lists_the_version_and_licences(qtbot, tmp_path: Path):
     create_app()
-    dialog = AboutDialog()
+    dialog = AboutDialog(Updates(), tmp_path)
     qtbot.addWidget(dialog)
     rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 2).text() for r in range(dialog.table.rowCount())}
     assert "LGPL" in rows["PySide6-Essentials"] and "MIT" in rows["httpx"] or "BSD" in rows["httpx"]
     assert "Apache-2.0" in rows["SmolLM2-135M-Instruct (Q4_1 GGUF)"]
+    assert rows["Qt"].startswith("LGPL-3.0") and rows["llama.cpp / ggml"].startswith("MIT")
