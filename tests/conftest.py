@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import keyring
+import keyring.backends.fail
 import pytest
 from keyring.backend import KeyringBackend
 
@@ -297,4 +298,13 @@ def keychain():
     memory = MemoryKeychain()
     keyring.set_keyring(memory)
     yield memory
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keychain():
+    """What keyring finds on a headless Linux box: its own fail backend."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    yield
     keyring.set_keyring(previous)

@@ -150,3 +150,14 @@ def test_erasing_data_without_yes_and_without_a_terminal_erases_nothing(hearth_h
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert main(["erase-data"]) == 1
     assert paths.data.exists()
+
+
+def test_erasing_data_on_a_computer_without_a_keychain_still_erases_the_folders(hearth_home: Path, no_keychain):
+    paths = user_paths()
+    paths.ensure()
+    text = config_text(Path("m.gguf")).replace('model = "smol-server"', 'model = "smol-server"\nkey = "home"')
+    write_user_config(hearth_home, text)
+
+    assert main(["erase-data", "--yes"]) == 0
+
+    assert not paths.data.exists() and not paths.config.exists()

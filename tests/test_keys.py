@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 import httpx
-import keyring
-import keyring.backends.fail
 import pytest
 
 from app.core import keys
@@ -34,15 +32,6 @@ def test_the_environment_wins_over_the_keychain(keychain: MemoryKeychain, monkey
     keys.store_key("openai", "from-keychain")
     monkeypatch.setenv("HEARTH_KEY_OPENAI", "from-env")
     assert keys.api_key("openai") == "from-env" and keys.where("openai") == "environment"
-
-
-@pytest.fixture
-def no_keychain():
-    """What keyring finds on a headless Linux box: its own fail backend."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 def test_without_a_keychain_the_user_is_told_to_use_the_environment(no_keychain):

@@ -13,7 +13,7 @@ import shutil
 
 from app.core import keys
 from app.core.config import RemoteBase, default_config_file, load_config, load_config_file
-from app.core.errors import ConfigError
+from app.core.errors import ConfigError, HearthError
 from app.core.paths import UserPaths
 
 
@@ -33,10 +33,23 @@ def key_names(paths: UserPaths) -> set[str]:
 
 
 def erase_user_data(paths: UserPaths) -> list[str]:
-    """Erase, and say what was erased."""
-    erased = [f"API key '{name}'" for name in sorted(key_names(paths)) if keys.delete_key(name)]
+    """Erase, and say what was erased; a keychain that refuses does not keep the folders."""
+    names = sorted(key_names(paths))  # read before the configuration goes
+    erased = []
     for folder in (paths.data, paths.config):
         if folder.exists():
             shutil.rmtree(folder)
             erased.append(str(folder))
+    if keys.keychain_problem() is not None:
+        return erased  # no keychain: Hearth cannot have stored a key in one
+    kept = []
+    for name in names:
+        try:
+            if keys.delete_key(name):
+                erased.append(f"API key '{name}'")
+        except HearthError as exc:
+            kept.append(f"'{name}' ({exc})")
+    if kept:
+        done = "; ".join(erased) or "nothing else"
+        raise HearthError(f"Erased {done}, but these API keys are still in the keychain: {', '.join(kept)}.")
     return erased
