@@ -20,6 +20,7 @@ from app.ui.about import AboutDialog
 from app.ui.main import create_app
 from app.ui.settings_dialog import SettingsDialog
 from tests.conftest import Files, MemoryKeychain, config_text, write_user_config
+from tests.window_helpers import open_window
 
 
 def publish_release(server: str, tag: str) -> str:
@@ -161,3 +162,19 @@ def test_erasing_data_on_a_computer_without_a_keychain_still_erases_the_folders(
     assert main(["erase-data", "--yes"]) == 0
 
     assert not paths.data.exists() and not paths.config.exists()
+
+
+def test_with_the_check_on_the_window_announces_a_release_found_today_without_asking_again(
+    qtbot, configured_home: Path
+):
+    config = configured_home / "config" / "models.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n[updates]\ncheck = true\n", encoding="utf-8")
+    data = configured_home / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    found = updates.UpdateStatus(__version__, "9.0.0", "https://example.org/r", datetime.now(UTC) - timedelta(hours=1))
+    updates.remember(data, found)
+
+    with open_window(qtbot, prepare=False) as win:
+        win.start_upkeep()
+        assert win.statusBar().currentMessage().startswith(f"Hearth 9.0.0 is available (you have {__version__}).")
+        assert win._update_check is None  # checked an hour ago: no request today

@@ -99,6 +99,12 @@ def check(url: str, current: str) -> UpdateStatus:
     return UpdateStatus(current, release.tag_name.removeprefix("v"), release.html_url, datetime.now(UTC))
 
 
+def check_and_remember(url: str, current: str, folder: Path) -> UpdateStatus:
+    status = check(url, current)
+    remember(folder, status)
+    return status
+
+
 def last_check(folder: Path, current: str) -> UpdateStatus | None:
     try:
         saved = LastCheck.model_validate_json((folder / "update-check.json").read_text(encoding="utf-8"))

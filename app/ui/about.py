@@ -139,13 +139,7 @@ class AboutDialog(QDialog):
         self.check_now.setEnabled(False)
         self.update_state.setText("Checking…")
         url, folder = self.settings.url, self.data_dir
-
-        def ask() -> updates.UpdateStatus:
-            status = updates.check(url, __version__)
-            updates.remember(folder, status)
-            return status
-
-        self._checker = run_call(ask)
+        self._checker = run_call(lambda: updates.check_and_remember(url, __version__, folder))
         self._checker.signals.item.connect(self._show)
         self._checker.signals.failed.connect(self.update_state.setText)
         self._checker.signals.done.connect(lambda: self.check_now.setEnabled(True))

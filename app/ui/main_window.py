@@ -244,12 +244,7 @@ class MainWindow(QMainWindow):
             self._announce_update(previous)
             return
 
-        def ask() -> updates.UpdateStatus:
-            status = updates.check(url, __version__)
-            updates.remember(folder, status)
-            return status
-
-        self._update_check = run_call(ask)
+        self._update_check = run_call(lambda: updates.check_and_remember(url, __version__, folder))
         self._update_check.signals.item.connect(self._announce_update)
         self._update_check.signals.failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
 

@@ -15,28 +15,11 @@
 # .deb: a build whose program cannot answer is not a build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-root="$PWD"
-out="$root/build/linux"
+out="$PWD/build/linux"
 python="${PYTHON:-python3}"
 variant="${HEARTH_LLAMA_VARIANT:-cpu}"
-version=$("$python" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
 arch=$(uname -m)
-
-echo "== llama.cpp ($variant)" >&2
-wheel=$(PYTHON="$python" bash packaging/llama-wheel.sh "$variant")
-
-echo "== build environment" >&2
-venv="$root/build/venv"
-if [ ! -x "$venv/bin/python" ]; then "$python" -m venv "$venv"; fi
-pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
-"${pip[@]}" --force-reinstall --no-deps "$wheel"
-"${pip[@]}" "$wheel" "pyinstaller>=6.10,<7"
-# Not editable: the frozen program reads Hearth's metadata (version, licences) like an install does.
-"${pip[@]}" --force-reinstall --no-deps . && "${pip[@]}" .
-
-echo "== default model" >&2
-model=$(cd /tmp && "$venv/bin/python" "$root/packaging/default_model.py")
-echo "   $model" >&2
+source packaging/prepare.sh
 
 echo "== freezing" >&2
 rm -rf "$out" && mkdir -p "$out"

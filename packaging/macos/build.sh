@@ -17,25 +17,10 @@
 #      and the ticket stapled to the .dmg so Gatekeeper accepts it offline.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-root="$PWD"
-out="$root/build/macos"
+out="$PWD/build/macos"
 python="${PYTHON:-python3}"
 variant="${HEARTH_LLAMA_VARIANT:-metal}"
-version=$("$python" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
-
-echo "== llama.cpp ($variant)" >&2
-wheel=$(PYTHON="$python" bash packaging/llama-wheel.sh "$variant")
-
-echo "== build environment" >&2
-venv="$root/build/venv"
-[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
-"${pip[@]}" --force-reinstall --no-deps "$wheel"
-"${pip[@]}" "$wheel" "pyinstaller>=6.10,<7" "pillow>=10"
-"${pip[@]}" --force-reinstall --no-deps . && "${pip[@]}" .
-
-echo "== default model" >&2
-model=$(cd /tmp && "$venv/bin/python" "$root/packaging/default_model.py")
+source packaging/prepare.sh
 
 echo "== freezing" >&2
 rm -rf "$out" && mkdir -p "$out"
