@@ -27,6 +27,12 @@ from app.core.errors import (
 )
 from app.core.providers.base import Chunk, Message, Sampling
 
+# No real answer needs more than this many bytes of stream per token asked for (an event with
+# 20 alternatives' log-probabilities is about 2 KiB); a service sending more is broken or hostile.
+BYTES_PER_TOKEN = 8 * 1024
+MIN_REPLY_BYTES = 1 << 20
+ERROR_BODY_BYTES = 64 * 1024  # of an error response, only the start is read
+
 _TOO_LONG = ("too long", "context length", "context_length", "maximum context", "too many tokens", "exceeds")
 
 
@@ -89,11 +95,12 @@ class RemoteProvider:
             raise ProviderAuthError(self.missing_key, provider=self.model_id)
         url, headers, body = self.request(messages, max_tokens, sampling)
         timeout = httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout)
+        limit = max(MIN_REPLY_BYTES, max_tokens * BYTES_PER_TOKEN)
         try:
             with self._client.stream("POST", url, json=body, headers=headers, timeout=timeout) as response:
                 if response.status_code != 200:
-                    response.read()
-                    raise self.status_error(response)
+                    raise self.status_error(response, _read_at_most(response, ERROR_BODY_BYTES))
+                response.stream = _CappedStream(response.stream, limit, self.model_id)
                 yield from self.parse(response, messages)
         except httpx.ConnectError as exc:
             raise ProviderUnreachable(
@@ -108,12 +115,12 @@ class RemoteProvider:
         except httpx.HTTPError as exc:
             raise ProviderStreamError(f"the connection failed mid-answer ({exc})", provider=self.model_id) from None
 
-    def status_error(self, response: httpx.Response) -> ProviderError:
+    def status_error(self, response: httpx.Response, content: bytes) -> ProviderError:
         status = response.status_code
         try:
-            detail = self.error_detail(response.json())
+            detail = self.error_detail(json.loads(content))
         except (json.JSONDecodeError, UnicodeDecodeError):
-            detail = response.text[:300] or response.reason_phrase
+            detail = content[:300].decode("utf-8", "replace") or response.reason_phrase
         retry_after = _retry_after(response)
         wait = f" Try again in {retry_after:.0f} s." if retry_after is not None else ""
         if status in (401, 403):
@@ -143,6 +150,37 @@ class RemoteProvider:
 
     def cut_short(self) -> ProviderStreamError:
         return ProviderStreamError("the stream ended before the answer was complete", provider=self.model_id)
+
+
+class _CappedStream(httpx.SyncByteStream):
+    """A response body that stops with an error once it outgrows any real answer."""
+
+    def __init__(self, stream: httpx.SyncByteStream, limit: int, provider: str):
+        self._stream, self._limit, self._provider = stream, limit, provider
+
+    def __iter__(self) -> Iterator[bytes]:
+        received = 0
+        for block in self._stream:
+            received += len(block)
+            if received > self._limit:
+                raise ProviderStreamError(
+                    f"sent more than {self._limit // (1 << 20)} MiB for one answer, far more than any real "
+                    "answer needs; Hearth stopped reading and kept what had arrived",
+                    provider=self._provider,
+                )
+            yield block
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    content = b""
+    for block in response.iter_bytes():
+        content += block
+        if len(content) >= limit:
+            break
+    return content[:limit]
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str | None, str]]:
