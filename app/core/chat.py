@@ -24,6 +24,7 @@ from app.core.calibration import Scorer
 from app.core.cascade import (
     Answer,
     Attempt,
+    AttemptEnded,
     AttemptStarted,
     Cascade,
     ConsentFn,
@@ -45,7 +46,8 @@ from app.core.shadow import selected, shadow_job
 from app.core.store import Store, shown_attempt
 from app.core.summary import summary_job
 
-SAVE_EVERY_S = 1.0
+# Streamed text is saved, then shown, at most this often: what was shown survives a crash.
+SAVE_EVERY_S = 0.1
 TITLE_LENGTH = 60
 
 
@@ -349,29 +351,62 @@ class ChatService:
     def _save_while_streaming(
         self, store: Store, answer_id: int, events: Iterator[Event], trigger: str, keep_partial: bool = True
     ) -> Generator[ChatEvent, None, Answer | None]:
-        """Forward the events, saving as they come; returns the final answer (None if stopped early)."""
-        shown: list[str] = []
+        """Forward the events, saving first: text is passed on only once it is in the database, and
+        each attempt is recorded as it ends, so a crash loses nothing anyone was shown.
+
+        Returns the final answer (None if stopped early).
+        """
+        shown: list[str] = []  # the current attempt's text
+        held: list[TextDelta] = []  # received, not yet saved, so not yet passed on
+        first = len(store.attempts(answer_id))  # a re-ask adds to the attempts already there
+        recorded: dict[int, str] = {}  # index -> the reason it was recorded with
         answer: Answer | None = None
         saved_at = time.monotonic()
+
+        def release() -> Iterator[TextDelta]:
+            nonlocal saved_at
+            if held:
+                if keep_partial:
+                    store.update_message(answer_id, "".join(shown), "incomplete")
+                saved_at = time.monotonic()
+                yield TextDelta(held[0].index, "".join(delta.text for delta in held))
+                held.clear()
+
+        def record(index: int, attempt: Attempt) -> None:
+            if index not in recorded:
+                attempt.cost = self._cost(attempt)
+                model = self.config.models.get(attempt.model_id)
+                attempt.provider = model.provider if model else ""
+                store.add_attempts(answer_id, [attempt], trigger)
+                recorded[index] = attempt.reason
+
         try:
             for event in events:
+                if isinstance(event, TextDelta):
+                    shown.append(event.text)
+                    held.append(event)
+                    if time.monotonic() - saved_at >= SAVE_EVERY_S:
+                        yield from release()
+                    continue
+                yield from release()
                 if isinstance(event, AttemptStarted):
                     shown = []
-                elif isinstance(event, TextDelta):
-                    shown.append(event.text)
-                    if keep_partial and time.monotonic() - saved_at >= SAVE_EVERY_S:
-                        store.update_message(answer_id, "".join(shown), "incomplete")
-                        saved_at = time.monotonic()
+                elif isinstance(event, AttemptEnded):
+                    record(event.index, event.attempt)
                 elif isinstance(event, Finished):
                     answer = event.answer
-                    for attempt in answer.attempts:
-                        attempt.cost = self._cost(attempt)
-                        model = self.config.models.get(attempt.model_id)
-                        attempt.provider = model.provider if model else ""
+                    for index, attempt in enumerate(answer.attempts):
+                        record(index, attempt)
+                    changed = {
+                        first + index: attempt.reason
+                        for index, attempt in enumerate(answer.attempts)
+                        if recorded[index] != attempt.reason
+                    }
+                    store.set_attempt_reasons(answer_id, changed)
                     status = "complete" if answer.complete else "failed"
                     store.update_message(answer_id, answer.text, status, answer.warning)
-                    store.add_attempts(answer_id, list(answer.attempts), trigger)
                 yield event
+            yield from release()
         finally:
             if answer is None and keep_partial:
                 store.update_message(answer_id, "".join(shown), "incomplete")

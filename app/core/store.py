@@ -334,6 +334,15 @@ class Store:
                 for position, attempt in enumerate(attempts, start=first)
             )
 
+    def set_attempt_reasons(self, message_id: int, reasons: dict[int, str]) -> None:
+        """Reasons decided after an attempt was recorded (an ensemble's vote), by position."""
+        with self.db.atomic():
+            for position, reason in reasons.items():
+                self.db.execute(
+                    "UPDATE attempts SET reason = ? WHERE message_id = ? AND position = ?",
+                    [reason, message_id, position],
+                )
+
     def attempts(self, message_id: int) -> list[AttemptRow]:
         rows = self.db["attempts"].rows_where("message_id = ?", [message_id], order_by="position")
         return [AttemptRow.model_validate({**row, "signals": json.loads(row["signals"] or "{}")}) for row in rows]
