@@ -14,6 +14,7 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
     ├── FetchError             downloading a model failed (network, checksum)
     │   └── FetchStopped       the user paused or cancelled the download
     ├── NotFound               no conversation or message with that id
+    ├── StorageError           the database cannot be written or read (disk full, read-only, damaged)
     └── ProviderError          a tier could not answer (provider, retryable)
         ├── ProviderUnreachable    connection refused, DNS failure
         ├── ProviderTimeout        connect, first token or idle stream timeout
@@ -53,6 +54,12 @@ class DataError(HearthError):
         self.file = file
         self.line = line
         super().__init__(f"{file}{f', line {line}' if line else ''}: {message}")
+
+
+class StorageError(HearthError):
+    def __init__(self, message: str, *, file: Path):
+        self.file = file
+        super().__init__(message)
 
 
 class InvalidInput(HearthError):

@@ -7,18 +7,21 @@ runs in a transaction.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
 from app.core.cascade import Attempt
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import InvalidInput, NotFound, StorageError
 from app.core.migrations import migrate
 
 MessageStatus = Literal["complete", "incomplete", "failed"]
@@ -112,10 +115,61 @@ class SearchHit(BaseModel):
     created_at: str
 
 
+def storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
+    """What a failing SQLite call means for the user, and what to do about it."""
+    text = str(exc).lower()
+    if "disk is full" in text or "disk i/o error" in text:
+        what = (
+            f"The disk holding your conversations ({path.parent}) is full. Free some space and try again; "
+            "everything saved before is kept."
+        )
+    elif "readonly" in text or "read-only" in text:
+        what = (
+            f"Your conversations file {path} is read-only, so nothing new can be saved. You can still read "
+            "your conversations; check the file's permissions or the disk it is on."
+        )
+    elif "locked" in text or "busy" in text:
+        what = f"Another program is holding {path} and did not let go within 10 s. Try again in a moment."
+    elif "not a database" in text or "malformed" in text:
+        what = (
+            f"{path} is damaged ({exc}). Hearth keeps daily backups in {path.parent / 'backups'}: "
+            "close Hearth and copy the newest one over it."
+        )
+    else:
+        what = f"Your conversations file {path} could not be used ({exc})."
+    return StorageError(what, file=path)
+
+
+def _translating_errors(cls: type[Store]) -> type[Store]:
+    """Every public method raises StorageError, not a bare sqlite3 error."""
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def translated(self: Store, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise storage_error(exc, self.path) from None
+
+        return translated
+
+    for name, value in list(vars(cls).items()):
+        if callable(value) and (not name.startswith("_") or name == "__init__"):
+            setattr(cls, name, wrap(value))
+    return cls
+
+
+@_translating_errors
 class Store:
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        # On a read-only disk SQLite cannot even open a WAL database normally; opened immutable,
+        # the conversations can still be read, and each write says why it failed.
+        self.read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+        if self.read_only:
+            self.db = Database(sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True))
+            return
         self.db = Database(sqlite3.connect(str(path), timeout=10.0))
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.enable_wal()
