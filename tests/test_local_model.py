@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import llama_cpp
+import psutil
 import pytest
 
 from app.core.config import LocalModel
@@ -123,3 +124,52 @@ def test_a_damaged_model_file_without_a_source_is_refused(tmp_path: Path):
     model = LocalModel(provider="llama-cpp", file=str(damaged), sha256="0" * 64)
     with pytest.raises(ModelLoadError, match="damaged"):
         ensure_model_file(model, tmp_path)
+
+
+def test_a_model_larger_than_this_computers_memory_is_refused_before_loading(tmp_path: Path):
+    huge = tmp_path / "huge.gguf"
+    with huge.open("wb") as handle:  # sparse: takes no disk space
+        handle.write(b"GGUF")
+        handle.truncate(psutil.virtual_memory().total * 2)
+    with pytest.raises(ModelLoadError, match="huge.gguf is too large for this computer: it needs about"):
+        provider_for(huge).load()
+
+
+def with_chat_template(model_file: Path, folder: Path, template: str) -> Path:
+    """A copy of the model whose chat template is replaced, byte for byte, by ``template`` (padded)."""
+    original = llama_cpp.Llama(model_path=str(model_file), vocab_only=True, verbose=False)
+    own = original.metadata["tokenizer.chat_template"].encode()
+    replacement = template.encode().ljust(len(own))
+    assert len(replacement) == len(own)
+    data = model_file.read_bytes()
+    assert data.count(own) == 1
+    copy = folder / f"template-{abs(hash(template))}.gguf"
+    copy.write_bytes(data.replace(own, replacement))
+    return copy
+
+
+CUSTOM = "{% for m in messages %}### {{ m['role'] }}: {{ m['content'] }}\n{% endfor %}### assistant:"
+
+
+@pytest.mark.parametrize(
+    ("template", "note"),
+    [(CUSTOM, False), ("{{ raise_exception('System role not supported') }}", True)],
+    ids=["unfamiliar", "refuses-the-conversation"],
+)
+def test_a_chat_template_hearth_does_not_know_still_answers(tmp_path: Path, model_file: Path, template: str, note):
+    provider = provider_for(with_chat_template(model_file, tmp_path, template), repeat_penalty=1.0)
+    try:
+        text = "".join(chunk.text for chunk in provider.stream(QUESTION, max_tokens=12))
+    finally:
+        provider.close()
+    assert text.strip()
+    if note:  # the template refused: ChatML took over, and the reason is kept
+        assert provider.template_note is not None and "System role not supported" in provider.template_note
+    else:
+        assert provider.template_note is None
+
+
+def test_a_chat_template_that_is_not_jinja_is_a_clear_load_error(tmp_path: Path, model_file: Path):
+    broken = with_chat_template(model_file, tmp_path, "{% this_is_no_jinja_tag %}")
+    with pytest.raises(ModelLoadError, match="chat template that is not valid Jinja .* download it again"):
+        provider_for(broken).load()

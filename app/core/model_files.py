@@ -59,6 +59,14 @@ def memory_hint(size: int) -> str:
     return f"Too large: needs about {need / gb:.1f} GB, this computer has {total / gb:.0f} GB"
 
 
+def too_large_for_memory(size: int) -> str | None:
+    """Why a model of ``size`` bytes cannot run in this computer's memory, or None if it can."""
+    total = psutil.virtual_memory().total
+    if size * OVERHEAD <= total:
+        return None
+    return f"it needs about {size * OVERHEAD / 1024**3:.1f} GB of memory and this computer has {total / 1024**3:.0f} GB"
+
+
 def is_gguf(path: Path) -> bool:
     try:
         with path.open("rb") as handle:

@@ -14,16 +14,18 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 
 from app.core.config import LocalModel, Location
 from app.core.errors import ModelError, ModelLoadError
 from app.core.llama_backends import ensure_loaded as ensure_backends_loaded
 from app.core.logprobs import token_stats
+from app.core.model_files import too_large_for_memory
 from app.core.providers.base import Chunk, Message, Sampling, Usage
 from app.core.providers.stop_text import StopText
 
-# Used when a GGUF file has no chat template of its own.
+# Used when a GGUF file has no chat template of its own, or one Hearth cannot use.
 CHATML_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
     "{{ message['content'] }}<|im_end|>\n{% endfor %}"
@@ -43,6 +45,8 @@ class LlamaCppProvider:
         self._lock = threading.Lock()
         self._llm: Any = None
         self._formatter: Any = None
+        # Why the model's own chat template was set aside for ChatML, if it was.
+        self.template_note: str | None = None
 
     @property
     def label(self) -> str:
@@ -61,9 +65,15 @@ class LlamaCppProvider:
         if self._llm is not None:
             return self._llm
         path = self._model_file()
+        if self.config.gpu_layers == 0:
+            problem = too_large_for_memory(path.stat().st_size)
+            if problem:
+                raise ModelLoadError(
+                    f"{path.name} is too large for this computer: {problem}. Choose a smaller model "
+                    "or a smaller quantisation in Tools → Models."
+                )
         ensure_backends_loaded()
         import llama_cpp
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         try:
             llm = llama_cpp.Llama(
@@ -73,26 +83,50 @@ class LlamaCppProvider:
                 n_gpu_layers=self.config.gpu_layers,
                 verbose=False,
             )
+        except jinja2.TemplateError as exc:  # llama-cpp-python compiles every template in the file
+            raise ModelLoadError(
+                f"{path.name} carries a chat template that is not valid Jinja ({exc}). The file is broken: "
+                "download it again or choose another model."
+            ) from None
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelLoadError(
                 f"llama.cpp could not load {path} ({exc}). The file may be damaged or truncated, "
                 "or too large for this computer's memory. Delete it to fetch it again, "
                 "or choose a smaller model in models.toml."
             ) from None
-        eos = llm.token_eos()
-        bos = llm.token_bos()
-        vocab = llm._model
-        self._formatter = Jinja2ChatFormatter(
-            template=llm.metadata.get("tokenizer.chat_template", CHATML_TEMPLATE),
+        self._formatter = self._make_formatter(llm, llm.metadata.get("tokenizer.chat_template", CHATML_TEMPLATE))
+        self._llm = llm
+        return llm
+
+    @staticmethod
+    def _make_formatter(llm: Any, template: str) -> Any:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        eos, bos, vocab = llm.token_eos(), llm.token_bos(), llm._model
+        return Jinja2ChatFormatter(
+            template=template,
             eos_token=vocab.token_get_text(eos) if eos != -1 else "",
             bos_token=vocab.token_get_text(bos) if bos != -1 else "",
             stop_token_ids=[eos],
         )
-        self._llm = llm
-        return llm
+
+    def _set_aside_template(self, llm: Any, problem: Exception) -> None:
+        """The model's template refused the conversation (many reject a system message): use ChatML."""
+        self.template_note = (
+            f"{self.model_id}'s own chat template cannot be used ({type(problem).__name__}: {problem}); "
+            "Hearth talks to it in ChatML instead, which most models understand."
+        )
+        self._formatter = self._make_formatter(llm, CHATML_TEMPLATE)
 
     def _prompt(self, llm: Any, messages: Sequence[Message]) -> tuple[list[int], list[str]]:
-        result = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        wire = [{"role": m.role, "content": m.content} for m in messages]
+        try:
+            result = self._formatter(messages=wire)
+        except (jinja2.TemplateError, ValueError, TypeError) as exc:
+            if self.template_note is not None:
+                raise ModelError(f"{self.model_id} cannot format this conversation ({exc}).") from None
+            self._set_aside_template(llm, exc)
+            result = self._formatter(messages=wire)
         tokens = llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
         stops = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
         return tokens, stops
