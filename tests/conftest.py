@@ -109,10 +109,12 @@ class Files(BaseHTTPRequestHandler):
     requests: list[tuple[str, str | None]] = []
     headers: list[dict[str, str]] = []
     cut_after: int | None = None  # drop the connection after this many bytes, once
+    slow_s: float = 0.0  # wait this long before answering
 
     def do_GET(self) -> None:  # noqa: N802
         Files.requests.append((self.path, self.headers.get("Range")))
         Files.headers.append(dict(self.headers))
+        time.sleep(Files.slow_s)
         body = Files.files.get(self.path)
         if body is None:
             self.send_error(404)
@@ -142,7 +144,7 @@ class Files(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[str]:
     """A local HTTP file server (with Range support) standing in for a package index or a model hub."""
-    Files.files, Files.requests, Files.headers, Files.cut_after = {}, [], [], None
+    Files.files, Files.requests, Files.headers, Files.cut_after, Files.slow_s = {}, [], [], None, 0.0
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Files)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

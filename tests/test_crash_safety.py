@@ -66,3 +66,31 @@ def test_sigkill_while_streaming_keeps_everything_that_was_shown(hearth_home: Pa
         )
         with sqlite3.connect(hearth_home / "data" / "hearth.db") as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_copies_of_hearth_running_at_once_share_one_database_safely(hearth_home: Path, model_file: Path):
+    write_user_config(hearth_home, config_text(model_file, max_answer_tokens=24))
+    questions = ["Name a colour.", "Name a fruit.", "Name an animal."]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "app", "ask", question],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+        )
+        for question in questions
+    ]
+    errors = [process.communicate(timeout=180)[1].decode() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], errors
+
+    store = Store(hearth_home / "data" / "hearth.db")
+    try:
+        conversations = store.conversations()
+        asked = sorted(store.messages(c.id)[0].content for c in conversations)
+        answers = [store.messages(c.id)[-1] for c in conversations]
+    finally:
+        store.close()
+    assert asked == sorted(questions)
+    assert all(a.role == "assistant" and a.status == "complete" and a.content for a in answers)
+    with sqlite3.connect(hearth_home / "data" / "hearth.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

