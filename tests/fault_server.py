@@ -87,13 +87,18 @@ ERRORS = {
 
 class _FaultyService(BaseHTTPRequestHandler):
     requests: list[str] = []
+    bodies: list[str] = []
 
     def do_POST(self) -> None:  # noqa: N802
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         _, kind, fault = self.path.split("/", 3)[:3]
         fault = fault.replace("%20", " ")
         _FaultyService.requests.append(f"{kind}/{fault}")
+        _FaultyService.bodies.append(body.decode())
         try:
+            if fault == "echo":  # an adversarial model: it repeats everything it was sent
+                self._echo(body.decode())
+                return
             self._answer(kind, fault)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client stopped reading, as it should
@@ -128,13 +133,24 @@ class _FaultyService(BaseHTTPRequestHandler):
             for _ in range(100_000):  # 100,000 x 64 words: hundreds of MB, unless the client stops
                 self.wfile.write(word)
 
+    def _echo(self, request: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        self.wfile.write(openai_stream([request]).encode())
+
     def log_message(self, *args: object) -> None:
         pass
 
 
+def received() -> list[str]:
+    """Every request body the server was sent, as text."""
+    return list(_FaultyService.bodies)
+
+
 @contextmanager
 def fault_server() -> Iterator[str]:
-    _FaultyService.requests = []
+    _FaultyService.requests, _FaultyService.bodies = [], []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _FaultyService)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
