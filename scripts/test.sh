@@ -1,14 +1,36 @@
 #!/usr/bin/env bash
 # Set up Hearth with its test tools and run the whole test suite.
-# The tests fetch the default model into a shared cache on first run and
-# start llama-cpp-python's own OpenAI-compatible server on 127.0.0.1.
+#
+# The suite runs inside a network namespace that has only loopback (where `unshare` allows it):
+# every server the tests use is started on 127.0.0.1, and anything that tried to reach further
+# would fail. Set-up fetches what needs a network first: packages, llama.cpp, the test model.
+# The Linux installer build (tests/test_packaging.py) installs packages, so it runs outside.
+#   scripts/test.sh               everything
+#   scripts/test.sh ARGS...       pytest ARGS, offline
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 export QT_QPA_PLATFORM=offscreen
+.venv/bin/python -m tests.conftest >/dev/null  # the test model, into its cache
+
+offline=()
+if unshare -rn sh -c 'ip link set lo up' 2>/dev/null; then
+  offline=(unshare -rn sh -c 'ip link set lo up && exec "$@"' offline)
+else
+  echo "unshare cannot make a network namespace here: the suite runs with the network." >&2
+fi
+
 set +e
-.venv/bin/python -m pytest "$@"
-status=$?
+if [ "$#" -gt 0 ]; then
+  "${offline[@]}" .venv/bin/python -m pytest "$@"
+  status=$?
+else
+  "${offline[@]}" .venv/bin/python -m pytest --ignore=tests/test_packaging.py
+  status=$?
+  .venv/bin/python -m pytest tests/test_packaging.py
+  packaging=$?
+  if [ "$status" -eq 0 ]; then status=$packaging; fi
+fi
 set -e
 if [ "$status" -eq 5 ]; then
   echo "No test ran: that is a failure." >&2

@@ -38,12 +38,19 @@ def _default_local_model() -> LocalModel:
     return model
 
 
-@pytest.fixture(scope="session")
-def model_file() -> Path:
-    """The real SmolLM2-135M-Instruct GGUF, verified against its SHA-256."""
+def fetch_test_model() -> Path:
+    """The real SmolLM2-135M-Instruct GGUF, fetched once into a cache and verified against its SHA-256.
+
+    scripts/test.sh calls this before the suite runs without a network (``python -m tests.conftest``).
+    """
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hearth" / "test-models"
     cache = Path(os.environ.get("HEARTH_TEST_MODELS", default))
     return ensure_model_file(_default_local_model(), cache)
+
+
+@pytest.fixture(scope="session")
+def model_file() -> Path:
+    return fetch_test_model()
 
 
 def free_port() -> int:
@@ -310,3 +317,7 @@ def no_keychain():
     keyring.set_keyring(keyring.backends.fail.Keyring())
     yield
     keyring.set_keyring(previous)
+
+
+if __name__ == "__main__":
+    print(fetch_test_model())
