@@ -1,5 +1,5 @@
 """The frozen program's entry point: PyInstaller starts from a script, Hearth from ``app.cli``."""
 
-from app.cli import main
+from app.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

@@ -157,7 +157,7 @@ def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path):
     from app.core.config import load_config_file
 
     broken = tmp_path / "models.toml"
-    broken.write_bytes(b"[settings]\nprivacy = \"\xff\xfe\"\n")
+    broken.write_bytes(b'[settings]\nprivacy = "\xff\xfe"\n')
     try:
         load_config_file(broken)
     except ConfigError as exc:

@@ -23,8 +23,10 @@ from app.cli.history import add_history_commands
 from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.reports import cmd_audit, cmd_stats
 from app.cli.setup import cmd_erase_data, cmd_fetch, cmd_key, cmd_models
+from app.core import crash_reports, keys
 from app.core.config import Privacy
 from app.core.errors import ConfigError, HearthError
+from app.core.paths import user_paths
 
 
 def cmd_window(args: argparse.Namespace) -> int:
@@ -155,6 +157,23 @@ def build_parser() -> argparse.ArgumentParser:
     window = commands.add_parser("window", help="open the desktop window (the default)")
     window.set_defaults(func=cmd_window)
     return parser
+
+
+def run() -> int:
+    """The program's entry point: ``main`` with crash reports kept on this computer."""
+    paths = user_paths()
+
+    def announce(report: Path) -> None:
+        print(
+            f"hearth: an unexpected error stopped Hearth. A report was saved in {report}; it stays on this computer.",
+            file=sys.stderr,
+        )
+
+    crash_reports.install(paths.data, lambda: keys.known_secrets(paths), announce)
+    try:
+        return main()
+    finally:
+        crash_reports.uninstall()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,29 +12,13 @@ from __future__ import annotations
 import shutil
 
 from app.core import keys
-from app.core.config import RemoteBase, default_config_file, load_config, load_config_file
-from app.core.errors import ConfigError, HearthError
+from app.core.errors import HearthError
 from app.core.paths import UserPaths
-
-
-def key_names(paths: UserPaths) -> set[str]:
-    """Keys named by the default configuration and by the user's own, if it can be read."""
-    configs = [load_config_file(default_config_file())]
-    try:
-        configs.append(load_config(paths))
-    except ConfigError:
-        pass  # a broken file names no key Hearth could have used
-    return {
-        model.key
-        for config in configs
-        for model in config.models.values()
-        if isinstance(model, RemoteBase) and model.key is not None
-    }
 
 
 def erase_user_data(paths: UserPaths) -> list[str]:
     """Erase, and say what was erased; a keychain that refuses does not keep the folders."""
-    names = sorted(key_names(paths))  # read before the configuration goes
+    names = sorted(keys.key_names(paths))  # read before the configuration goes
     erased = []
     for folder in (paths.data, paths.config):
         if folder.exists():

@@ -12,7 +12,9 @@ import os
 import keyring
 from keyring.errors import KeyringError, PasswordDeleteError
 
-from app.core.errors import HearthError
+from app.core.config import RemoteBase, default_config_file, load_config, load_config_file
+from app.core.errors import ConfigError, HearthError
+from app.core.paths import UserPaths
 
 SERVICE = "Hearth"
 
@@ -82,3 +84,25 @@ def delete_key(key_name: str) -> bool:
     except (KeyringError, RuntimeError) as exc:
         raise HearthError(f"The keychain could not delete the key ({type(exc).__name__}).") from None
     return True
+
+
+def key_names(paths: UserPaths) -> set[str]:
+    """Keys named by the default configuration and by the user's own, if it can be read."""
+    configs = [load_config_file(default_config_file())]
+    try:
+        configs.append(load_config(paths))
+    except ConfigError:
+        pass  # a broken file names no key Hearth could have used
+    return {
+        model.key
+        for config in configs
+        for model in config.models.values()
+        if isinstance(model, RemoteBase) and model.key is not None
+    }
+
+
+def known_secrets(paths: UserPaths) -> list[str]:
+    """Every key value Hearth could hold: for scrubbing them out of anything it writes."""
+    values = [value for name, value in os.environ.items() if name.startswith("HEARTH_KEY_") and value]
+    values += [value for name in key_names(paths) if (value := api_key(name))]
+    return values

@@ -44,8 +44,11 @@ class UserPaths:
         return self.config / "models.toml"
 
     def ensure(self) -> None:
+        """Create the folders, readable by this user only (also when an older Hearth made them wider)."""
         for folder in (self.data, self.config, self.models):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if os.name == "posix" and folder.stat().st_mode & 0o077:
+                folder.chmod(0o700)
 
 
 def user_paths() -> UserPaths:

@@ -12,6 +12,7 @@ from app.core.paths import bundled
 from app.core.session import Session, open_session
 from app.ui import theme
 from app.ui.consent import ConsentBridge
+from app.ui.crash_offer import offer_crash_reports
 from app.ui.main_window import MainWindow
 from app.ui.progress import ProgressRelay
 from app.ui.welcome import first_run
@@ -60,6 +61,8 @@ def run_window() -> int:
     window.start_upkeep()
     if first_run(window.session.paths.data):
         window.show_welcome()
+    else:
+        offer_crash_reports(window, window.session.paths.data)
     code = app.exec()
     window.session.close()
     return code
