@@ -115,6 +115,13 @@ class Heartbeat:
 
     def start(self) -> None:
         self.gaps.clear()
+        self.resume()
+
+    def pause(self) -> None:
+        """Stop counting, for measurement work of the benchmark's own on the UI thread."""
+        self.timer.stop()
+
+    def resume(self) -> None:
         self._last = time.perf_counter()
         self.timer.start()
 
@@ -240,12 +247,9 @@ def main() -> None:
     if args.child_startup:
         child_startup()
         return
-    from app.core.config import default_config_file, load_config_file
-    from app.core.fetch import ensure_model_file
+    from tests.conftest import fetch_test_model
 
-    config = load_config_file(default_config_file())
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hearth" / "test-models"
-    model = ensure_model_file(config.models[config.tiers[0].models[0]], cache)  # type: ignore[arg-type]
+    model = fetch_test_model()
     report = {
         "platform": os.environ["QT_QPA_PLATFORM"],
         "startup": startup(_home(model, args.tokens), args.runs),
