@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import psutil
 
 from app.core.cascade import Finished, TextDelta
 from app.core.errors import HearthError, ModelLoadError
@@ -153,7 +154,7 @@ def model_faults(model: Path) -> Row:
     huge = folder / "huge.gguf"
     with huge.open("wb") as handle:
         handle.write(b"GGUF")
-        handle.truncate(64 * 1024**4)
+        handle.truncate(psutil.virtual_memory().total * 2)  # sparse: no disk space used
     cases: list[Callable[[], LlamaCppProvider]] = [
         lambda: provider_for(truncated),
         lambda: provider_for(corrupt),
@@ -174,7 +175,7 @@ def model_faults(model: Path) -> Row:
         len(cases) + 1,
         survived,
         0,
-        "truncated, corrupt, 64 TB, broken template: clear errors; a refusing template: ChatML",
+        "truncated, corrupt, twice the RAM, broken template: clear errors; a refusing template: ChatML",
     )
 
 

@@ -408,6 +408,11 @@ class ChatService:
                 yield event
             yield from release()
         finally:
+            # Closing the cascade now releases the model it may hold, even while an error
+            # (whose traceback keeps this frame alive) is still on its way up.
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
             if answer is None and keep_partial:
                 store.update_message(answer_id, "".join(shown), "incomplete")
         return answer

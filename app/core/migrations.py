@@ -166,8 +166,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
 
 def migrate(db: Database) -> list[str]:
     """Apply the migrations not yet recorded; return the names applied."""
-    if "_migrations" not in db.table_names():
-        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
     done = {row["name"] for row in db["_migrations"].rows}
     applied = []
     for migration in MIGRATIONS:
@@ -175,6 +174,8 @@ def migrate(db: Database) -> list[str]:
         if name in done:
             continue
         with db.atomic():
+            if db["_migrations"].count_where("name = ?", [name]):
+                continue  # another copy of Hearth, starting at the same moment, applied it first
             migration(db)
             db["_migrations"].insert({"name": name, "applied_at": datetime.now(UTC).isoformat()})
         applied.append(name)

@@ -11,7 +11,8 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -115,6 +116,34 @@ class SearchHit(BaseModel):
     created_at: str
 
 
+class _Database(Database):
+    """Write transactions take SQLite's write lock as they begin (BEGIN IMMEDIATE).
+
+    With the default deferred BEGIN, a transaction that reads before it writes
+    cannot upgrade once another copy of Hearth has written in between, and fails
+    at once with "database is locked" instead of waiting its turn.
+    """
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:  # nested: sqlite-utils' savepoints
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.rollback()
+                raise
+
+
 def storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
     """What a failing SQLite call means for the user, and what to do about it."""
     text = str(exc).lower()
@@ -168,9 +197,9 @@ class Store:
         # the conversations can still be read, and each write says why it failed.
         self.read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
         if self.read_only:
-            self.db = Database(sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True))
+            self.db = _Database(sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True))
             return
-        self.db = Database(sqlite3.connect(str(path), timeout=10.0))
+        self.db = _Database(sqlite3.connect(str(path), timeout=10.0))
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.enable_wal()
         migrate(self.db)
