@@ -66,15 +66,18 @@ class Timer:
         if self.first is None and text_seen:
             self.first = time.perf_counter()
 
-    def result(self) -> dict[str, float]:
+    def result(self, tokens: int | None = None) -> dict[str, float]:
+        """``tokens``: the answer's own count, where one event may carry several tokens
+        (ChatService passes text on in batches, once it is saved)."""
         end = time.perf_counter()
         assert self.first is not None
         decode = end - self.first
+        tokens = self.tokens if tokens is None else tokens
         return {
             "ttft_ms": (self.first - self.start) * 1000,
             "total_ms": (end - self.start) * 1000,
-            "tokens": self.tokens,
-            "decode_tok_s": (self.tokens - 1) / decode if decode > 0 else float("nan"),
+            "tokens": tokens,
+            "decode_tok_s": (tokens - 1) / decode if decode > 0 else float("nan"),
         }
 
 
@@ -106,9 +109,8 @@ def run_hearth(provider: LlamaCppProvider, max_tokens: int) -> dict[str, float]:
             timer.token(True)
         elif isinstance(event, Finished):
             answer = event.answer
-    result = timer.result()
     assert answer is not None and answer.confidence is not None
-    result["tokens"] = answer.tokens_out
+    result = timer.result(answer.tokens_out)
     result["confidence"] = answer.confidence
     return result
 
@@ -122,10 +124,8 @@ def run_chat(chat: ChatService, provider: LlamaCppProvider, max_tokens: int) -> 
             timer.token(True)
         elif isinstance(event, Finished):
             answer = event.answer
-    result = timer.result()
     assert answer is not None
-    result["tokens"] = answer.tokens_out
-    return result
+    return timer.result(answer.tokens_out)
 
 
 def summary(runs: list[dict[str, float]]) -> dict[str, float]:

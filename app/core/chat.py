@@ -361,7 +361,7 @@ class ChatService:
         first = len(store.attempts(answer_id))  # a re-ask adds to the attempts already there
         recorded: dict[int, str] = {}  # index -> the reason it was recorded with
         answer: Answer | None = None
-        saved_at = time.monotonic()
+        saved_at = 0.0  # the first words are saved and shown at once; then at most every SAVE_EVERY_S
 
         def release() -> Iterator[TextDelta]:
             nonlocal saved_at
