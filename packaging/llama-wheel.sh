@@ -51,4 +51,5 @@ if [ -z "$wheel" ]; then
   rm -rf "$dir" && mv "$tmp" "$dir"
   wheel=$(ls "$dir"/llama_cpp_python-*.whl | head -n 1)
 fi
-echo "$wheel"
+# Under Git Bash on Windows, Python needs C:\... rather than /c/...
+if command -v cygpath >/dev/null 2>&1; then cygpath -w "$wheel"; else echo "$wheel"; fi
