@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -11,16 +12,20 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from app.core.chat import INTERRUPTED
 from app.core.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 
 KILLS = 3
 
 
-def kill_mid_answer(question: str, after_s: float) -> str:
-    """Run `hearth ask` (in $HEARTH_HOME), SIGKILL it ``after_s`` into its answer; returns what it printed."""
+def kill_mid_answer(question: str, after_s: float, command: str = "ask") -> str:
+    """Run `hearth ask QUESTION` (or another command) in $HEARTH_HOME, SIGKILL it ``after_s`` into
+    its answer; returns what it printed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "ask", question],
+        [sys.executable, "-m", "app", command, question],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         cwd=REPO,
@@ -94,3 +99,32 @@ def test_copies_of_hearth_running_at_once_share_one_database_safely(hearth_home:
     assert all(a.role == "assistant" and a.status == "complete" and a.content for a in answers)
     with sqlite3.connect(hearth_home / "data" / "hearth.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.server
+def test_sigkill_while_a_stronger_model_answers_again_keeps_both_answers(
+    hearth_home: Path, model_file: Path, llama_server: str
+):
+    text = config_text(model_file, privacy="local-and-self-hosted", server_url=llama_server, max_answer_tokens=2000)
+    write_user_config(hearth_home, text.replace("threads = 2\n", "threads = 2\nrepeat_penalty = 1.0\n"))
+    question = "Write an extremely long essay about the history of the world."
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "ask", "--json", question], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
+    first = json.loads(done.stdout)
+    store = Store(hearth_home / "data" / "hearth.db")
+    answer_id = store.messages(first["conversation_id"])[-1].id
+    store.close()
+
+    printed = kill_mid_answer(str(answer_id), 2.0, command="reask")
+
+    store = Store(hearth_home / "data" / "hearth.db")
+    try:
+        kept = store.message(answer_id)
+        attempts = store.attempts(answer_id)
+    finally:
+        store.close()
+    assert kept.content == first["answer"]  # the earlier answer stays
+    interrupted = [a for a in attempts if a.error == INTERRUPTED]
+    assert len(interrupted) == 1 and interrupted[0].tier == "self-hosted"
+    assert len(printed) > 20 and interrupted[0].text.startswith(printed)  # all that was shown, kept

@@ -48,6 +48,8 @@ from app.core.summary import summary_job
 
 # Streamed text is saved, then shown, at most this often: what was shown survives a crash.
 SAVE_EVERY_S = 0.1
+# What an attempt recorded while it streamed says until it ends (for ever, if Hearth was killed).
+INTERRUPTED = "Interrupted before it finished."
 TITLE_LENGTH = 60
 
 
@@ -360,6 +362,7 @@ class ChatService:
         held: list[TextDelta] = []  # received, not yet saved, so not yet passed on
         first = len(store.attempts(answer_id))  # a re-ask adds to the attempts already there
         recorded: dict[int, str] = {}  # index -> the reason it was recorded with
+        streaming: AttemptStarted | None = None
         answer: Answer | None = None
         saved_at = 0.0  # the first words are saved and shown at once; then at most every SAVE_EVERY_S
 
@@ -368,6 +371,10 @@ class ChatService:
             if held:
                 if keep_partial:
                     store.update_message(answer_id, "".join(shown), "incomplete")
+                elif streaming is not None:  # the message keeps its earlier answer: the attempt holds this one
+                    location = self.config.models[streaming.model_id].location.value
+                    partial = Attempt(streaming.tier, streaming.model_id, location, "".join(shown), error=INTERRUPTED)
+                    store.put_attempt(answer_id, first + streaming.index, partial, trigger)
                 saved_at = time.monotonic()
                 yield TextDelta(held[0].index, "".join(delta.text for delta in held))
                 held.clear()
@@ -377,7 +384,7 @@ class ChatService:
                 attempt.cost = self._cost(attempt)
                 model = self.config.models.get(attempt.model_id)
                 attempt.provider = model.provider if model else ""
-                store.add_attempts(answer_id, [attempt], trigger)
+                store.put_attempt(answer_id, first + index, attempt, trigger)
                 recorded[index] = attempt.reason
 
         try:
@@ -391,6 +398,7 @@ class ChatService:
                 yield from release()
                 if isinstance(event, AttemptStarted):
                     shown = []
+                    streaming = event
                 elif isinstance(event, AttemptEnded):
                     record(event.index, event.attempt)
                 elif isinstance(event, Finished):

@@ -116,6 +116,34 @@ class SearchHit(BaseModel):
     created_at: str
 
 
+def _attempt_row(message_id: int, position: int, attempt: Attempt, trigger: str, now: str) -> dict[str, object]:
+    return {
+        "message_id": message_id,
+        "position": position,
+        "tier": attempt.tier,
+        "model": attempt.model_id,
+        "location": attempt.location,
+        "text": attempt.text,
+        "confidence": attempt.confidence,
+        "signals": json.dumps(attempt.signals),
+        "latency_ms": attempt.latency_ms,
+        "first_token_ms": attempt.first_token_ms,
+        "tokens_in": attempt.tokens_in,
+        "tokens_out": attempt.tokens_out,
+        "finish_reason": attempt.finish_reason,
+        "error": attempt.error,
+        "reason": attempt.reason,
+        "trigger": trigger,
+        "cost": attempt.cost,
+        "provider": attempt.provider or None,
+        "destination": attempt.destination or None,
+        "policy": attempt.policy or None,
+        "payload_sha256": attempt.payload_sha256,
+        "redacted": json.dumps(attempt.redacted) if attempt.redacted else None,
+        "created_at": now,
+    }
+
+
 class _Database(Database):
     """Write transactions take SQLite's write lock as they begin (BEGIN IMMEDIATE).
 
@@ -392,33 +420,15 @@ class Store:
         with self.db.atomic():
             first = self.db["attempts"].count_where("message_id = ?", [message_id])
             self.db["attempts"].insert_all(
-                {
-                    "message_id": message_id,
-                    "position": position,
-                    "tier": attempt.tier,
-                    "model": attempt.model_id,
-                    "location": attempt.location,
-                    "text": attempt.text,
-                    "confidence": attempt.confidence,
-                    "signals": json.dumps(attempt.signals),
-                    "latency_ms": attempt.latency_ms,
-                    "first_token_ms": attempt.first_token_ms,
-                    "tokens_in": attempt.tokens_in,
-                    "tokens_out": attempt.tokens_out,
-                    "finish_reason": attempt.finish_reason,
-                    "error": attempt.error,
-                    "reason": attempt.reason,
-                    "trigger": trigger,
-                    "cost": attempt.cost,
-                    "provider": attempt.provider or None,
-                    "destination": attempt.destination or None,
-                    "policy": attempt.policy or None,
-                    "payload_sha256": attempt.payload_sha256,
-                    "redacted": json.dumps(attempt.redacted) if attempt.redacted else None,
-                    "created_at": now,
-                }
+                _attempt_row(message_id, position, attempt, trigger, now)
                 for position, attempt in enumerate(attempts, start=first)
             )
+
+    def put_attempt(self, message_id: int, position: int, attempt: Attempt, trigger: str = "auto") -> None:
+        """Record the attempt at ``position``, replacing what was recorded there while it streamed."""
+        with self.db.atomic():
+            self.db.execute("DELETE FROM attempts WHERE message_id = ? AND position = ?", [message_id, position])
+            self.db["attempts"].insert(_attempt_row(message_id, position, attempt, trigger, _now()))
 
     def set_attempt_reasons(self, message_id: int, reasons: dict[int, str]) -> None:
         """Reasons decided after an attempt was recorded (an ensemble's vote), by position."""
