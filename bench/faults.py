@@ -35,11 +35,11 @@ from app.core.registry import REMOTE_PROVIDERS
 from app.core.session import open_session
 from app.core.store import Store
 from bench.report import RESULTS, write_report
-from tests.conftest import REPO, config_text, fetch_test_model, free_port, write_user_config
+from tests.conftest import REPO, config_text, fetch_test_model, free_port, with_chat_template, write_user_config
 from tests.fault_server import KINDS, PREFIX_WORDS, base_url, fault_server, faults
 from tests.test_crash_safety import kill_mid_answer
 from tests.test_faults import MESSAGES, escalating_config, remote_config
-from tests.test_local_model import provider_for, with_chat_template
+from tests.test_local_model import provider_for
 from tests.test_storage_faults import run_on_small_disk
 
 Row = dict[str, object]

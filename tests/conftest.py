@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import keyring
 import keyring.backends.fail
+import llama_cpp
 import pytest
 from keyring.backend import KeyringBackend
 
@@ -317,6 +318,21 @@ def no_keychain():
     keyring.set_keyring(keyring.backends.fail.Keyring())
     yield
     keyring.set_keyring(previous)
+
+
+def with_chat_template(model_file: Path, folder: Path, template: str) -> Path:
+    """A copy of the model whose chat template is replaced, byte for byte, by ``template`` (padded)."""
+    import llama_cpp
+
+    original = llama_cpp.Llama(model_path=str(model_file), vocab_only=True, verbose=False)
+    own = original.metadata["tokenizer.chat_template"].encode()
+    replacement = template.encode().ljust(len(own))
+    assert len(replacement) == len(own)
+    data = model_file.read_bytes()
+    assert data.count(own) == 1
+    copy = folder / f"template-{abs(hash(template))}.gguf"
+    copy.write_bytes(data.replace(own, replacement))
+    return copy
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from app.core.errors import ModelLoadError, ModelMissingError
 from app.core.fetch import ensure_model_file
 from app.core.providers.base import Message
 from app.core.providers.llama_cpp import LlamaCppProvider
+from tests.conftest import with_chat_template
 
 QUESTION = [Message("system", "You are Hearth."), Message("user", "What is the capital of France?")]
 
@@ -133,19 +134,6 @@ def test_a_model_larger_than_this_computers_memory_is_refused_before_loading(tmp
         handle.truncate(psutil.virtual_memory().total * 2)
     with pytest.raises(ModelLoadError, match="huge.gguf is too large for this computer: it needs about"):
         provider_for(huge).load()
-
-
-def with_chat_template(model_file: Path, folder: Path, template: str) -> Path:
-    """A copy of the model whose chat template is replaced, byte for byte, by ``template`` (padded)."""
-    original = llama_cpp.Llama(model_path=str(model_file), vocab_only=True, verbose=False)
-    own = original.metadata["tokenizer.chat_template"].encode()
-    replacement = template.encode().ljust(len(own))
-    assert len(replacement) == len(own)
-    data = model_file.read_bytes()
-    assert data.count(own) == 1
-    copy = folder / f"template-{abs(hash(template))}.gguf"
-    copy.write_bytes(data.replace(own, replacement))
-    return copy
 
 
 CUSTOM = "{% for m in messages %}### {{ m['role'] }}: {{ m['content'] }}\n{% endfor %}### assistant:"

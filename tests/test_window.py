@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.core.errors import ConfigError
 from app.ui.main import build_window, create_app
-from tests.conftest import Files, config_text, write_user_config
+from tests.conftest import Files, config_text, with_chat_template, write_user_config
 from tests.window_helpers import (
     ANSWER_TIMEOUT_MS,
     click_link,
@@ -214,3 +214,16 @@ def test_editing_a_message_resends_it_as_a_new_branch(qtbot, window, configured_
         assert [m.content for m in store.versions(original.message_id)] == ["Name a colour.", "Name a fruit."]
     click_link(qtbot, window, 0, "version:previous")
     assert items(window)[0].text == "Name a colour." and len(items(window)) == 2
+
+
+def test_a_model_whose_chat_template_refuses_still_answers_and_the_window_says_why(
+    qtbot, hearth_home: Path, model_file: Path, tmp_path: Path
+):
+    refusing = with_chat_template(model_file, tmp_path, "{{ raise_exception('System role not supported') }}")
+    write_user_config(hearth_home, config_text(refusing))
+    with open_window(qtbot) as win:
+        type_and_send(qtbot, win, "Say hello.")
+        answer = wait_for_answer(qtbot, win)
+        assert answer.text.strip()
+        assert "ChatML" in win.statusBar().currentMessage()
+        assert "System role not supported" in win.model_state.toolTip()
