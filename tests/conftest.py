@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 import keyring
 import keyring.backends.fail
-import llama_cpp
 import pytest
 from keyring.backend import KeyringBackend
 
