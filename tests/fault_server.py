@@ -86,14 +86,12 @@ ERRORS = {
 
 
 class _FaultyService(BaseHTTPRequestHandler):
-    requests: list[str] = []
     bodies: list[str] = []
 
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         _, kind, fault = self.path.split("/", 3)[:3]
         fault = fault.replace("%20", " ")
-        _FaultyService.requests.append(f"{kind}/{fault}")
         _FaultyService.bodies.append(body.decode())
         try:
             if fault == "echo":  # an adversarial model: it repeats everything it was sent
@@ -150,7 +148,7 @@ def received() -> list[str]:
 
 @contextmanager
 def fault_server() -> Iterator[str]:
-    _FaultyService.requests, _FaultyService.bodies = [], []
+    _FaultyService.bodies = []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _FaultyService)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

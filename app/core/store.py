@@ -223,8 +223,8 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         # On a read-only disk SQLite cannot even open a WAL database normally; opened immutable,
         # the conversations can still be read, and each write says why it failed.
-        self.read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
-        if self.read_only:
+        read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+        if read_only:
             self.db = _Database(sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True))
             return
         self.db = _Database(sqlite3.connect(str(path), timeout=10.0))

@@ -112,7 +112,6 @@ class AboutDialog(QDialog):
         self.update_state.setAccessibleName("Update status")
         self._show(updates.last_check(self.data_dir, __version__), f"Automatic check: {automatic}.")
         self.check_now = QPushButton("Check &now", self)
-        self.check_now.setToolTip(updates.disclosure(self.settings.url, __version__))
         self.check_now.clicked.connect(self.check_for_update)
         what = QLabel(updates.disclosure(self.settings.url, __version__), self)
         what.setWordWrap(True)
