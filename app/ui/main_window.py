@@ -525,10 +525,13 @@ class MainWindow(QMainWindow):
         self._draft = self._failure = None
         self.composer.set_busy(False)
         self.refresh_sidebar()
-        note = self.session.registry.local().template_note
-        if note and self.model_state.toolTip() != note:  # said once, then kept in the tooltip
+        local = self.session.registry.local()
+        note = local.template_note
+        if note and self.model_state.toolTip() != note:  # said once, the whole reason kept in the tooltip
             self.model_state.setToolTip(note)
-            self.statusBar().showMessage(note, 15_000)
+            self.statusBar().showMessage(
+                f"Using ChatML: {local.model_id}'s own chat template refused this conversation.", 15_000
+            )
 
     # Consent decisions that outlive one message
     def remember_consent(self, decision: Decision, request: EscalationRequest) -> None:
