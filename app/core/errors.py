@@ -10,7 +10,7 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
     ├── InvalidInput           something the user gave cannot be used (a title, a file to import)
     ├── ModelError             a local model cannot be used
     │   ├── ModelMissingError  the GGUF file is not on disk
-    │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large)
+    │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large), or no CPU module runs
     ├── FetchError             downloading a model failed (network, checksum)
     │   └── FetchStopped       the user paused or cancelled the download
     ├── NotFound               no conversation or message with that id

@@ -32,6 +32,11 @@ class UserPaths:
         return self.data / "calibration"
 
     @property
+    def cache(self) -> Path:
+        """What Hearth can work out again, kept to save time (which llama.cpp CPU module runs here)."""
+        return self.data / "cache"
+
+    @property
     def backups(self) -> Path:
         return self.data / "backups"
 
