@@ -56,6 +56,8 @@ def test_the_window_is_usable_while_the_model_loads(qtbot, window):
     qtbot.keyClicks(window.composer.edit, "typing while loading")
     assert window.composer.edit.toPlainText() == "typing while loading"
     qtbot.waitUntil(lambda: window.model_state.text().startswith("Ready"), timeout=ANSWER_TIMEOUT_MS)
+    # Hovering the status says what computes; this build has one CPU backend, so no module was chosen.
+    assert window.model_state.toolTip() == "llama.cpp computes on CPU, built into this copy of Hearth"
 
 
 def test_shift_enter_starts_a_new_line_instead_of_sending(qtbot, window):

@@ -171,6 +171,7 @@ class MainWindow(QMainWindow):
     def _set_model_ready(self, model_id: str) -> None:
         self.model_ready = True
         self.model_state.setText(f"Ready · {model_id} on this computer")
+        self.model_state.setToolTip("\n".join(self.session.registry.local().computes_on()))
         self.model_ready_changed.emit(True, model_id)
 
     @_while_open
@@ -527,8 +528,8 @@ class MainWindow(QMainWindow):
         self.refresh_sidebar()
         local = self.session.registry.local()
         note = local.template_note
-        if note and self.model_state.toolTip() != note:  # said once, the whole reason kept in the tooltip
-            self.model_state.setToolTip(note)
+        if note and note not in self.model_state.toolTip():  # said once, the whole reason kept in the tooltip
+            self.model_state.setToolTip("\n".join([*local.computes_on(), note]))
             self.statusBar().showMessage(
                 f"Using ChatML: {local.model_id}'s own chat template refused this conversation.", 15_000
             )
