@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -46,6 +47,24 @@ def fetch_test_model() -> Path:
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hearth" / "test-models"
     cache = Path(os.environ.get("HEARTH_TEST_MODELS", default))
     return ensure_model_file(_default_local_model(), cache)
+
+
+def portable_llama_lib(out: Path) -> Path:
+    """llama.cpp's libraries from the installers' wheel, every CPU module included, unpacked into ``out``.
+
+    ``packaging/llama-wheel.sh cpu`` builds the wheel once (scripts/test.sh does it during set-up) and caches it.
+    """
+    wheel = subprocess.run(
+        ["bash", "packaging/llama-wheel.sh", "cpu"],
+        cwd=REPO,
+        env={**os.environ, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(out, [name for name in archive.namelist() if name.startswith("llama_cpp/lib/")])
+    return out / "llama_cpp" / "lib"
 
 
 @pytest.fixture(scope="session")

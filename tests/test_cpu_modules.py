@@ -7,18 +7,16 @@ and modules built here with gcc that die the way a module for another CPU dies.
 
 from __future__ import annotations
 
-import os
 import platform
-import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from app.core.cpu_choice import CACHE_FILE, Outcome, choose_cpu_module, try_modules
 from app.core.cpu_probe import cpu_modules
-from tests.conftest import REPO
+from app.core.errors import ModelLoadError
+from tests.conftest import portable_llama_lib
 from tests.fake_cpu_modules import folder_with
 
 pytestmark = pytest.mark.skipif(
@@ -31,19 +29,7 @@ WITHOUT_AVX2 = {"x64", "sse42", "sandybridge", "ivybridge", "piledriver"}
 
 @pytest.fixture(scope="session")
 def portable_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """llama.cpp's libraries from the installers' wheel, unpacked."""
-    wheel = subprocess.run(
-        ["bash", "packaging/llama-wheel.sh", "cpu"],
-        cwd=REPO,
-        env={**os.environ, "PYTHON": sys.executable},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    out = tmp_path_factory.mktemp("portable")
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(out, [name for name in archive.namelist() if name.startswith("llama_cpp/lib/")])
-    return out / "llama_cpp" / "lib"
+    return portable_llama_lib(tmp_path_factory.mktemp("portable"))
 
 
 def verdict(choice, module):
@@ -141,3 +127,18 @@ def test_verdicts_are_kept_per_llama_build_and_a_damaged_or_edited_cache_means_t
     assert not edited.from_cache and edited.chosen == first.chosen
     cache.write_bytes(b"\x00not json")
     assert choose_cpu_module(portable_lib, cache, "0.3.36").chosen == first.chosen
+
+
+def test_an_installation_missing_llamas_own_library_says_so_instead_of_blaming_the_modules(
+    portable_lib: Path, tmp_path: Path
+):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for module in cpu_modules(portable_lib).values():
+        (folder / module.name).symlink_to(module)
+
+    with pytest.raises(ModelLoadError, match="could not test llama.cpp's CPU modules") as raised:
+        choose_cpu_module(folder, tmp_path / CACHE_FILE, "0.3.36")
+
+    assert "libggml" in str(raised.value) and "exit code 1" in str(raised.value)
+    assert not (tmp_path / CACHE_FILE).exists()

@@ -236,9 +236,10 @@ def try_modules(folder: Path, modules: list[str], timeout_s: float = TEST_TIMEOU
             if pending == "done":
                 break
             if pending is None:
+                how = {"timeout": "ran out of time", None: "stopped early"}.get(ending, f"ended with {ending}")
                 raise ModelLoadError(
-                    f"Hearth could not test llama.cpp's CPU modules in {folder}: the test process "
-                    f"{'ran out of time' if ending == 'timeout' else ending or 'stopped early'}. {_last_line(stderr)}"
+                    f"Hearth could not test llama.cpp's CPU modules in {folder}: the test process {how}. "
+                    f"{_last_line(stderr)}".strip()
                 )
             trial.died(*pending, ending or "an exit without a word", timeout_s)
     return CpuChoice(

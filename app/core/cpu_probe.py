@@ -405,8 +405,13 @@ def run(request: dict[str, Any], emit: Callable[..., None]) -> None:
 
 def main(argv: list[str]) -> int:
     """Entry point of the child: one argument, the request as JSON (folder, events file, modules, scores)."""
-    if sys.platform == "win32":  # a module that crashes must not open Windows' error dialog
+    # A module that crashes here is an answer, not an incident: no error dialog, no core dump.
+    if sys.platform == "win32":
         ctypes.windll.kernel32.SetErrorMode(0x0001 | 0x0002)  # SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX
+    else:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     request = json.loads(argv[0])
     with open(request["events"], "a", encoding="utf-8") as out:
         run(request, _Events(out))
