@@ -140,8 +140,10 @@ class CpuChoice(BaseModel):
 
     def report(self) -> dict[str, object]:
         """The choice for ``hearth --self-test``'s JSON report."""
+        runs = next((v for v in self.verdicts if v.outcome == Outcome.RUNS), None)
         return {
             "runs": self.chosen,
+            "weights_tested_in": runs.detail if runs else None,
             "skipped": {v.module: v.reason for v in self.skipped},
             "not_needed": [v.module for v in self.verdicts if v.outcome == Outcome.NOT_NEEDED],
             "tested_ms": self.tested_ms,
