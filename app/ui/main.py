@@ -7,10 +7,11 @@ import sys
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.core import keys
 from app.core.errors import ConfigError, StorageError
 from app.core.paths import bundled, user_paths
 from app.core.session import Session, open_session
-from app.ui import theme
+from app.ui import slot_errors, theme
 from app.ui.consent import ConsentBridge
 from app.ui.crash_offer import offer_crash_reports
 from app.ui.database_dialog import check_database, plain_box
@@ -53,6 +54,7 @@ def build_window() -> MainWindow:
 def run_window() -> int:
     app = create_app()
     paths = user_paths()
+    slot_errors.install(app, paths.data, lambda: keys.known_secrets(paths))
     if not check_database(paths.database):
         return 1
     try:
