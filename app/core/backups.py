@@ -39,6 +39,17 @@ class Backup:
         return f"{self.path.name}, from {when} ({self.conversations} conversations, {self.messages} messages)"
 
 
+def reading(path: Path) -> sqlite3.Connection:
+    """A read-only connection; on a read-only folder an immutable one (SQLite could not make its -shm there)."""
+    immutable = "&immutable=1" if not os.access(path.parent, os.W_OK) else ""
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro{immutable}", uri=True)
+
+
+def is_damage(found: str) -> bool:
+    """Whether what a check found is damage, not a file this process cannot open or lock just now."""
+    return not any(word in found.lower() for word in ("unable to open", "locked", "busy", "disk i/o", "readonly"))
+
+
 def check(path: Path, quick: bool = False) -> str | None:
     """None when SQLite finds the database sound; else what it found, in its words."""
     if not path.is_file():
@@ -47,7 +58,7 @@ def check(path: Path, quick: bool = False) -> str | None:
         if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             return "it is not a SQLite database"  # an empty file would pass the pragma: it is an empty database
     try:
-        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+        with closing(reading(path)) as db:
             found = [row[0] for row in db.execute("PRAGMA quick_check" if quick else "PRAGMA integrity_check")]
     except sqlite3.Error as exc:
         return str(exc)
@@ -61,7 +72,7 @@ def read_backup(path: Path) -> Backup:
         taken = datetime.strptime(stamp, STAMP).replace(tzinfo=UTC)
     except ValueError:
         taken = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+    with closing(reading(path)) as db:
         counts = [db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("conversations", "messages")]
     return Backup(path, taken, *counts)
 
@@ -141,7 +152,7 @@ def prune(folder: Path, keep: int, made: Path) -> None:
 def _copy(database: Path, target: Path) -> None:
     if not database.is_file():
         raise sqlite3.OperationalError("unable to open database file")
-    with closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as source:
+    with closing(reading(database)) as source:
         with closing(sqlite3.connect(target)) as copy:
             source.backup(copy)
             copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file

@@ -44,7 +44,7 @@ class Salvage:
     unreadable: int  # places SQLite could not read (rows on damaged pages, or whole damaged pages)
 
     def messages_after(self, when: datetime) -> int:
-        with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)) as db:
+        with closing(backups.reading(self.path)) as db:
             since = when.isoformat(timespec="milliseconds")
             return int(db.execute("SELECT COUNT(*) FROM messages WHERE created_at > ?", [since]).fetchone()[0])
 
@@ -133,8 +133,8 @@ def diagnose(database: Path, scratch: Path) -> DatabaseProblem | None:
             what = "is not a SQLite database: another program may have written over it"
         else:
             found = backups.check(database, quick=True)
-            if found is None:
-                return None
+            if found is None or not backups.is_damage(found):
+                return None  # sound, or busy or unreadable just now: opening it says which
             what = f"is damaged (SQLite's check says: {found})"
     good = backups.newest_good(database.parent / "backups")
     saved = salvage(database, scratch / "salvaged.db") if database.is_file() else None
@@ -144,7 +144,7 @@ def diagnose(database: Path, scratch: Path) -> DatabaseProblem | None:
 def salvage(database: Path, into: Path) -> Salvage | None:
     """Copy every row SQLite can still read into a new database at ``into``; None if nothing can be read."""
     try:
-        source = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
+        source = backups.reading(database)
         source.text_factory = lambda data: data.decode("utf-8", "replace")
         source.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
     except sqlite3.Error:

@@ -182,6 +182,8 @@ class WalFinding:
 def check(database: Path) -> WalFinding | None:
     """Look at the database's log before SQLite does; copy a damaged one aside and rebuild it where exact."""
     log = database.with_name(database.name + "-wal")
+    if not os.access(database.parent, os.W_OK):
+        return None  # a read-only disk: the database opens immutable, without its log, and nothing can be mended
     if not log.is_file() or not _damaged(log.read_bytes(), database):
         return None
     with FileLock(str(database.with_name(f".{log.name}.lock"))):  # two copies starting at once: one looks
