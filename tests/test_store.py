@@ -34,10 +34,10 @@ def test_a_database_from_every_earlier_version_migrates_and_keeps_its_data(tmp_p
         for migration in MIGRATIONS[:done]:
             migration(old)
             old["_migrations"].insert({"name": migration.__name__, "applied_at": "2026-01-01"})
-        old["conversations"].insert({"id": 1, "title": "old", "created_at": "t", "updated_at": "t"})
-        old["messages"].insert(
-            {"id": 1, "conversation_id": 1, "role": "user", "content": "kept?", "status": "complete", "created_at": "t"}
-        )
+        when = "2026-01-01T09:30:00.000+00:00"  # as every version wrote it
+        old["conversations"].insert({"id": 1, "title": "old", "created_at": when, "updated_at": when})
+        message = {"id": 1, "conversation_id": 1, "role": "user", "content": "kept?", "status": "complete"}
+        old["messages"].insert({**message, "created_at": when})
         old.close()
 
         store = Store(path)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt, QThreadPool
+from PySide6.QtCore import QPoint, Qt, QThreadPool, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core.store import Store
 from app.ui.conversation_model import MessageItem
@@ -82,3 +83,22 @@ def stored_messages(home: Path):
 
 def open_store(home: Path) -> Store:
     return Store(home / "data" / "hearth.db")
+
+
+def answer_dialogs(*buttons: str) -> list[str]:
+    """Click, in turn, the button whose text starts with each of ``buttons`` on the message boxes that open,
+    as a user would; returns the text each one showed (its text, then its informative text)."""
+    shown: list[str] = []
+    remaining = list(buttons)
+
+    def answer_one() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.isVisible():
+            shown.append(f"{box.text()}\n{box.informativeText()}")
+            label = remaining.pop(0)
+            next(b for b in box.buttons() if b.text().replace("&", "").startswith(label)).click()
+        if remaining:
+            QTimer.singleShot(20, answer_one)
+
+    QTimer.singleShot(0, answer_one)
+    return shown

@@ -23,7 +23,7 @@ from app.cli.history import add_history_commands
 from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.reports import cmd_audit, cmd_stats
 from app.cli.setup import cmd_erase_data, cmd_fetch, cmd_key, cmd_models
-from app.core import crash_reports, keys
+from app.core import crash_reports, keys, wal
 from app.core.config import Privacy
 from app.core.errors import ConfigError, HearthError
 from app.core.paths import user_paths
@@ -179,6 +179,10 @@ def run() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.func is not cmd_window:  # the window says it in a dialog
+            finding = wal.check(user_paths().database)
+            if finding is not None:
+                print(f"hearth: {finding.describe()}", file=sys.stderr)
         return int(args.func(args))
     except ConfigError as exc:
         print(f"hearth: configuration error: {exc}", file=sys.stderr)

@@ -51,6 +51,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     )
     for row in spending["by_conversation"][:5]:
         print(f"  ${row['cost']:.4f}  {row['title']} (conversation {row['id']})")
+    if report["unreadable_attempts"]:
+        print(
+            f"{report['unreadable_attempts']} attempts could not be read (stored with values Hearth cannot use) "
+            "and are not counted."
+        )
     if report["cost_saved_reference"] is None:
         print("Money saved is counted against the priciest configured cloud model; none has prices yet.")
     return 0

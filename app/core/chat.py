@@ -42,8 +42,9 @@ from app.core.policy import Allowance, allowance
 from app.core.providers.base import Message, Provider
 from app.core.registry import ProviderRegistry
 from app.core.retry import Cooldowns
+from app.core.rows import shown_attempt
 from app.core.shadow import selected, shadow_job
-from app.core.store import Store, shown_attempt
+from app.core.store import Store
 from app.core.summary import summary_job
 
 # Streamed text is saved, then shown, at most this often: what was shown survives a crash.

@@ -15,6 +15,7 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
     │   └── FetchStopped       the user paused or cancelled the download
     ├── NotFound               no conversation or message with that id
     ├── StorageError           the database cannot be written or read (disk full, read-only, damaged)
+    ├── DamagedRecord          one stored row breaks Hearth's rules (an older bug, a hand edit): which, and why
     └── ProviderError          a tier could not answer (provider, retryable)
         ├── ProviderUnreachable    connection refused, DNS failure
         ├── ProviderTimeout        connect, first token or idle stream timeout
@@ -60,6 +61,10 @@ class StorageError(HearthError):
     def __init__(self, message: str, *, file: Path):
         self.file = file
         super().__init__(message)
+
+
+class DamagedRecord(HearthError):
+    """One conversation cannot be read; the others can (the database itself is sound)."""
 
 
 class InvalidInput(HearthError):

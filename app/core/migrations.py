@@ -151,6 +151,11 @@ def m009_threads(db: Database) -> None:
     db["messages"].create_index(["after_id"])
 
 
+def m010_imported_attempts(db: Database) -> None:
+    """Attempts that came in with an imported conversation: history, never budget or audit rows."""
+    db["attempts"].add_column("imported", int, not_null_default=0)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -161,6 +166,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m007_summaries,
     m008_attempt_provider,
     m009_threads,
+    m010_imported_attempts,
 ]
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from app.core.providers.base import Message, Provider
-from app.core.store import MessageRow, Store
+from app.core.rows import MessageRow
+from app.core.store import Store
 
 KEEP_RECENT = 4  # turns never folded into the summary
 SUMMARY_TOKENS = 200

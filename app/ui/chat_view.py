@@ -62,6 +62,7 @@ class ChatView(QListView):
 
         self.empty_state = QLabel(EMPTY_STATE, self.viewport())
         self.empty_state.setObjectName("emptyState")
+        self.empty_state.setTextFormat(Qt.TextFormat.PlainText)
         self.empty_state.setWordWrap(True)
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
@@ -88,12 +89,19 @@ class ChatView(QListView):
         self._store = store
         self._pending.clear()
         self._follow = True
+        self.empty_state.setText(EMPTY_STATE)
         self.conversation.load(store, conversation_id)
         self.scrollToBottom()
+
+    def show_problem(self, text: str) -> None:
+        """A conversation that cannot be shown: none of it on show, and why in its place."""
+        self.clear()
+        self.empty_state.setText(text)
 
     def clear(self) -> None:
         self._pending.clear()
         self._follow = True
+        self.empty_state.setText(EMPTY_STATE)
         self.conversation.clear()
 
     def add(self, item: MessageItem) -> int:

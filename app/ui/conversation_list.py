@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.core.config import Privacy
 from app.core.policy import PRIVACY_LABELS
-from app.core.store import ConversationRow, SearchHit
+from app.core.rows import ConversationRow, SearchHit
 
 UNDO_MS = 8_000
 SEARCH_DELAY_MS = 150
@@ -202,7 +202,7 @@ class ConversationList(QWidget):
         self.visible_changed.emit()
 
     def _title(self, row: ConversationRow) -> str:
-        return ("★ " if row.pinned else "") + row.title
+        return ("★ " if row.pinned else "") + ("⚠ " if row.problem else "") + row.title
 
     def _policy(self, row: ConversationRow) -> Privacy:
         return Privacy(row.privacy) if row.privacy else self.app_privacy
@@ -213,7 +213,8 @@ class ConversationList(QWidget):
     def _tooltip(self, row: ConversationRow) -> str:
         source = "this conversation's own setting" if row.privacy else "the app's setting"
         when = row.updated_at[:16].replace("T", " ")
-        return f"{row.title}\nPrivacy: {PRIVACY_LABELS[self._policy(row)]} ({source})\nLast message {when} UTC"
+        problem = f"\nStored with values Hearth cannot use: {row.problem}" if row.problem else ""
+        return f"{row.title}\nPrivacy: {PRIVACY_LABELS[self._policy(row)]} ({source})\nLast message {when} UTC{problem}"
 
     def current_id(self) -> int | None:
         item = self.list.currentItem()

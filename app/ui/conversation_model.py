@@ -12,7 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from app.core.store import AttemptRow, MessageRow, Store, shown_attempt
+from app.core.rows import AttemptRow, MessageRow, shown_attempt
+from app.core.store import Store
 from app.ui.badge import BadgeInfo, describe
 
 PAGE = 40  # enough to fill a tall window; each row is rendered Markdown

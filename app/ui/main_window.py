@@ -40,6 +40,7 @@ from app.ui.consent import Decision
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_model import MessageItem
 from app.ui.dashboard import Dashboard
+from app.ui.database_dialog import plain_box
 from app.ui.model_manager import ModelManager
 from app.ui.progress import ProgressRelay, show_progress
 from app.ui.settings_dialog import SettingsDialog
@@ -285,7 +286,10 @@ class MainWindow(QMainWindow):
             return
         self.conversation_id = conversation_id
         self.composer.cancel_edit()
-        self.chat.show_conversation(self.store, conversation_id)
+        try:
+            self.chat.show_conversation(self.store, conversation_id)
+        except HearthError as exc:  # stored with values Hearth cannot use: this one shows why, the others open
+            self.chat.show_problem(str(exc))
         self._show_conversation_privacy()
 
     def open_message(self, conversation_id: int, message_id: int) -> None:
@@ -331,9 +335,12 @@ class MainWindow(QMainWindow):
         name, _ = QFileDialog.getSaveFileName(self, "Export conversation", _file_name(title) + suffix)
         if not name:
             return
-        text = archive.as_text(archive.export(self.store, [conversation_id]), markdown=kind == "markdown")
         try:
+            text = archive.as_text(archive.export(self.store, [conversation_id]), markdown=kind == "markdown")
             Path(name).write_text(text, encoding="utf-8")
+        except HearthError as exc:  # its text quotes stored values: plain text only
+            plain_box(QMessageBox.Icon.Warning, "Export failed", str(exc), self).exec()
+            return
         except OSError as exc:
             QMessageBox.warning(self, "Export failed", f"Cannot write {name}: {exc.strerror or exc}.")
             return
