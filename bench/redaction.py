@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import random
 import subprocess
+import sys
 import time
 import types
 from collections import Counter
@@ -94,6 +95,7 @@ def previous_release() -> types.ModuleType | None:
     except (OSError, subprocess.CalledProcessError):
         return None
     module = types.ModuleType("previous_redaction")
+    sys.modules[module.__name__] = module  # its dataclasses look their module up
     exec(compile(source, "previous_redaction.py", "exec"), module.__dict__)  # noqa: S102 - our own history
     return module
 

@@ -27,7 +27,6 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 class Folded:
     """``text`` folded; ``starts[i]``/``ends[i]``: the original characters folded character i came from."""
 
-    original: str
     text: str
     starts: list[int] | None = None  # None: the text was plain ASCII and is its own fold
     ends: list[int] | None = None
@@ -41,7 +40,7 @@ class Folded:
 
 def fold(text: str) -> Folded:
     if text.isascii():
-        return Folded(text, text)
+        return Folded(text)
     parts: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -58,7 +57,7 @@ def fold(text: str) -> Folded:
     parts.append(text[done:])
     starts.extend(range(done, len(text)))
     ends.extend(range(done + 1, len(text) + 1))
-    return Folded(text, "".join(parts), starts, ends)
+    return Folded("".join(parts), starts, ends)
 
 
 def _fold_run(text: str, begin: int, end: int, parts: list[str], starts: list[int], ends: list[int]) -> None:
