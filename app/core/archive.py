@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.errors import DataError
 from app.core.store import Store
+from app.core.user_files import read_regular
 
 FORMAT = "hearth-export"
 VERSION = 1
@@ -94,7 +95,7 @@ def as_text(document: ExportDocument, markdown: bool) -> str:
 
 def read_document(path: Path) -> ExportDocument:
     try:
-        document = ExportDocument.model_validate_json(path.read_bytes())
+        document = ExportDocument.model_validate_json(read_regular(path))
     except (OSError, ValidationError) as exc:
         raise DataError(f"is not a Hearth JSON export ({str(exc).splitlines()[0]})", file=path) from None
     if document.format != FORMAT or document.version > VERSION:

@@ -27,11 +27,12 @@ from app.core import archive, updates
 from app.core.cascade import AttemptEnded, AttemptStarted, EscalationRequest, Finished, TextDelta
 from app.core.chat import UserMessageSaved
 from app.core.config import Location, Privacy
-from app.core.errors import HearthError
+from app.core.errors import FileError, HearthError
 from app.core.fetch import FetchProgress
 from app.core.policy import PRIVACY_LABELS
 from app.core.session import Session
 from app.core.store import Store
+from app.core.user_files import write_regular
 from app.ui import theme
 from app.ui.about import AboutDialog
 from app.ui.chat_view import ChatView, copy_text
@@ -332,9 +333,9 @@ class MainWindow(QMainWindow):
             return
         text = archive.as_text(archive.export(self.store, [conversation_id]), markdown=kind == "markdown")
         try:
-            Path(name).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            QMessageBox.warning(self, "Export failed", f"Cannot write {name}: {exc.strerror or exc}.")
+            write_regular(Path(name), text.encode("utf-8"))
+        except FileError as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
             return
         self.statusBar().showMessage(f"Exported to {name}", 8_000)
 
