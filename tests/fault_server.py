@@ -44,7 +44,7 @@ class Fault:
 def faults(free_port: int) -> list[Fault]:
     return [
         Fault("refused connection", ProviderUnreachable, False, f"http://127.0.0.1:{free_port}"),
-        Fault("DNS failure", ProviderUnreachable, False, "http://hearth-fault-test.invalid"),
+        Fault("DNS failure", ProviderUnreachable, False, "https://hearth-fault-test.invalid"),
         Fault("timeout before the first token", ProviderTimeout, False),
         Fault("stall mid-stream", ProviderTimeout, True),
         Fault("401", ProviderAuthError, False),
