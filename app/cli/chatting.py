@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 from typing import Any
 
-from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal
+from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal, json_text
 from app.core.cascade import Answer, AttemptStarted, Finished, TextDelta
 from app.core.chat import ChatEvent, Routed, UserMessageSaved
 from app.core.config import Privacy
@@ -93,7 +92,7 @@ def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | Non
     assert answer is not None
     if as_json:
         summary = {**answer_json(answer, conversation_id), "message_id": message_id, "route": route}
-        print(json.dumps(summary, ensure_ascii=False))
+        print(json_text(summary))
     else:
         confidence = "n/a" if answer.confidence is None else f"{answer.confidence:.2f}"
         print(f"\n\n[{answer.tier} · {answer.model_id} · confidence {confidence}] {answer.reason}", file=sys.stderr)

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
+from app.cli.arguments import count, row_id
+from app.cli.terminal import json_text
 from app.core import archive, backups, recovery
 from app.core.errors import HearthError
 from app.core.paths import user_paths
 from app.core.session import open_session, session_and_store
+from app.core.user_files import write_regular
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     with session_and_store() as (_, store):
         hits = store.search(args.query, limit=args.limit)
     if args.json:
-        print(json.dumps([hit.model_dump() for hit in hits], indent=2, ensure_ascii=False))
+        print(json_text([hit.model_dump() for hit in hits], indent=2))
         return 0
     for hit in hits:
         print(f"[{hit.conversation_id}/{hit.message_id}] {hit.conversation_title} · {hit.role}: {hit.snippet}")
@@ -33,7 +35,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             document, left_out = archive.export(store, [args.conversation]), []
         else:
             document, left_out = archive.export_readable(store)
-    args.out.write_text(archive.as_text(document, markdown=args.format == "md"), encoding="utf-8")
+    write_regular(args.out, archive.as_text(document, markdown=args.format == "md").encode("utf-8"))
     print(f"Exported {len(document.conversations)} conversation(s) to {args.out}.")
     for reason in left_out:
         print(f"hearth: left out: {reason}", file=sys.stderr)
@@ -121,13 +123,13 @@ def cmd_repair(args: argparse.Namespace) -> int:
 def add_history_commands(commands: argparse._SubParsersAction) -> None:
     search = commands.add_parser("search", help="full-text search over every message")
     search.add_argument("query")
-    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--limit", type=count, default=20)
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=cmd_search)
 
     export = commands.add_parser("export", help="export conversations as JSON (imports back) or Markdown")
     export.add_argument("out", type=Path)
-    export.add_argument("--conversation", type=int, help="only this conversation (default: all)")
+    export.add_argument("--conversation", type=row_id, help="only this conversation (default: all)")
     export.add_argument("--format", choices=["json", "md"], default="json")
     export.set_defaults(func=cmd_export)
 
@@ -136,7 +138,7 @@ def add_history_commands(commands: argparse._SubParsersAction) -> None:
     imported.set_defaults(func=cmd_import)
 
     delete = commands.add_parser("delete", help="delete a conversation for good, search index included")
-    delete.add_argument("conversation", type=int)
+    delete.add_argument("conversation", type=row_id)
     delete.set_defaults(func=cmd_delete)
 
     backup = commands.add_parser("backup", help="back the database up now (a checked copy), list or restore backups")

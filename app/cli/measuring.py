@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.arguments import count
 from app.cli.terminal import ProgressPrinter
 from app.core import evaluation
 from app.core.calibration import Scorer, cross_validated, fit, save, threshold_for_accuracy, threshold_for_rate
@@ -143,5 +144,5 @@ def _fmt(value: float | None) -> str:
 
 
 def answering_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    parser.add_argument("--max-tokens", type=int, default=64, help="the longest answer, in tokens")
+    parser.add_argument("--limit", type=count, default=None, help="only the first N questions")
+    parser.add_argument("--max-tokens", type=count, default=64, help="the longest answer, in tokens")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from app.cli.terminal import json_text
 from app.core import stats
 from app.core.paths import user_paths
 from app.core.session import session_and_store
@@ -15,7 +16,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     with session_and_store() as (session, store):
         report = stats.compute(store, session.config)
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json_text(report, indent=2))
         return 0
     print(
         f"{'model':<20} {'answers':>7} {'escal.':>6} {'👍':>3} {'👎':>3} {'p50 ms':>8} {'p95 ms':>8} "
@@ -69,7 +70,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         store.close()
     if args.json:
         print(
-            json.dumps(
+            json_text(
                 [
                     {
                         "when": r.created_at,

@@ -58,11 +58,15 @@ def cmd_key(args: argparse.Namespace) -> int:
         print(f"Deleted '{args.name}'." if keys.delete_key(args.name) else f"There was no key '{args.name}'.")
     else:
         found = keys.where(args.name)
-        print(
-            f"'{args.name}' comes from the {found}."
-            if found
-            else f"No key '{args.name}': " + keys.missing_key_message(args.name).split(": ", 1)[-1]
-        )
+        if not found:
+            print(f"No key '{args.name}': " + keys.missing_key_message(args.name).split(": ", 1)[-1])
+            return 0
+        try:
+            keys.api_key(args.name)
+        except HearthError as exc:
+            print(f"'{args.name}' comes from the {found}, but cannot be used: {exc}")
+            return 1
+        print(f"'{args.name}' comes from the {found}.")
     return 0
 
 
@@ -76,6 +80,8 @@ def cmd_erase_data(args: argparse.Namespace) -> int:
         if input("Type 'erase' to go on: ").strip() != "erase":
             print("Nothing was erased.")
             return 1
-    erased = erase_user_data(paths)
-    print("\n".join(f"Erased {what}" for what in erased) or "There was nothing to erase.")
+    result = erase_user_data(paths)
+    print("\n".join(f"Erased {what}" for what in result.erased) or "There was nothing to erase.")
+    for what in result.kept:
+        print(f"Left {what}.")
     return 0

@@ -24,6 +24,7 @@ from app.core import backups
 from app.core.errors import DamagedRecord, DataError
 from app.core.rows import AttemptFields, ConversationFields, MessageFields, field_problems
 from app.core.store import Store
+from app.core.user_files import read_regular
 
 FORMAT = "hearth-export"
 VERSION = 1
@@ -112,7 +113,7 @@ def as_text(document: ExportDocument, markdown: bool) -> str:
 def read_document(path: Path) -> ExportDocument:
     """A Hearth export, checked whole: the first rule it breaks is named (conversation, message, field)."""
     try:
-        raw = json.loads(path.read_bytes())
+        raw = json.loads(read_regular(path))
     except (OSError, ValueError) as exc:
         raise DataError(f"is not a Hearth JSON export ({str(exc).splitlines()[0]})", file=path) from None
     kind = raw.get("format") if isinstance(raw, dict) else None

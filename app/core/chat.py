@@ -35,7 +35,7 @@ from app.core.cascade import (
     TierPlan,
 )
 from app.core.config import Config, Privacy, RemoteBase
-from app.core.context import build_context
+from app.core.context import build_context, recent_history
 from app.core.ensemble import EnsembleRun
 from app.core.errors import HearthError
 from app.core.policy import Allowance, allowance
@@ -319,18 +319,9 @@ class ChatService:
         finally:
             store.close()
 
-    def _history(
-        self, store: Store, conversation_id: int, through: int | None = None
-    ) -> tuple[list[Message], str | None]:
-        """The thread up to message ``through`` (default: the branch on show) that the summary does not cover."""
-        summary = store.summary(conversation_id)
-        covers = summary.covers_through if summary else 0
-        history = [
-            Message(row.role, row.content)
-            for row in store.thread(conversation_id, through=through)
-            if row.role != "system" and row.id > covers
-        ]
-        return history, summary.content if summary else None
+    def _history(self, store: Store, conversation_id: int, through: int | None) -> tuple[list[Message], str | None]:
+        longest = max(model.n_ctx for model in self.config.models.values())
+        return recent_history(store, conversation_id, through, longest)
 
     def _context(self, history: list[Message], summary: str | None = None) -> ContextFn:
         settings = self.config.settings

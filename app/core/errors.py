@@ -8,6 +8,7 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
     ├── ConfigError            models.toml is unreadable or invalid (file, line, key)
     ├── DataError              an evaluation or import file is unreadable or invalid (file, line)
     ├── InvalidInput           something the user gave cannot be used (a title, a file to import)
+    │   └── FileError          a path names no ordinary file, a missing folder, or one too large; a disk is full
     ├── ModelError             a local model cannot be used
     │   ├── ModelMissingError  the GGUF file is not on disk
     │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large), or no CPU module runs
@@ -68,6 +69,10 @@ class DamagedRecord(HearthError):
 
 
 class InvalidInput(HearthError):
+    pass
+
+
+class FileError(InvalidInput):
     pass
 
 

@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from app.core.calibration import Scorer
 from app.core.cascade import Attempt, Cascade, Finished, TierPlan
 from app.core.config import Privacy
-from app.core.errors import DataError
+from app.core.errors import DataError, FileError
 from app.core.providers.base import Message
+from app.core.user_files import read_regular
 
 
 class EvalItem(BaseModel):
@@ -49,8 +50,8 @@ class EvalItem(BaseModel):
 
 def load_items(path: Path) -> list[EvalItem]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        lines = read_regular(path).decode("utf-8").splitlines()
+    except (FileError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot be read ({exc})", file=path) from None
     items = []
     for number, line in enumerate(lines, start=1):

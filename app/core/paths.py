@@ -15,6 +15,8 @@ import platformdirs
 
 APP_NAME = "Hearth"
 HOME_ENV = "HEARTH_HOME"
+UPDATE_CHECK = "update-check.json"  # in the data folder: the last update check's result
+WELCOMED = "welcomed"  # in the data folder: the welcome was shown
 
 
 @dataclass(frozen=True)

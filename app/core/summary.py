@@ -27,8 +27,15 @@ def unsummarised(messages: Sequence[MessageRow], covers_through: int) -> list[Me
 
 
 def needs_update(rows: Sequence[MessageRow], provider: Provider) -> bool:
-    tokens = sum(provider.count_tokens(m.content) for m in rows)
-    return len(rows) > KEEP_RECENT and tokens > provider.n_ctx // 2
+    """Whether ``rows`` outgrew half the window; counts only until they do (the tokenizer shares the model)."""
+    if len(rows) <= KEEP_RECENT:
+        return False
+    tokens = 0
+    for row in reversed(rows):
+        tokens += provider.count_tokens(row.content)
+        if tokens > provider.n_ctx // 2:
+            return True
+    return False
 
 
 def fold(provider: Provider, current: str, rows: Sequence[MessageRow]) -> tuple[str, int]:

@@ -32,6 +32,7 @@ from app.core.fetch import FetchProgress
 from app.core.policy import PRIVACY_LABELS
 from app.core.session import Session
 from app.core.store import Store
+from app.core.user_files import write_regular
 from app.ui import theme
 from app.ui.about import AboutDialog
 from app.ui.chat_view import ChatView, copy_text
@@ -337,12 +338,9 @@ class MainWindow(QMainWindow):
             return
         try:
             text = archive.as_text(archive.export(self.store, [conversation_id]), markdown=kind == "markdown")
-            Path(name).write_text(text, encoding="utf-8")
-        except HearthError as exc:  # its text quotes stored values: plain text only
+            write_regular(Path(name), text.encode("utf-8"))
+        except HearthError as exc:  # its text quotes stored values (and a FileError its path): plain text only
             plain_box(QMessageBox.Icon.Warning, "Export failed", str(exc), self).exec()
-            return
-        except OSError as exc:
-            QMessageBox.warning(self, "Export failed", f"Cannot write {name}: {exc.strerror or exc}.")
             return
         self.statusBar().showMessage(f"Exported to {name}", 8_000)
 

@@ -8,6 +8,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from app.core.fetch import FetchProgress
+from app.core.paths import WELCOMED
 from app.ui.progress import show_progress
 
 PRIVACY_LINES = (
@@ -19,12 +20,12 @@ PRIVACY_LINES = (
 
 
 def first_run(data_dir: Path) -> bool:
-    return not (data_dir / "welcomed").exists()
+    return not (data_dir / WELCOMED).exists()
 
 
 def mark_welcomed(data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "welcomed").touch()
+    (data_dir / WELCOMED).touch()
 
 
 class Welcome(QDialog):

@@ -1,8 +1,10 @@
 """What every provider reached over HTTP shares: the request, the SSE stream, and error translation.
 
 httpx exceptions and HTTP statuses become Hearth's provider errors here, once,
-for every service. Subclasses say how to build the request and how to read
-their stream's events.
+for every service, with the API key taken out of their text in every form a
+server or a library may echo it in (app/core/key_scrubbing.py), so no error
+that is shown, stored or exported holds it. Subclasses say how to build the
+request and how to read their stream's events.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from app.core.errors import (
     ProviderTimeout,
     ProviderUnreachable,
 )
+from app.core.key_scrubbing import scrub_keys
 from app.core.providers.base import Chunk, Message, Sampling
 
 # No real answer needs more than this many bytes of stream per token asked for (an event with
@@ -91,6 +94,13 @@ class RemoteProvider:
     def stream(
         self, messages: Sequence[Message], *, max_tokens: int, sampling: Sampling | None = None
     ) -> Iterator[Chunk]:
+        try:
+            yield from self._stream(messages, max_tokens, sampling)
+        except ProviderError as exc:
+            exc.args = (scrub_keys(str(exc), [self._api_key]),)
+            raise
+
+    def _stream(self, messages: Sequence[Message], max_tokens: int, sampling: Sampling | None) -> Iterator[Chunk]:
         if self.missing_key:
             raise ProviderAuthError(self.missing_key, provider=self.model_id)
         url, headers, body = self.request(messages, max_tokens, sampling)
@@ -110,6 +120,12 @@ class RemoteProvider:
         except httpx.TimeoutException:
             raise ProviderTimeout(
                 f"{self.config.base_url} did not answer in time. The service may be overloaded; try again later.",
+                provider=self.model_id,
+            ) from None
+        except httpx.LocalProtocolError as exc:  # refused before sending: a header HTTP cannot carry
+            raise ProviderAuthError(
+                f"the request could not be sent ({exc}): the API key has characters an HTTP header cannot carry. "
+                "Store the key again (`hearth key set` or Settings).",
                 provider=self.model_id,
             ) from None
         except httpx.HTTPError as exc:
