@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from app.core.cascade import EscalationRequest
 from app.core.fetch import FetchProgress
+from app.core.gate import ConsentRequest, Decision
 
 
 class ProgressPrinter:
@@ -36,14 +36,24 @@ class ProgressPrinter:
         self.stream.flush()
 
 
-def ask_consent_on_terminal(request: EscalationRequest) -> bool:
+def ask_consent_on_terminal(request: ConsentRequest) -> Decision:
+    """Ask about this one destination; without a terminal to ask at, nothing is sent."""
     if not sys.stdin.isatty():
-        return False
-    cost = "" if request.estimated_cost is None else f", at most about ${request.estimated_cost:.4f}"
+        return Decision.NOT_NOW
+    cost = "free" if not request.estimated_cost else f"at most about ${request.estimated_cost:.4f}"
+    if request.why:
+        print(f"\n{request.why}", file=sys.stderr)
     print(
-        f"\nHearth wants to send this to {request.tier} ({request.destination}{cost}), exactly as shown:",
+        f"\nHearth wants to send this to {request.model_id} ({request.location.value}: {request.destination}; "
+        f"{cost}), exactly as shown:",
         file=sys.stderr,
     )
     for message in request.messages:
         print(f"  [{message.role}] {message.content}", file=sys.stderr)
-    return input("Send it? [y/N] ").strip().lower() in ("y", "yes")
+    answer = input(
+        f"Send it to {request.model_id} at {request.host}? [y] once, [a] always to {request.model_id} in this "
+        "conversation, [N] not now: "
+    )
+    return {"y": Decision.ONCE, "yes": Decision.ONCE, "a": Decision.ALWAYS, "always": Decision.ALWAYS}.get(
+        answer.strip().lower(), Decision.NOT_NOW
+    )

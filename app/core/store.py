@@ -15,15 +15,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
-from app.core.cascade import Attempt
 from app.core.errors import InvalidInput, NotFound, StorageError
 from app.core.migrations import migrate
+
+if TYPE_CHECKING:
+    from app.core.cascade import Attempt
 
 MessageStatus = Literal["complete", "incomplete", "failed"]
 
@@ -197,12 +199,15 @@ def storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
     return StorageError(what, file=path)
 
 
-def _translating_errors(cls: type[Store]) -> type[Store]:
-    """Every public method raises StorageError, not a bare sqlite3 error."""
+_Translated = TypeVar("_Translated", bound=type)
+
+
+def translating_errors(cls: _Translated) -> _Translated:
+    """Every public method raises StorageError, not a bare sqlite3 error (the class has a ``path``)."""
 
     def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
-        def translated(self: Store, *args: Any, **kwargs: Any) -> Any:
+        def translated(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
                 return method(self, *args, **kwargs)
             except sqlite3.Error as exc:
@@ -216,7 +221,7 @@ def _translating_errors(cls: type[Store]) -> type[Store]:
     return cls
 
 
-@_translating_errors
+@translating_errors
 class Store:
     def __init__(self, path: Path):
         self.path = path
@@ -282,7 +287,8 @@ class Store:
         with self.db.atomic():
             for table in ("attempts", "routing_events", "feedback", "shadow_runs"):
                 self.db.execute(f"DELETE FROM {table} WHERE message_id IN ({ids})", [conversation_id])
-            self.db.execute("DELETE FROM summaries WHERE conversation_id = ?", [conversation_id])
+            for table in ("summaries", "outbound", "approvals"):
+                self.db.execute(f"DELETE FROM {table} WHERE conversation_id = ?", [conversation_id])
             self.db.execute("DELETE FROM messages WHERE conversation_id = ?", [conversation_id])
             self.db.execute("DELETE FROM conversations WHERE id = ?", [conversation_id])
 
@@ -470,8 +476,3 @@ class Store:
     def add_shadow_run(self, run: dict[str, object]) -> None:
         with self.db.atomic():
             self.db["shadow_runs"].insert({**run, "created_at": _now()})
-
-    def audit(self) -> list[AttemptRow]:
-        """Every attempt that sent something off this machine, newest first."""
-        rows = self.db["attempts"].rows_where("payload_sha256 IS NOT NULL", order_by="id desc")
-        return [AttemptRow.model_validate({**row, "signals": {}}) for row in rows]
