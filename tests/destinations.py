@@ -9,13 +9,12 @@ request body is kept, to compare with what the audit says was sent.
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-import httpx
 
 from tests.wire_formats import openai_stream
 
@@ -108,7 +107,12 @@ class RecordingServer:
         self.release.set()
         with self.lock:
             self.barriers += 1
-        httpx.get(self.url.removesuffix("/v1") + BARRIER, timeout=10)  # accepted after every earlier one
+        barrier = http.client.HTTPConnection(*self._httpd.server_address[:2], timeout=10)
+        try:  # accepted after every earlier connection
+            barrier.request("GET", BARRIER)
+            barrier.getresponse().read()
+        finally:
+            barrier.close()
         deadline = time.monotonic() + 10
         while len(self.bodies) < self.connections and time.monotonic() < deadline:
             time.sleep(0.001)
