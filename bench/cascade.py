@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,10 @@ from app.core.confidence import Signals, signals_from
 from app.core.config import Privacy, default_config_file, load_config_file
 from app.core.eval_report import build_report
 from app.core.evaluation import ItemResult, load_items, run
+from app.core.gate import OutboundGate
 from app.core.paths import user_paths
 from app.core.registry import ProviderRegistry
+from app.core.store import Store
 from bench.report import RESULTS, write_report
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -94,13 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     tier = TierPlan("local", [registry.get(local)])
     scorer = Scorer(config.settings.threshold)
     results: dict[str, list[ItemResult]] = {}
+    workdir = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
+    store = Store(workdir / "bench.db")  # the local tier sends nothing: its audit stays empty
+    passage = OutboundGate().passage(store, Privacy.LOCAL_ONLY, purpose="evaluation")
     try:
         for name in ("chat.jsonl", "mmlu_eval.jsonl", "mmlu_calibrate.jsonl"):
             items = load_items(DATA / name)[: args.limit]
             started = time.perf_counter()
-            results[name] = run(items, [tier], scorer, config.settings.system_prompt, args.max_tokens)
+            results[name] = run(items, [tier], scorer, config.settings.system_prompt, args.max_tokens, passage)
             print(f"{name}: {len(items)} questions in {time.perf_counter() - started:.0f} s")
     finally:
+        store.close()
         registry.close()
 
     report: dict[str, Any] = {

@@ -37,7 +37,15 @@ from app.core.session import open_session
 from app.core.store import Store
 from bench.data_faults import data_faults
 from bench.report import RESULTS, write_report
-from tests.conftest import REPO, config_text, fetch_test_model, free_port, with_chat_template, write_user_config
+from tests.conftest import (
+    REPO,
+    config_text,
+    fetch_test_model,
+    free_port,
+    through_gate,
+    with_chat_template,
+    write_user_config,
+)
 from tests.fault_server import KINDS, PREFIX_WORDS, base_url, fault_server, faults
 from tests.test_crash_safety import kill_mid_answer
 from tests.test_faults import MESSAGES, escalating_config, remote_config
@@ -69,7 +77,7 @@ def remote_faults(model: Path, home: Path) -> list[Row]:
                 )
                 received = ""
                 try:
-                    for chunk in provider.stream(MESSAGES, max_tokens=48):
+                    for chunk in through_gate(provider, MESSAGES, max_tokens=48):
                         received += chunk.text
                     clear = False
                 except fault.expected:

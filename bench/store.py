@@ -32,7 +32,7 @@ from pathlib import Path
 
 from app.core import backups, recovery
 from app.core.cascade import AttemptStarted, TextDelta
-from app.core.chat import SAVE_EVERY_S
+from app.core.recording import SAVE_EVERY_S
 from app.core.store import Store
 from bench.report import RESULTS, write_report
 
@@ -145,7 +145,7 @@ def save_cost(path: Path, seconds: float, tokens_per_second: float) -> dict[str,
             yield TextDelta(0, " word")
 
     started = time.perf_counter()
-    for _ in chat._save_while_streaming(store, answer_id, events(), trigger="auto"):
+    for _ in chat.recorder.save_while_streaming(store, answer_id, events(), trigger="auto"):
         pass
     total = time.perf_counter() - started
     store.close()

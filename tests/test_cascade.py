@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.cascade import AttemptStarted, EscalationRequest, Finished, TextDelta
+from app.core.cascade import AttemptStarted, Finished, TextDelta
 from app.core.config import Privacy
 from app.core.errors import HearthError
+from app.core.gate import ConsentRequest, Decision
 from app.core.session import open_session
 from tests.conftest import config_text, free_port, write_user_config
 
@@ -99,11 +100,11 @@ def test_a_dead_server_keeps_the_local_answer(hearth_home: Path, model_file: Pat
 
 @pytest.mark.server
 def test_the_cloud_waits_for_consent(hearth_home: Path, model_file: Path, llama_server: str):
-    requests: list[EscalationRequest] = []
+    requests: list[ConsentRequest] = []
 
-    def refuse(request: EscalationRequest) -> bool:
+    def refuse(request: ConsentRequest) -> Decision:
         requests.append(request)
-        return False
+        return Decision.NOT_NOW
 
     answer, _, _, attempts = ask(
         hearth_home,
@@ -115,13 +116,13 @@ def test_the_cloud_waits_for_consent(hearth_home: Path, model_file: Path, llama_
         server_location="cloud",
     )
     assert len(requests) == 1
-    assert requests[0].messages[-1].content == QUESTION and requests[0].tier == "cloud"
+    assert requests[0].messages[-1].content == QUESTION and requests[0].model_id == "server"
     assert not answer.escalated and len(attempts) == 1 and "did not approve" in answer.reason
 
     answer, _, _, attempts = ask(
         hearth_home,
         model_file,
-        consent=lambda request: True,
+        consent=lambda request: Decision.ONCE,
         privacy="cloud-with-consent",
         threshold=1.0,
         server_url=llama_server,

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.cascade import EscalationRequest, Finished, TextDelta
+from app.core.cascade import Finished, TextDelta
+from app.core.gate import ConsentRequest, Decision
 from app.core.session import open_session
 from app.core.store import Store
 from bench.store import build, vocabulary
@@ -88,8 +89,8 @@ def test_an_escalation_receives_the_summary_and_recent_turns_not_the_whole_histo
         ),
     )
     conversation = long_conversation(hearth_home, 60)
-    asked: list[EscalationRequest] = []
-    session = open_session(consent=lambda request: asked.append(request) or False)
+    asked: list[ConsentRequest] = []
+    session = open_session(consent=lambda request: asked.append(request) or Decision.NOT_NOW)
     try:
         session.chat.set_summary(conversation, "The user's sister Ingrid lives in Tromsø with three goats.")
         list(session.chat.send(conversation, "Where does my sister live?"))

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.cascade import EscalationRequest, Finished
+from app.core.cascade import Finished
 from app.core.config import Privacy
 from app.core.errors import HearthError
+from app.core.gate import ConsentRequest, Decision
 from app.core.outbound import StreamRestorer, payload_fingerprint
 from app.core.providers.base import Message
 from app.core.redaction import Redaction
@@ -71,11 +72,11 @@ QUESTION = "My email is ann.lee@example.com and my card is 4111 1111 1111 1111. 
 def test_the_cloud_receives_placeholders_the_user_sees_real_values_and_the_audit_records_it(
     hearth_home: Path, model_file: Path, llama_server: str
 ):
-    asked: list[EscalationRequest] = []
+    asked: list[ConsentRequest] = []
 
-    def consent(request: EscalationRequest) -> bool:
+    def consent(request: ConsentRequest) -> Decision:
         asked.append(request)
-        return True
+        return Decision.ONCE
 
     text = config_text(
         model_file, privacy="cloud-with-consent", threshold=1.0, server_url=llama_server, server_location="cloud"
@@ -104,6 +105,8 @@ def test_the_cloud_receives_placeholders_the_user_sees_real_values_and_the_audit
     assert len(trail) == 1 and trail[0]["tier"] == "cloud" and trail[0]["destination"].endswith("/v1")
     assert trail[0]["payload_sha256"] == remote.payload_sha256 and trail[0]["policy"] == "cloud-with-consent"
     assert trail[0]["cost"] > 0 and trail[0]["redacted"] == {"EMAIL": 1, "CARD": 1}
+    assert trail[0]["location"] == "cloud" and trail[0]["basis"] == "approved for this message"
+    assert trail[0]["outcome"] == "answered" and trail[0]["estimated_cost"] == asked[0].estimated_cost
 
 
 def test_with_nothing_sent_the_audit_says_so(configured_home: Path):

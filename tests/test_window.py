@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core.errors import ConfigError
 from app.ui.main import build_window, create_app
+from app.ui.settings_dialog import SettingsDialog
 from tests.conftest import Files, config_text, with_chat_template, write_user_config
+from tests.destinations import RecordingServer
 from tests.window_helpers import (
     ANSWER_TIMEOUT_MS,
     click_link,
@@ -192,10 +195,28 @@ def test_an_answer_can_be_rated_copied_and_regenerated_by_clicking_its_links(qtb
 def test_asking_a_stronger_model_under_local_only_keeps_the_answer_and_says_why(qtbot, window):
     type_and_send(qtbot, window, "Name a colour.")
     before = wait_for_answer(qtbot, window)
-    click_link(qtbot, window, 1, "action:stronger")
+    said = answer_message_box("Close")
+    click_link(qtbot, window, 1, "action:stronger")  # the message box runs its own loop until answered
     wait_idle(qtbot, window)
     assert last(window).text == before.text and last(window).badge == before.badge
-    assert "privacy policy 'local-only' does not allow it" in last(window).note
+    text, buttons = said[0]
+    assert "Not the self-hosted tier: the privacy policy 'local-only' does not allow it" in text
+    assert "Privacy settings…" in buttons
+
+
+def test_with_only_the_local_model_ask_a_stronger_model_offers_to_add_one(qtbot, hearth_home: Path, model_file: Path):
+    text = config_text(model_file)
+    local = text[text.index("[models.smollm2-135m]") : text.index("[models.server]")]
+    write_user_config(hearth_home, text[: text.index("[[tiers]]")] + LOCAL_TIER + local)
+    with open_window(qtbot) as win:
+        type_and_send(qtbot, win, "Name a colour.")
+        wait_for_answer(qtbot, win)
+        opened: list[str] = []
+        said = answer_message_box("Add a model…", then=lambda dialog: opened.append(tab_of(dialog)))
+        click_link(qtbot, win, 1, "action:stronger")
+    text, buttons = said[0]
+    assert "there is no tier above local" in text and "Add a model…" in buttons
+    assert opened == ["&Models and tiers"]
 
 
 def test_editing_a_message_resends_it_as_a_new_branch(qtbot, window, configured_home: Path):
@@ -229,3 +250,62 @@ def test_a_model_whose_chat_template_refuses_still_answers_and_the_window_says_w
         assert answer.text.strip()
         assert "ChatML" in win.statusBar().currentMessage()
         assert "System role not supported" in win.model_state.toolTip()
+
+
+LOCAL_TIER = '[[tiers]]\nname = "local"\nmodels = ["smollm2-135m"]\n\n'
+
+
+def tab_of(dialog: SettingsDialog) -> str:
+    return dialog.tabs.tabText(dialog.tabs.currentIndex())
+
+
+def answer_message_box(
+    button: str, then: Callable[[SettingsDialog], None] | None = None
+) -> list[tuple[str, list[str]]]:
+    """Click ``button`` in the next message box; a Settings dialog it opens is passed to ``then`` and closed."""
+    said: list[tuple[str, list[str]]] = []
+
+    def answer() -> None:
+        widget = QApplication.activeModalWidget()
+        if isinstance(widget, QMessageBox):
+            said.append((widget.text() + " " + widget.informativeText(), [b.text() for b in widget.buttons()]))
+            next(b for b in widget.buttons() if b.text() == button).click()
+        elif isinstance(widget, SettingsDialog) and then is not None:
+            then(widget)
+            widget.reject()
+            return
+        if not said or then is not None:
+            QTimer.singleShot(20, answer)
+
+    QTimer.singleShot(20, answer)
+    return said
+
+
+def test_a_server_resting_after_failures_says_so_and_can_be_tried_again_from_the_answer(
+    qtbot, hearth_home: Path, model_file: Path
+):
+    server = RecordingServer()
+    server.reset("5xx")
+    text = config_text(model_file, privacy="local-and-self-hosted", threshold=0.99, server_url=server.url)
+    write_user_config(hearth_home, text)
+    try:
+        with open_window(qtbot) as win:
+            type_and_send(qtbot, win, "What is the capital of Peru?")
+            answered = wait_for_answer(qtbot, win)
+            assert answered.resting == ("server",) and answered.badge is not None
+            assert "server failed 3 times; it rests for 60 s" in answered.badge.why()
+            type_and_send(qtbot, win, "And of Chile?")
+            qtbot.waitUntil(lambda: len(items(win)) == 4 and last(win).badge is not None, timeout=ANSWER_TIMEOUT_MS)
+            wait_idle(qtbot, win)
+            assert "server is resting for" in last(win).badge.why() and last(win).resting == ("server",)
+            server.reset("answers")
+            click_link(qtbot, win, 3, "action:wake")
+            qtbot.waitUntil(
+                lambda: last(win).badge is not None and last(win).badge.tier == "self-hosted", timeout=ANSWER_TIMEOUT_MS
+            )
+            wait_idle(qtbot, win)
+            assert last(win).text == "Lima is the capital." and last(win).resting == ()
+        server.settle()
+        assert server.connections == 1, "woken, the server was asked again, once"
+    finally:
+        server.close()

@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help="list configured models and whether each is present")
     models.add_argument("--where", action="store_true", help="print where your own models.toml goes")
+    models.add_argument(
+        "--wake", action="store_true", help="end the rests of models that failed repeatedly: ask them again now"
+    )
     models.set_defaults(func=cmd_models)
 
     fetch = commands.add_parser("fetch", help="download local models now (the default model if none named)")

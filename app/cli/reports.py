@@ -7,6 +7,7 @@ import json
 
 from app.cli.terminal import json_text
 from app.core import stats
+from app.core.outbound_records import OutboundRecords
 from app.core.paths import user_paths
 from app.core.session import session_and_store
 from app.core.store import Store
@@ -65,7 +66,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     store = Store(user_paths().database)
     try:
-        rows = store.audit()
+        rows = OutboundRecords(store).audit()
     finally:
         store.close()
     if args.json:
@@ -74,13 +75,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 [
                     {
                         "when": r.created_at,
-                        "tier": r.tier,
+                        "tier": r.purpose,
                         "model": r.model,
+                        "location": r.location,
                         "destination": r.destination,
+                        "address": r.address,
                         "policy": r.policy,
+                        "basis": r.basis,
                         "payload_sha256": r.payload_sha256,
                         "redacted": json.loads(r.redacted or "{}"),
+                        "estimated_cost": r.estimated_cost,
                         "cost": r.cost,
+                        "outcome": r.outcome,
+                        "conversation_id": r.conversation_id,
                         "message_id": r.message_id,
                     }
                     for r in rows
@@ -94,8 +101,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     for r in rows:
         hidden = ", ".join(f"{n} {k.lower()}" for k, n in json.loads(r.redacted or "{}").items()) or "nothing"
         print(
-            f"{r.created_at[:19].replace('T', ' ')}  {r.tier} → {r.destination}  policy {r.policy}  "
-            f"${r.cost:.4f}  sha256 {(r.payload_sha256 or '')[:16]}…  redacted: {hidden}"
+            f"{r.created_at[:19].replace('T', ' ')}  {r.purpose}: {r.model} ({r.location}) → {r.destination}  "
+            f"policy {r.policy}, {r.basis}  ${r.cost or 0.0:.4f}  sha256 {r.payload_sha256[:16]}…  "
+            f"redacted: {hidden}  {r.outcome or 'on its way'}"
         )
     return 0
 

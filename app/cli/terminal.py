@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from app.core.cascade import EscalationRequest
 from app.core.fetch import FetchProgress
+from app.core.gate import ConsentRequest, Decision
 
 _SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"  # CSI: cursor, colours, erase
@@ -108,13 +108,16 @@ class ProgressPrinter:
         self.stream.flush()
 
 
-def ask_consent_on_terminal(request: EscalationRequest) -> bool:
-    """Show exactly what would be sent, each line marked as part of its message, and ask."""
+def ask_consent_on_terminal(request: ConsentRequest) -> Decision:
+    """Ask about this one destination; without a terminal to ask at, nothing is sent."""
     if not sys.stdin.isatty():
-        return False
-    cost = "" if request.estimated_cost is None else f", at most about ${request.estimated_cost:.4f}"
+        return Decision.NOT_NOW
+    cost = "free" if not request.estimated_cost else f"at most about ${request.estimated_cost:.4f}"
+    if request.why:
+        print(f"\n{request.why}", file=sys.stderr)
     print(
-        f"\nHearth wants to send this to {request.tier} ({request.destination}{cost}), exactly as shown:",
+        f"\nHearth wants to send this to {request.model_id} ({request.location.value}: {request.destination}; "
+        f"{cost}), exactly as shown:",
         file=sys.stderr,
     )
     for message in request.messages:
@@ -122,5 +125,11 @@ def ask_consent_on_terminal(request: EscalationRequest) -> bool:
         print(f"  [{message.role}] {lines[0]}", file=sys.stderr)
         for line in lines[1:]:
             print(f"  │ {line}", file=sys.stderr)  # a message cannot end early and forge the next one
-    print(f"(end of what would be sent to {request.destination})", file=sys.stderr)
-    return input("Send it? [y/N] ").strip().lower() in ("y", "yes")
+    print(f"(end of what would be sent to {request.model_id} at {request.host})", file=sys.stderr)
+    answer = input(
+        f"Send it to {request.model_id} at {request.host}? [y] once, [a] always to {request.model_id} in this "
+        "conversation, [N] not now: "
+    )
+    return {"y": Decision.ONCE, "yes": Decision.ONCE, "a": Decision.ALWAYS, "always": Decision.ALWAYS}.get(
+        answer.strip().lower(), Decision.NOT_NOW
+    )

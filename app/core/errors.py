@@ -17,6 +17,8 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
     ├── NotFound               no conversation or message with that id
     ├── StorageError           the database cannot be written or read (disk full, read-only, damaged)
     ├── DamagedRecord          one stored row breaks Hearth's rules (an older bug, a hand edit): which, and why
+    ├── GateClosed             nothing was sent to a destination: the policy, a missing key, the budget or you said no
+    ├── NoStrongerModel        "ask a stronger model" has no higher tier that may answer
     └── ProviderError          a tier could not answer (provider, retryable)
         ├── ProviderUnreachable    connection refused, DNS failure
         ├── ProviderTimeout        connect, first token or idle stream timeout
@@ -98,6 +100,17 @@ class FetchError(HearthError):
 
 class FetchStopped(FetchError):
     """The user paused or cancelled a download (raised from its progress callback)."""
+
+
+class GateClosed(HearthError):
+    """The outgoing gate kept a request on this computer; the message says why."""
+
+
+class NoStrongerModel(HearthError):
+    def __init__(self, why: str, *, configured: bool):
+        self.why = why
+        self.configured = configured  # False: only the local tier exists, so one must be added first
+        super().__init__(f"No stronger model can answer this: {why}")
 
 
 class ProviderError(HearthError):

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from app.core.calibration import Scorer
 from app.core.cascade import Attempt, Cascade, Finished, TierPlan
-from app.core.config import Privacy
-from app.core.errors import DataError, FileError
+from app.core.errors import DataError, FileError, GateClosed
+from app.core.gate import Passage
 from app.core.providers.base import Message
 from app.core.user_files import read_regular
 
@@ -122,19 +122,20 @@ class ItemResult:
 Progress = Callable[[int, int, str], None]
 
 
-def answer_item(item: EvalItem, tier: TierPlan, scorer: Scorer, system_prompt: str, max_tokens: int) -> ItemResult:
+def answer_item(
+    item: EvalItem, tier: TierPlan, scorer: Scorer, system_prompt: str, max_tokens: int, passage: Passage
+) -> ItemResult:
     messages = [Message("system", system_prompt), Message("user", item.prompt)]
     single = Cascade(
-        [TierPlan(tier.name, tier.providers[:1])],
-        scorer=scorer,
-        privacy=Privacy.CLOUD_AUTO,  # one tier: the policy never comes into play
-        max_answer_tokens=max_tokens,
+        [TierPlan(tier.name, tier.providers[:1])], scorer=scorer, passage=passage, max_answer_tokens=max_tokens
     )
-    attempt: Attempt | None = None
-    for event in single.run(lambda _: messages):
-        if isinstance(event, Finished):
-            attempt = event.answer.attempts[-1]
-    assert attempt is not None
+    attempt = Attempt(tier.name, tier.providers[0].model_id, tier.providers[0].location.value)
+    try:
+        for event in single.run(lambda _: messages):
+            if isinstance(event, Finished):
+                attempt = event.answer.attempts[-1]
+    except GateClosed as exc:  # the outgoing gate kept this question here: it counts as unanswered
+        attempt.error = str(exc)
     return ItemResult(
         id=item.id,
         tier=tier.name,
@@ -155,13 +156,15 @@ def run(
     scorer: Scorer,
     system_prompt: str,
     max_tokens: int,
+    passage: Passage,
     progress: Progress | None = None,
 ) -> list[ItemResult]:
+    """Answer every item on every tier; what leaves this computer goes through ``passage``."""
     results = []
     total = len(items) * len(tiers)
     for tier in tiers:
         for item in items:
-            results.append(answer_item(item, tier, scorer, system_prompt, max_tokens))
+            results.append(answer_item(item, tier, scorer, system_prompt, max_tokens, passage))
             if progress is not None:
                 progress(len(results), total, f"{tier.name}: {item.id}")
     return results

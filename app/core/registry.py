@@ -1,4 +1,8 @@
-"""Builds providers from the configuration, once, and closes them together."""
+"""Builds providers from the configuration, once, and closes them together.
+
+Keys are looked up here and injected. A remote provider handed out sends nothing on
+its own: each request needs the outgoing gate's clearance (app/core/gate.py).
+"""
 
 from __future__ import annotations
 

@@ -12,12 +12,11 @@ import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlite_utils.db import NotFoundError
 
-from app.core.cascade import Attempt
 from app.core.database import HearthDatabase, translating_errors
 from app.core.errors import DamagedRecord, InvalidInput, NotFound
 from app.core.migrations import migrate
@@ -32,6 +31,9 @@ from app.core.rows import (
     damaged,
     lenient_conversation,
 )
+
+if TYPE_CHECKING:
+    from app.core.cascade import Attempt
 
 Row = TypeVar("Row", bound=BaseModel)
 
@@ -151,7 +153,8 @@ class Store:
         with self.db.atomic():
             for table in ("attempts", "routing_events", "feedback", "shadow_runs"):
                 self.db.execute(f"DELETE FROM {table} WHERE message_id IN ({ids})", [conversation_id])
-            self.db.execute("DELETE FROM summaries WHERE conversation_id = ?", [conversation_id])
+            for table in ("summaries", "outbound", "approvals"):
+                self.db.execute(f"DELETE FROM {table} WHERE conversation_id = ?", [conversation_id])
             self.db.execute("DELETE FROM messages WHERE conversation_id = ?", [conversation_id])
             self.db.execute("DELETE FROM conversations WHERE id = ?", [conversation_id])
 
@@ -353,8 +356,3 @@ class Store:
     def add_shadow_run(self, run: dict[str, object]) -> None:
         with self.db.atomic():
             self.db["shadow_runs"].insert({**run, "created_at": _now()})
-
-    def audit(self) -> list[AttemptRow]:
-        """Every attempt that sent something off this machine, newest first (not imported history)."""
-        rows = self.db["attempts"].rows_where("payload_sha256 IS NOT NULL AND imported = 0", order_by="id desc")
-        return [_attempt(row) for row in rows]

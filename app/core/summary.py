@@ -4,12 +4,14 @@ When the part of a conversation the summary does not cover outgrows its
 budget (half the local model's window), the local model folds the oldest of
 those turns into the summary, in the background after an answer. The most
 recent turns are always left out of it, so the model sees them verbatim.
+A summary written by a model off this computer goes through the outgoing gate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from app.core.gate import Passage
 from app.core.providers.base import Message, Provider
 from app.core.rows import MessageRow
 from app.core.store import Store
@@ -61,16 +63,24 @@ def fold(provider: Provider, current: str, rows: Sequence[MessageRow]) -> tuple[
     return text or current, taken[-1].id
 
 
-def summary_job(provider: Provider, conversation_id: int, open_store: Callable[[], Store]) -> Callable[[], None]:
+def summary_job(
+    provider: Provider,
+    conversation_id: int,
+    open_store: Callable[[], Store],
+    passage_for: Callable[[Store], Passage],
+) -> Callable[[], None]:
+    """The summary's update, written by ``provider`` through its own passage out (one that never asks)."""
+
     def run() -> None:
         store = open_store()
         try:
+            writer = passage_for(store).through(provider, "summary")
             existing = store.summary(conversation_id)
             covers = existing.covers_through if existing else 0
             rows = unsummarised(store.thread(conversation_id), covers)
-            if not needs_update(rows, provider):
+            if not needs_update(rows, writer):
                 return
-            text, through = fold(provider, existing.content if existing else "", rows)
+            text, through = fold(writer, existing.content if existing else "", rows)
             if through > covers:
                 store.save_summary(conversation_id, text, through, edited=bool(existing and existing.edited))
         finally:

@@ -31,6 +31,7 @@ class MessageItem:
     streaming: bool = False
     version: int = 1  # which version of this message is on show (edits, regenerations)
     versions: int = 1
+    resting: tuple[str, ...] = ()  # models this answer tried that rest after repeated failures
 
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1

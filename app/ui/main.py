@@ -46,7 +46,7 @@ def build_window() -> MainWindow:
     window = MainWindow(session, relay, reopen)
     consent.dialog_parent = window
     consent.setParent(window)
-    consent.decided.connect(window.remember_consent)
+    consent.decided.connect(window.consent_decided)
     relay.setParent(window)
     return window
 

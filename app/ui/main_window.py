@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.core import archive, updates
-from app.core.cascade import AttemptEnded, AttemptStarted, EscalationRequest, Finished, TextDelta
+from app.core.cascade import AttemptEnded, AttemptStarted, Finished, TextDelta
 from app.core.chat import UserMessageSaved
-from app.core.config import Location, Privacy
-from app.core.errors import HearthError
+from app.core.config import Privacy
+from app.core.errors import HearthError, NoStrongerModel
 from app.core.fetch import FetchProgress
+from app.core.gate import ConsentRequest, Decision
 from app.core.policy import PRIVACY_LABELS
 from app.core.session import Session
 from app.core.store import Store
@@ -37,7 +38,6 @@ from app.ui import theme
 from app.ui.about import AboutDialog
 from app.ui.chat_view import ChatView, copy_text
 from app.ui.composer import Composer, Draft, dropped_files
-from app.ui.consent import Decision
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_model import MessageItem
 from app.ui.dashboard import Dashboard
@@ -45,6 +45,7 @@ from app.ui.database_dialog import plain_box
 from app.ui.model_manager import ModelManager
 from app.ui.progress import ProgressRelay, show_progress
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.stronger_offer import offer_stronger_model
 from app.ui.welcome import PRIVACY_LINES, Welcome, mark_welcomed
 from app.ui.worker import GeneratorWorker, run_call, start
 
@@ -446,11 +447,27 @@ class MainWindow(QMainWindow):
         elif action == "regenerate":
             self._again(row, self.session.chat.regenerate)
         elif action == "stronger":
-            self._again(row, self.session.chat.reask)
+            self.ask_stronger(row)
+        elif action == "wake":  # the answer's resting models are asked again now
+            self.session.chat.wake(list(item.resting))
+            self.ask_stronger(row)
         elif action == "edit":
             self.composer.start_edit(item.message_id, item.text)
         elif action.startswith("version:"):
             self.switch_version(row, 1 if action == "version:next" else -1)
+
+    def ask_stronger(self, row: int) -> None:
+        """Ask a stronger model, or say why there is none and offer the way to add or allow one."""
+        message_id = self.chat.conversation.item(row).message_id
+        assert message_id is not None
+        try:
+            self.session.chat.stronger(message_id)
+        except NoStrongerModel as problem:
+            tab = offer_stronger_model(self, problem)
+            if tab is not None:
+                self.open_settings_at(tab)
+            return
+        self._again(row, self.session.chat.reask)
 
     def _again(self, row: int, ask: Callable[[int], Iterator[object]]) -> None:
         """Regenerate the answer, or ask a stronger model, streaming into the same row."""
@@ -522,6 +539,9 @@ class MainWindow(QMainWindow):
         model = self.chat.conversation
         if row is not None and row < model.rowCount() and model.item(row).message_id is not None:
             model.reload_row(self.store, row)  # as it will reopen: badge, cost, versions, note
+            message_id = model.item(row).message_id
+            assert message_id is not None
+            model.update(row, resting=tuple(self.session.chat.resting(message_id)))  # offers "try again"
             if self._failure:  # a failure of the whole request is not in the store
                 model.update(row, note=self._failure)
             if self._user_row is not None:  # its text with attachments, and its versions
@@ -531,6 +551,7 @@ class MainWindow(QMainWindow):
         self._draft = self._failure = None
         self.composer.set_busy(False)
         self.refresh_sidebar()
+        self._show_conversation_privacy()  # "Never …" in a consent question narrows it
         local = self.session.registry.local()
         note = local.template_note
         if note and note not in self.model_state.toolTip():  # said once, the whole reason kept in the tooltip
@@ -539,17 +560,15 @@ class MainWindow(QMainWindow):
                 f"Using ChatML: {local.model_id}'s own chat template refused this conversation.", 15_000
             )
 
-    # Consent decisions that outlive one message
-    def remember_consent(self, decision: Decision, request: EscalationRequest) -> None:
-        if self.conversation_id is None or decision not in (Decision.ALWAYS, Decision.NEVER):
-            return
-        cloud = self.session.config.models[request.model_id].location == Location.CLOUD
-        if decision == Decision.ALWAYS:
-            policy = Privacy.CLOUD_AUTO if cloud else Privacy.SELF_HOSTED
-        else:
-            policy = Privacy.SELF_HOSTED if cloud else Privacy.LOCAL_ONLY
-        self.set_privacy(self.conversation_id, policy)
-        self.statusBar().showMessage(f"This conversation is now “{PRIVACY_LABELS[policy]}”.", 8_000)
+    # What a consent answer means was decided in the core; the window says it
+    def consent_decided(self, decision: Decision, request: ConsentRequest) -> None:
+        said = {
+            Decision.ALWAYS: f"This conversation now sends to {request.model_id} at {request.host} without asking; "
+            "any other destination is still asked about.",
+            Decision.NEVER: f"This conversation no longer sends anything to {request.location.value} models.",
+        }
+        if decision in said:
+            self.statusBar().showMessage(said[decision], 10_000)
 
     # Drag and drop anywhere on the window attaches the files
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt naming)
@@ -562,7 +581,10 @@ class MainWindow(QMainWindow):
 
     # Dialogs
     def open_settings(self) -> None:
-        if SettingsDialog(self.session.paths, self).exec():
+        self.open_settings_at(SettingsDialog.PRIVACY_TAB)
+
+    def open_settings_at(self, tab: int) -> None:
+        if SettingsDialog(self.session.paths, self, tab).exec():
             self.apply_settings()
 
     def open_models(self) -> None:

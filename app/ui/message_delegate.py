@@ -139,6 +139,8 @@ class MessageDelegate(QStyledItemDelegate):
                 ("action:regenerate", "↻ Regenerate"),
                 ("action:stronger", "⬆ Ask a stronger model"),
             ]
+            if item.resting:
+                links.append(("action:wake", f"↻ Try {', '.join(item.resting)} again"))
         anchors = [
             f'<a href="{href}">{html.escape(label)}</a>' if href else html.escape(label) for href, label in links
         ]

@@ -51,7 +51,9 @@ def _money(parent: QWidget, value: float | None) -> QDoubleSpinBox:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, paths: UserPaths, parent: QWidget | None = None):
+    PRIVACY_TAB, MODELS_TAB = 0, 2
+
+    def __init__(self, paths: UserPaths, parent: QWidget | None = None, tab: int = PRIVACY_TAB):
         super().__init__(parent)
         self.paths = paths
         self.setWindowTitle("Settings")
@@ -64,6 +66,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._appearance(config), "&Appearance")
         self.tabs.addTab(self._models(text), "&Models and tiers")
         self.tabs.addTab(self._keys(config), "API &keys")
+        self.tabs.setCurrentIndex(tab)
         self.problem = QLabel(self)
         self.problem.setObjectName("editBanner")
         self.problem.setWordWrap(True)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from app.core.config import RemoteBase
 from app.core.errors import (
+    GateClosed,
     ProviderAuthError,
     ProviderContextTooLong,
     ProviderError,
@@ -29,6 +30,9 @@ from app.core.errors import (
 )
 from app.core.key_scrubbing import scrub_keys
 from app.core.providers.base import Chunk, Message, Sampling
+
+if TYPE_CHECKING:
+    from app.core.gate import Clearance
 
 # No real answer needs more than this many bytes of stream per token asked for (an event with
 # 20 alternatives' log-probabilities is about 2 KiB); a service sending more is broken or hostile.
@@ -50,7 +54,7 @@ class RemoteProvider:
         api_key: str | None = None,
         missing_key: str | None = None,
     ):
-        """``missing_key`` explains a configured key that could not be found; nothing is sent then."""
+        """``missing_key`` explains a configured key that could not be found: the outgoing gate skips it."""
         self.missing_key = missing_key
         self.model_id = model_id
         self.config = config
@@ -62,6 +66,10 @@ class RemoteProvider:
     @property
     def label(self) -> str:
         return f"{self.config.model} at {self.config.base_url}"
+
+    @property
+    def address(self) -> str:
+        return self.config.base_url
 
     def count_tokens(self, text: str) -> int:
         """An estimate: remote tokenizers are not available offline."""
@@ -92,8 +100,16 @@ class RemoteProvider:
 
     # Shared
     def stream(
-        self, messages: Sequence[Message], *, max_tokens: int, sampling: Sampling | None = None
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int,
+        sampling: Sampling | None = None,
+        clearance: Clearance | None = None,
     ) -> Iterator[Chunk]:
+        """Send ``messages``: only with the outgoing gate's clearance for this provider and these messages."""
+        if clearance is None or not clearance.admits(self, messages):
+            raise GateClosed(f"{self.model_id}: nothing was sent, because the request did not pass the outgoing gate")
         try:
             yield from self._stream(messages, max_tokens, sampling)
         except ProviderError as exc:
@@ -101,8 +117,6 @@ class RemoteProvider:
             raise
 
     def _stream(self, messages: Sequence[Message], max_tokens: int, sampling: Sampling | None) -> Iterator[Chunk]:
-        if self.missing_key:
-            raise ProviderAuthError(self.missing_key, provider=self.model_id)
         url, headers, body = self.request(messages, max_tokens, sampling)
         timeout = httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout)
         limit = max(MIN_REPLY_BYTES, max_tokens * BYTES_PER_TOKEN)
