@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.core.errors import ConfigError
 from app.ui.main import build_window, create_app
+from app.ui.message_actions import MessageAction
 from tests.conftest import Files, config_text, with_chat_template, write_user_config
 from tests.window_helpers import (
     ANSWER_TIMEOUT_MS,
@@ -79,7 +80,7 @@ def test_stop_keeps_the_text_so_far(qtbot, window, configured_home: Path):
 def test_the_stop_link_under_a_streaming_answer_stops_it(qtbot, window):
     type_and_send(qtbot, window, "Tell me a very long story about a lighthouse keeper and the sea.")
     qtbot.waitUntil(lambda: len(last(window).text) > 15, timeout=ANSWER_TIMEOUT_MS)
-    click_link(qtbot, window, 1, "action:stop")
+    click_link(qtbot, window, 1, MessageAction.STOP)
     wait_idle(qtbot, window)
     assert "Stopped" in last(window).note and not last(window).streaming
 
@@ -172,16 +173,16 @@ def test_closing_the_window_mid_answer_keeps_the_text_and_raises_nothing(qtbot, 
 def test_an_answer_can_be_rated_copied_and_regenerated_by_clicking_its_links(qtbot, window, configured_home: Path):
     type_and_send(qtbot, window, "Name a colour.")
     first = wait_for_answer(qtbot, window)
-    click_link(qtbot, window, 1, "action:down")
+    click_link(qtbot, window, 1, MessageAction.RATE_DOWN)
     with open_store(configured_home) as store:
         assert [(r["message_id"], r["rating"]) for r in store.db["feedback"].rows] == [(first.message_id, -1)]
-    click_link(qtbot, window, 1, "action:copy")
+    click_link(qtbot, window, 1, MessageAction.COPY)
     assert QApplication.clipboard().text() == first.text
-    click_link(qtbot, window, 1, "action:regenerate")
+    click_link(qtbot, window, 1, MessageAction.REGENERATE)
     second = wait_for_answer(qtbot, window)
     assert second.message_id != first.message_id and second.text
     assert (second.version, second.versions) == (2, 2)
-    click_link(qtbot, window, 1, "version:previous")
+    click_link(qtbot, window, 1, MessageAction.PREVIOUS_VERSION)
     assert last(window).message_id == first.message_id and last(window).text == first.text
     with open_store(configured_home) as store:
         assert [v.id for v in store.versions(first.message_id)] == [first.message_id, second.message_id]
@@ -190,7 +191,7 @@ def test_an_answer_can_be_rated_copied_and_regenerated_by_clicking_its_links(qtb
 def test_asking_a_stronger_model_under_local_only_keeps_the_answer_and_says_why(qtbot, window):
     type_and_send(qtbot, window, "Name a colour.")
     before = wait_for_answer(qtbot, window)
-    click_link(qtbot, window, 1, "action:stronger")
+    click_link(qtbot, window, 1, MessageAction.STRONGER)
     wait_idle(qtbot, window)
     assert last(window).text == before.text and last(window).badge == before.badge
     assert "privacy policy 'local-only' does not allow it" in last(window).note
@@ -212,7 +213,7 @@ def test_editing_a_message_resends_it_as_a_new_branch(qtbot, window, configured_
     assert (items(window)[0].version, items(window)[0].versions) == (2, 2)
     with open_store(configured_home) as store:
         assert [m.content for m in store.versions(original.message_id)] == ["Name a colour.", "Name a fruit."]
-    click_link(qtbot, window, 0, "version:previous")
+    click_link(qtbot, window, 0, MessageAction.PREVIOUS_VERSION)
     assert items(window)[0].text == "Name a colour." and len(items(window)) == 2
 
 

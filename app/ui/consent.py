@@ -16,7 +16,6 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.cascade import EscalationRequest
+from app.ui import inert
 
 
 class Decision(StrEnum):
@@ -54,15 +54,26 @@ class ConsentDialog(QDialog):
             if not request.estimated_cost
             else f"It may cost up to ${request.estimated_cost:.4f} (estimated from its prices)."
         )
-        intro = QLabel(
-            f"The local answer was unsure. Hearth can ask <b>{request.tier}</b> "
-            f"(<b>{request.model_id}</b> at <b>{request.destination}</b>). {cost}<br><br>"
+        # Tier, model and destination come from models.toml: escaped, each on one short line, and the
+        # notice in a label of its own, so no value can pose as another, or hide what follows.
+        intro = inert.rich_label(
+            inert.markup(
+                "The local answer was unsure. Hearth can ask <b>{tier}</b> (<b>{model}</b> at <b>{destination}</b>). "
+                "{cost}",
+                tier=inert.one_line(request.tier),
+                model=inert.one_line(request.model_id),
+                destination=inert.one_line(request.destination),
+                cost=cost,
+            ),
+            self,
+        )
+        intro.setWordWrap(True)
+        notice = inert.plain_label(
             "This is exactly what would be sent. E-mail addresses, phone numbers, card numbers, IBANs "
             "and IP addresses are replaced by placeholders; names and addresses are not, so check them.",
             self,
         )
-        intro.setWordWrap(True)
-        intro.setTextFormat(Qt.TextFormat.RichText)
+        notice.setWordWrap(True)
         self.payload = QPlainTextEdit(payload_text(request), self)
         self.payload.setReadOnly(True)
         self.payload.setAccessibleName("What would be sent")
@@ -77,6 +88,7 @@ class ConsentDialog(QDialog):
         self.not_now = self._button(buttons, "Not now", Decision.NOT_NOW, QDialogButtonBox.ButtonRole.RejectRole)
         self.not_now.setDefault(True)  # Enter never sends by accident
         layout.addWidget(intro)
+        layout.addWidget(notice)
         layout.addWidget(self.payload, 1)
         layout.addWidget(buttons)
         self.not_now.setFocus()

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.core.errors import ConfigError
 from app.core.paths import bundled
 from app.core.session import Session, open_session
-from app.ui import theme
+from app.ui import inert, theme
 from app.ui.consent import ConsentBridge
 from app.ui.crash_offer import offer_crash_reports
 from app.ui.main_window import MainWindow
@@ -54,7 +54,8 @@ def run_window() -> int:
     try:
         window = build_window()
     except ConfigError as exc:
-        QMessageBox.critical(None, "Hearth cannot start", f"Your configuration has a problem:\n\n{exc}")
+        text = f"Your configuration has a problem:\n\n{exc}"
+        inert.message_box(None, QMessageBox.Icon.Critical, "Hearth cannot start", text).exec()
         return 2
     window.show()
     window.prepare_model()

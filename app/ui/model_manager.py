@@ -16,9 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -33,6 +31,7 @@ from app.core.errors import FetchStopped, HearthError
 from app.core.fetch import FetchProgress
 from app.core.model_files import delete_model_file, download_from_huggingface, import_gguf, memory_hint, model_files
 from app.core.session import Session
+from app.ui import inert
 from app.ui.progress import ProgressRelay, show_progress
 from app.ui.worker import GeneratorWorker, run_call
 
@@ -80,7 +79,7 @@ class ModelManager(QDialog):
         self.sha256.setAccessibleName("SHA-256 checksum")
         self.progress = QProgressBar(box)
         self.progress.setAccessibleName("Download progress")
-        self.status = QLabel(box)
+        self.status = inert.plain_label("", box)
         self.status.setWordWrap(True)
         row = QHBoxLayout()
         self.download_button = QPushButton("Download", box)
@@ -100,7 +99,9 @@ class ModelManager(QDialog):
         close = QPushButton("Close", self)
         close.clicked.connect(self.accept)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Models on this computer. Answers are written by the first model of the first tier."))
+        layout.addWidget(
+            inert.plain_label("Models on this computer. Answers are written by the first model of the first tier.")
+        )
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addWidget(box)
@@ -114,6 +115,7 @@ class ModelManager(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self._set_downloading(False)
         self.refresh()
+        inert.plain_labels(self)
 
     # The list
     def refresh(self) -> None:
@@ -126,7 +128,7 @@ class ModelManager(QDialog):
             fits = memory_hint(file.size) if file.present else ""
             for column, text in enumerate((name, file.path.name, size, fits)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)  # a narrow window elides the memory hint
+                item.setToolTip(inert.tooltip(text))  # a narrow window elides the memory hint
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
 
@@ -143,7 +145,7 @@ class ModelManager(QDialog):
         try:
             target = import_gguf(source, self.session.paths.models)
         except HearthError as exc:
-            QMessageBox.warning(self, "Not imported", str(exc))
+            inert.warn(self, "Not imported", str(exc))
             return
         self.status.setText(f"Imported {target.name}. Choose “Answer first with this model” to use it.")
         self.refresh()
@@ -162,7 +164,7 @@ class ModelManager(QDialog):
                 model = parse_config(text, file_name).models[name].model_dump(mode="json", exclude_none=True)
             config_edit.save(self.session.paths, config_edit.with_local_model(text, file_name, name, model))
         except HearthError as exc:
-            QMessageBox.warning(self, "Not changed", str(exc))
+            inert.warn(self, "Not changed", str(exc))
             return
         self.config_changed = True
         self.status.setText(f"{name} now answers first. Hearth reloads its models when this window closes.")
@@ -175,14 +177,11 @@ class ModelManager(QDialog):
         warning = (
             " It is the model that answers first: Hearth will fetch it again when needed." if file.answers_first else ""
         )
-        answer = QMessageBox.question(
-            self, "Delete model file", f"Delete {file.path.name} ({file.size / 1e6:,.0f} MB)?{warning}"
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if inert.confirm(self, "Delete model file", f"Delete {file.path.name} ({file.size / 1e6:,.0f} MB)?{warning}"):
             try:
                 delete_model_file(file.path, self.session.paths.models)
             except HearthError as exc:
-                QMessageBox.warning(self, "Not deleted", str(exc))
+                inert.warn(self, "Not deleted", str(exc))
             self.refresh()
 
     # Downloading

@@ -8,6 +8,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from app.core.fetch import FetchProgress
+from app.ui.inert import plain_label
 from app.ui.progress import show_progress
 
 PRIVACY_LINES = (
@@ -33,11 +34,11 @@ class Welcome(QDialog):
         self.setWindowTitle("Welcome to Hearth")
         self.setAccessibleName("Welcome")
         self.setFixedWidth(600)  # wrapped labels need a known width to know their height
-        title = QLabel("Welcome to Hearth", self)
+        title = plain_label("Welcome to Hearth", self)
         title.setObjectName("welcomeTitle")
-        lines = QLabel("\n\n".join(PRIVACY_LINES), self)
+        lines = plain_label("\n\n".join(PRIVACY_LINES), self)
         lines.setWordWrap(True)
-        self.status = QLabel(f"Getting the default model ({model_id}) ready…", self)
+        self.status = plain_label(f"Getting the default model ({model_id}) ready…", self)
         self.status.setWordWrap(True)
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 0)
@@ -46,7 +47,9 @@ class Welcome(QDialog):
         self.start.setObjectName("primaryButton")
         self.start.setDefault(True)
         self.start.clicked.connect(self.accept)
-        hint = QLabel("You can write while the model arrives; the first answer starts as soon as it is ready.", self)
+        hint = plain_label(
+            "You can write while the model arrives; the first answer starts as soon as it is ready.", self
+        )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         layout = QVBoxLayout(self)
