@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from app.core.errors import ConfigError
 from app.ui.main import build_window, create_app
 from app.ui.message_actions import MessageAction
+from app.ui.welcome import Welcome
 from tests.conftest import Files, config_text, with_chat_template, write_user_config
 from tests.window_helpers import (
     ANSWER_TIMEOUT_MS,
@@ -131,7 +132,11 @@ def test_a_broken_configuration_stops_before_any_window(qtbot, hearth_home: Path
 def test_first_run_welcomes_fetches_the_model_with_progress_then_chats(
     qtbot, hearth_home: Path, model_file: Path, server
 ):
-    """No model on disk yet: the welcome shows the download, then the user chats with zero configuration."""
+    """No model on disk yet: the welcome shows the download, then the user chats with zero configuration.
+
+    The welcome is in the empty conversation, so the user can write while the model arrives; once it is
+    ready no progress is left on show, and the welcome goes with the first message.
+    """
     Files.files["/HuggingFaceTB/SmolLM2/resolve/main/model.gguf"] = model_file.read_bytes()
     sha = hashlib.sha256(Files.files["/HuggingFaceTB/SmolLM2/resolve/main/model.gguf"]).hexdigest()
     source = (
@@ -145,14 +150,20 @@ def test_first_run_welcomes_fetches_the_model_with_progress_then_chats(
         statuses: list[str] = []
         welcome.status.setText = lambda value, real=welcome.status.setText: (statuses.append(value), real(value))[1]
         win.prepare_model()
-        qtbot.waitUntil(lambda: "is ready on this computer" in welcome.status.text(), timeout=ANSWER_TIMEOUT_MS)
+        qtbot.keyClicks(win.composer.edit, "Hello!")  # written while the model arrives
+        assert welcome.isVisible() and welcome.progress.isVisible()
+        qtbot.waitUntil(lambda: "is ready on this computer" in welcome.hint.text(), timeout=ANSWER_TIMEOUT_MS)
         assert any(s.startswith("Downloading model.gguf") for s in statuses)
-        assert welcome.progress.value() == welcome.progress.maximum()
+        assert not welcome.status.isVisible() and not welcome.progress.isVisible()
+        assert welcome.isVisible() and not win.chat.empty_state.isVisible()
         assert (hearth_home / "data" / "models" / "smol.gguf").stat().st_size == model_file.stat().st_size
-        qtbot.mouseClick(welcome.start, Qt.MouseButton.LeftButton)
+        assert not (hearth_home / "data" / "welcomed").exists()
+        qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not win.chat.viewport().findChildren(Welcome))
         assert (hearth_home / "data" / "welcomed").exists()
-        type_and_send(qtbot, win, "Hello!")
         assert wait_for_answer(qtbot, win).text
+        win.new_conversation()
+        assert win.chat.empty_state.isVisible()  # an empty conversation from now on shows the usual hint
 
 
 def test_closing_the_window_mid_answer_keeps_the_text_and_raises_nothing(qtbot, configured_home: Path):
@@ -228,3 +239,17 @@ def test_a_model_whose_chat_template_refuses_still_answers_and_the_window_says_w
         assert answer.text.strip()
         assert "ChatML" in win.statusBar().currentMessage()
         assert "System role not supported" in win.model_state.toolTip()
+
+
+def test_the_welcome_fills_the_empty_conversation_at_1400_by_900(qtbot, configured_home: Path):
+    """Nothing from behind it shows beside it, and none of its text is cut off."""
+    with open_window(qtbot, prepare=False) as win:
+        win.resize(1400, 900)
+        welcome = win.show_welcome()
+        qtbot.waitUntil(lambda: welcome.isVisible())
+        qtbot.wait(50)  # laid out
+        assert welcome.geometry() == win.chat.viewport().rect()
+        assert not win.chat.empty_state.isVisible()
+        for label in welcome.findChildren(QLabel):
+            if label.isVisible() and label.wordWrap():
+                assert label.height() >= label.heightForWidth(label.width()), f"cut off: {label.text()[:30]}"

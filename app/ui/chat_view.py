@@ -53,6 +53,7 @@ class ChatView(QListView):
 
     action_requested = Signal(int, object)
     notice = Signal(str)  # a short message for the status bar
+    panel_closed = Signal()  # the panel shown instead of the empty state went, with the first message
 
     def __init__(self, theme: Theme, parent: QWidget | None = None):
         super().__init__(parent)
@@ -77,6 +78,7 @@ class ChatView(QListView):
         self.empty_state.setObjectName("emptyState")
         self.empty_state.setWordWrap(True)
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._panel: QWidget | None = None
 
         self._store: Store | None = None
         self._follow = True
@@ -200,15 +202,31 @@ class ChatView(QListView):
     def _on_data_changed(self, top: QModelIndex, _bottom: QModelIndex) -> None:
         self.delegate.sizeHintChanged.emit(top)
 
+    def show_panel(self, panel: QWidget) -> None:
+        """``panel`` (the first-run welcome) fills the empty conversation; it goes with the first message."""
+        self._panel = panel
+        panel.setParent(self.viewport())
+        panel.setGeometry(self.viewport().rect())
+        self._update_empty_state()
+
     def _update_empty_state(self) -> None:
-        self.empty_state.setVisible(self.conversation.rowCount() == 0)
+        empty = self.conversation.rowCount() == 0
+        if self._panel is not None and not empty:
+            self._panel.deleteLater()
+            self._panel = None
+            self.panel_closed.emit()
+        self.empty_state.setVisible(empty and self._panel is None)
+        if self._panel is not None:
+            self._panel.show()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt naming)
         """The viewport's size. A list lays out again only when its height changes; bubbles wrap to its width."""
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
             self.scheduleDelayedItemsLayout()
-        self.empty_state.setGeometry(self.viewport().rect())
+        for shown in (self.empty_state, self._panel):
+            if shown is not None:
+                shown.setGeometry(self.viewport().rect())
 
     def scrollTo(  # noqa: N802 (Qt naming)
         self,

@@ -180,17 +180,15 @@ class MainWindow(QMainWindow):
         self.model_ready_changed.emit(False, message)
 
     def show_welcome(self) -> Welcome:
-        """The first-run welcome, over the window; the model keeps arriving behind it."""
-        welcome = Welcome(self.session.registry.local().model_id, self)
+        """The first-run welcome, in the empty conversation, while the model arrives; it goes with the first message."""
+        welcome = Welcome(self.session.registry.local().model_id)
         self._relay.progressed.connect(welcome.show_progress)
-        self.model_ready_changed.connect(
-            lambda ready, detail: welcome.model_ready(detail) if ready else welcome.model_failed(detail)
-        )
+        self.model_ready_changed.connect(welcome.model_changed)
         if self.model_ready:
-            welcome.model_ready(self.session.registry.local().model_id)
-        welcome.finished.connect(lambda _: mark_welcomed(self.session.paths.data))
-        welcome.finished.connect(self.composer.edit.setFocus)
-        welcome.open()
+            welcome.model_changed(True, self.session.registry.local().model_id)
+        self.chat.panel_closed.connect(lambda: mark_welcomed(self.session.paths.data))
+        self.chat.show_panel(welcome)
+        self.composer.edit.setFocus()
         return welcome
 
     def apply_settings(self) -> None:
