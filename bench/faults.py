@@ -8,7 +8,8 @@ and the database passed PRAGMA integrity_check), and how much data was lost
 (characters shown to the user that were not in the database afterwards, or
 earlier messages gone). The machinery is the test suite's: a misbehaving
 service on 127.0.0.1 (tests/fault_server.py), SIGKILL of a streaming
-`hearth ask`, a tiny tmpfs that fills up or turns read-only, damaged GGUF files.
+`hearth ask`, a tiny tmpfs that fills up or turns read-only, damaged GGUF files,
+and hostile text in the window (bench/hostile_rendering.py).
 JSON goes to bench/results/faults.json.
 """
 
@@ -34,6 +35,7 @@ from app.core.providers.llama_cpp import LlamaCppProvider
 from app.core.registry import REMOTE_PROVIDERS
 from app.core.session import open_session
 from app.core.store import Store
+from bench.hostile_rendering import rendering_rows
 from bench.report import RESULTS, write_report
 from tests.conftest import REPO, config_text, fetch_test_model, free_port, with_chat_template, write_user_config
 from tests.fault_server import KINDS, PREFIX_WORDS, base_url, fault_server, faults
@@ -219,6 +221,7 @@ def main() -> None:
     rows += storage_faults(model)
     rows.append(model_faults(model))
     rows.append(concurrent_copies(model, home()))
+    rows += rendering_rows(model)
     total = row("total", *(sum(int(r[k]) for r in rows) for k in ("injected", "survived", "data_lost")))
     rows.append(total)
     width = max(len(str(r["fault"])) for r in rows)
