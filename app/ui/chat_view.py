@@ -20,12 +20,11 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QMenu,
 from app.core.store import Store
 from app.ui import inert
 from app.ui.conversation_model import ConversationModel, MessageItem
-from app.ui.markdown_html import warm_up
+from app.ui.markdown_html import warm_up_in_background
 from app.ui.message_actions import MessageAction, Request
 from app.ui.message_delegate import MessageDelegate
 from app.ui.text_viewer import TextViewer, save_text
 from app.ui.theme import Theme
-from app.ui.worker import run_call
 
 FLUSH_MS = 50
 
@@ -64,7 +63,7 @@ class ChatView(QListView):
         self.setModel(self.conversation)
         self.delegate = MessageDelegate(self, theme)
         self.setItemDelegate(self.delegate)
-        self._warming = run_call(warm_up)  # the first code block of an answer then costs no more than the next
+        warm_up_in_background()  # the first code block of an answer then costs no more than the next
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(24)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import html
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,11 +123,16 @@ def _formatter(style: str) -> HtmlFormatter:
     return HtmlFormatter(noclasses=True, nowrap=True, style=style)
 
 
-def warm_up() -> None:
-    """Build the commonest languages' lexers and both looks' formatters before an answer needs them (on a worker)."""
+def _warm_up() -> None:
     for theme in (LIGHT_CODE, DARK_CODE):
         for language in COMMON_LANGUAGES:
             highlight("x", _lexer(language), _formatter(theme.pygments_style))
+
+
+@functools.cache
+def warm_up_in_background() -> None:
+    """Build the commonest languages' lexers and both looks' formatters before an answer needs them: once."""
+    threading.Thread(target=_warm_up, name="hearth-lexers", daemon=True).start()
 
 
 def render(

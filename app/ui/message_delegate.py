@@ -118,7 +118,8 @@ class MessageDelegate(QStyledItemDelegate):
         inner = max(120, min(width - 2 * MARGIN, MAX_BUBBLE) - 2 * PAD)
         shown = shown_part(item.text)
         parts = pieces(shown) if shown else [Piece("")]
-        deadline = time.perf_counter() + LAYOUT_BUDGET_S
+        # One budget a turn: once the rest is put off to the next turn, more calls in this one lay out nothing new.
+        deadline = time.perf_counter() + (0.0 if self._more.isActive() else LAYOUT_BUDGET_S)
         body = self._body(parts, font, inner, deadline)
         small = QFont(font)
         small.setPointSizeF(max(7.0, font.pointSizeF() - 2))
