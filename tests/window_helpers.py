@@ -93,7 +93,7 @@ def _requests(win, row: int):
         for x in range(area.left(), area.right(), 4):
             request = view.delegate.request_at(index, rect, QPoint(x, y))
             if request is not None:
-                yield QPoint(x + 1, y + 1), request
+                yield QPoint(x, y), request
 
 
 def click_link(qtbot, win, row: int, action: MessageAction, address: str = "") -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QApplication,
@@ -48,6 +48,7 @@ class TextViewer(QDialog):
     def __init__(self, text: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.text = text
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # it holds the whole text: gone when closed
         self.setWindowTitle("The whole message")
         self.setAccessibleName("The whole message")
         self.resize(900, 640)
