@@ -8,8 +8,9 @@ and the database passed PRAGMA integrity_check), and how much data was lost
 (characters shown to the user that were not in the database afterwards, or
 earlier messages gone). The machinery is the test suite's: a misbehaving
 service on 127.0.0.1 (tests/fault_server.py), SIGKILL of a streaming
-`hearth ask`, a tiny tmpfs that fills up or turns read-only, damaged GGUF files; and
-(bench/data_faults.py) hostile imports, rows against the rules, damaged databases, logs and backups.
+`hearth ask`, a tiny tmpfs that fills up or turns read-only, damaged GGUF files, hostile text
+in the window (bench/hostile_rendering.py); and (bench/data_faults.py) hostile imports, rows
+against the rules, damaged databases, logs and backups.
 JSON goes to bench/results/faults.json.
 """
 
@@ -36,6 +37,7 @@ from app.core.registry import REMOTE_PROVIDERS
 from app.core.session import open_session
 from app.core.store import Store
 from bench.data_faults import data_faults
+from bench.hostile_rendering import rendering_rows
 from bench.report import RESULTS, write_report
 from tests.conftest import (
     REPO,
@@ -232,6 +234,7 @@ def main() -> None:
         rows += storage_faults(model)
         rows.append(model_faults(model))
         rows.append(concurrent_copies(model, home()))
+        rows += rendering_rows(model)
     rows += data_faults(model)
     total = row("total", *(sum(int(r[k]) for r in rows) for k in ("injected", "survived", "data_lost")))
     rows.append(total)

@@ -206,7 +206,14 @@ def presented_keys() -> list[str]:
 @contextmanager
 def fault_server() -> Iterator[str]:
     _FaultyService.bodies, _FaultyService.keys = [], []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _FaultyService)
+    with serving(_FaultyService) as url:
+        yield url
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` serving on a free port of 127.0.0.1, on a thread; yields the base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -103,8 +103,13 @@ def auto_answer_message_boxes(qtbot, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
     shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _p, title, text: shown.append(f"{title}: {text}"))
-    monkeypatch.setattr(QMessageBox, "question", lambda *_: QMessageBox.StandardButton.Yes)
+
+    def answer(box: QMessageBox) -> QMessageBox.StandardButton:
+        if box.icon() == QMessageBox.Icon.Warning:
+            shown.append(f"{box.windowTitle()}: {box.text()}")
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "exec", answer)
     return shown
 
 

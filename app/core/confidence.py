@@ -74,6 +74,7 @@ def signals_from(
         # past the guessed tokens.
         return float(np.quantile(probs, q, method="lower")) if len(probs) else None
 
+    checked = answer_checks.sample(answer)
     return Signals(
         n_tokens=len(logprobs),
         mean_logprob=float(np.mean(logprobs)) if len(logprobs) else None,
@@ -83,12 +84,12 @@ def signals_from(
         q25_prob=quantile(0.25),
         median_prob=quantile(0.5),
         mean_entropy=float(np.mean(entropies)) if len(entropies) else None,
-        hedge=answer_checks.hedges(answer),
-        refusal=answer_checks.refuses(answer),
+        hedge=answer_checks.hedges(checked),
+        refusal=answer_checks.refuses(checked),
         truncated=finish_reason == "length",
-        repetition=answer_checks.repetition(answer),
-        empty=answer_checks.is_empty(answer),
-        language_mismatch=answer_checks.language_mismatch(question, answer),
+        repetition=answer_checks.repetition(checked),
+        empty=answer_checks.is_empty(checked),
+        language_mismatch=answer_checks.language_mismatch(question, checked),
         finish_reason=finish_reason,
     )
 

@@ -16,7 +16,6 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.gate import ConsentRequest, Decision
+from app.ui import inert
 
 
 def payload_text(request: ConsentRequest) -> str:
@@ -34,20 +34,25 @@ def payload_text(request: ConsentRequest) -> str:
     return "\n\n".join(parts)
 
 
+NOTICE = (
+    "This is exactly what would be sent. E-mail addresses, phone numbers, card numbers, IBANs "
+    "and IP addresses are replaced by placeholders; names and addresses are not, so check them."
+)
+
+
 def intro_text(request: ConsentRequest) -> str:
+    """Who would receive it, each value from the settings on one short line so none can pose as another."""
     cost = (
         "It is free."
         if not request.estimated_cost
         else f"It may cost up to ${request.estimated_cost:.4f} (estimated from its prices)."
     )
-    why = f"{request.why} " if request.why else ""
+    why = f"{inert.one_line(request.why)} " if request.why else ""
+    model, host = inert.one_line(request.model_id), inert.one_line(request.host)
     return (
-        f"{why}Hearth can send this message to {request.model_id}: {request.destination} "
-        f"({request.location.value}, {request.host}). {cost}\n\n"
-        f"Your answer covers {request.model_id} at {request.host} only: any other destination is asked about "
-        "on its own.\n\n"
-        "This is exactly what would be sent. E-mail addresses, phone numbers, card numbers, IBANs "
-        "and IP addresses are replaced by placeholders; names and addresses are not, so check them."
+        f"{why}Hearth can send this message to {model}: {inert.one_line(request.destination)} "
+        f"({request.location.value}, {host}). {cost}\n\n"
+        f"Your answer covers {model} at {host} only: any other destination is asked about on its own."
     )
 
 
@@ -55,13 +60,18 @@ class ConsentDialog(QDialog):
     def __init__(self, request: ConsentRequest, parent: QWidget | None = None):
         super().__init__(parent)
         self.decision = Decision.NOT_NOW
-        self.setWindowTitle(f"Send this message to {request.model_id} at {request.host}?")
+        self.setWindowTitle(
+            f"Send this message to {inert.one_line(request.model_id)} at {inert.one_line(request.host)}?"
+        )
         self.setAccessibleName("Consent before sending")
         self.resize(640, 540)
         layout = QVBoxLayout(self)
-        intro = QLabel(intro_text(request), self)
+        # Model, address and destination come from models.toml: plain text, each value on one short line, so
+        # no value can pose as another or hide what follows.
+        intro = inert.plain_label(intro_text(request), self)
         intro.setWordWrap(True)
-        intro.setTextFormat(Qt.TextFormat.PlainText)
+        notice = inert.plain_label(NOTICE, self)  # a label of its own: no value above can hide it
+        notice.setWordWrap(True)
         self.payload = QPlainTextEdit(payload_text(request), self)
         self.payload.setReadOnly(True)
         self.payload.setAccessibleName("What would be sent")
@@ -87,6 +97,7 @@ class ConsentDialog(QDialog):
         self.not_now = self._button(buttons, "Not now", Decision.NOT_NOW, QDialogButtonBox.ButtonRole.RejectRole)
         self.not_now.setDefault(True)  # Enter never sends by accident
         layout.addWidget(intro)
+        layout.addWidget(notice)
         layout.addWidget(self.payload, 1)
         layout.addWidget(buttons)
         self.not_now.setFocus()

@@ -15,7 +15,6 @@ from PySide6.QtGui import QColor, QFont, QIcon, QKeyEvent, QKeySequence, QPainte
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.core.config import Privacy
 from app.core.policy import PRIVACY_LABELS
 from app.core.rows import ConversationRow, SearchHit
+from app.ui import inert
 
 UNDO_MS = 8_000
 SEARCH_DELAY_MS = 150
@@ -107,7 +107,7 @@ class ConversationList(QWidget):
         self.undo_bar.setObjectName("undoBar")
         undo_row = QHBoxLayout(self.undo_bar)
         undo_row.setContentsMargins(6, 2, 6, 2)
-        self.undo_label = QLabel(self.undo_bar)
+        self.undo_label = inert.plain_label("", self.undo_bar)
         self.undo_button = QPushButton("Undo", self.undo_bar)
         self.undo_button.setAccessibleName("Undo delete")
         undo_row.addWidget(self.undo_label, 1)
@@ -192,7 +192,7 @@ class ConversationList(QWidget):
             item = QListWidgetItem(text)
             item.setData(ID_ROLE, conversation_id)
             item.setData(MESSAGE_ROLE, message_id)
-            item.setToolTip(tip)
+            item.setToolTip(inert.tooltip(tip))
             if icon is not None:
                 item.setIcon(icon)
             self.list.addItem(item)
@@ -273,6 +273,7 @@ class ConversationList(QWidget):
         dialog.setWindowTitle("Rename conversation")
         dialog.setLabelText("Title:")
         dialog.setTextValue(self._rows[conversation_id].title)
+        inert.plain_labels(dialog)
         dialog.textValueSelected.connect(lambda title: self._renamed(conversation_id, title))
         self.rename_dialog = dialog
         dialog.open()

@@ -15,6 +15,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from app.core.rows import AttemptRow, MessageRow, shown_attempt
 from app.core.store import Store
 from app.ui.badge import BadgeInfo, describe
+from app.ui.inert import tooltip
 
 PAGE = 40  # enough to fill a tall window; each row is rendered Markdown
 
@@ -61,7 +62,7 @@ class ConversationModel(QAbstractListModel):
             details = f" ({describe(item.badge)})" if item.badge else ""
             return f"{who}: {item.text}{details}"
         if role == Qt.ItemDataRole.ToolTipRole and item.badge is not None:
-            return item.badge.why()
+            return tooltip(item.badge.why())
         return None
 
     def item(self, row: int) -> MessageItem:

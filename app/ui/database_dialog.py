@@ -15,13 +15,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from app.core import recovery, wal
 from app.core.errors import HearthError
 from app.core.recovery import DatabaseProblem
-
-
-def plain_box(icon: QMessageBox.Icon, title: str, text: str, parent: QWidget | None = None) -> QMessageBox:
-    box = QMessageBox(icon, title, "", QMessageBox.StandardButton.NoButton, parent)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(text)
-    return box
+from app.ui import inert
 
 
 class DamagedDatabaseDialog(QMessageBox):
@@ -52,7 +46,9 @@ def check_database(database: Path, parent: QWidget | None = None) -> bool:
     """Run before the window opens the database; False when the user would rather quit."""
     finding = wal.check(database)
     if finding is not None:
-        plain_box(QMessageBox.Icon.Information, "Hearth checked your latest changes", finding.describe(), parent).exec()
+        inert.message_box(
+            parent, QMessageBox.Icon.Information, "Hearth checked your latest changes", finding.describe()
+        ).exec()
     with tempfile.TemporaryDirectory(prefix="hearth-check-") as scratch:
         problem = recovery.diagnose(database, Path(scratch))
         if problem is None:
@@ -64,7 +60,7 @@ def check_database(database: Path, parent: QWidget | None = None) -> bool:
         try:
             done = recovery.take(problem, dialog.choice)
         except (HearthError, OSError) as exc:
-            plain_box(QMessageBox.Icon.Critical, "Hearth could not do that", str(exc), parent).exec()
+            inert.message_box(parent, QMessageBox.Icon.Critical, "Hearth could not do that", str(exc)).exec()
             return False
-    plain_box(QMessageBox.Icon.Information, "Your conversations", done, parent).exec()
+    inert.message_box(parent, QMessageBox.Icon.Information, "Your conversations", done).exec()
     return True

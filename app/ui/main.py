@@ -11,10 +11,10 @@ from app.core import keys
 from app.core.errors import ConfigError, StorageError
 from app.core.paths import bundled, user_paths
 from app.core.session import Session, open_session
-from app.ui import slot_errors, theme
+from app.ui import inert, slot_errors, theme
 from app.ui.consent import ConsentBridge
 from app.ui.crash_offer import offer_crash_reports
-from app.ui.database_dialog import check_database, plain_box
+from app.ui.database_dialog import check_database
 from app.ui.main_window import MainWindow
 from app.ui.progress import ProgressRelay
 from app.ui.welcome import first_run
@@ -60,10 +60,11 @@ def run_window() -> int:
     try:
         window = build_window()
     except ConfigError as exc:
-        QMessageBox.critical(None, "Hearth cannot start", f"Your configuration has a problem:\n\n{exc}")
+        text = f"Your configuration has a problem:\n\n{exc}"
+        inert.message_box(None, QMessageBox.Icon.Critical, "Hearth cannot start", text).exec()
         return 2
     except StorageError as exc:  # read-only, locked, or damaged in a way the check at start did not see
-        plain_box(QMessageBox.Icon.Critical, "Hearth cannot open your conversations", str(exc)).exec()
+        inert.message_box(None, QMessageBox.Icon.Critical, "Hearth cannot open your conversations", str(exc)).exec()
         return 1
     window.show()
     window.prepare_model()

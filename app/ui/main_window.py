@@ -8,14 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QSplitter,
     QVBoxLayout,
@@ -34,14 +32,14 @@ from app.core.policy import PRIVACY_LABELS
 from app.core.session import Session
 from app.core.store import Store
 from app.core.user_files import write_regular
-from app.ui import theme
+from app.ui import inert, theme
 from app.ui.about import AboutDialog
 from app.ui.chat_view import ChatView, copy_text
 from app.ui.composer import Composer, Draft, dropped_files
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_model import MessageItem
 from app.ui.dashboard import Dashboard
-from app.ui.database_dialog import plain_box
+from app.ui.message_actions import MessageAction, Request
 from app.ui.model_manager import ModelManager
 from app.ui.progress import ProgressRelay, show_progress
 from app.ui.settings_dialog import SettingsDialog
@@ -108,14 +106,14 @@ class MainWindow(QMainWindow):
         splitter.setChildrenCollapsible(False)
         self.setCentralWidget(splitter)
 
-        self.model_state = QLabel(self)
+        self.model_state = inert.plain_label("", self)
         self.model_state.setObjectName("modelState")
         self.model_state.setAccessibleName("Local model state")
         self.model_progress = QProgressBar(self)
         self.model_progress.setMaximumWidth(200)
         self.model_progress.setAccessibleName("Model download progress")
         self.model_progress.hide()
-        self.privacy_state = QLabel(self)
+        self.privacy_state = inert.plain_label("", self)
         self.statusBar().addWidget(self.model_state, 1)
         self.statusBar().addPermanentWidget(self.model_progress)
         self.statusBar().addPermanentWidget(self.privacy_state)
@@ -137,6 +135,7 @@ class MainWindow(QMainWindow):
         self.composer.stop_requested.connect(self.stop)
         self.composer.privacy_chosen.connect(lambda policy: self.set_privacy(self.conversation_id, policy))
         self.chat.action_requested.connect(self.act)
+        self.chat.notice.connect(lambda message: self.statusBar().showMessage(message, 8_000))
         self.refresh_sidebar()
         self._show_conversation_privacy()
         self.composer.edit.setFocus()
@@ -180,21 +179,19 @@ class MainWindow(QMainWindow):
     @_while_open
     def _on_model_failed(self, message: str) -> None:
         self.model_state.setText(f"The local model is not available: {message}")
-        self.model_state.setToolTip(message)
+        self.model_state.setToolTip(inert.tooltip(message))
         self.model_ready_changed.emit(False, message)
 
     def show_welcome(self) -> Welcome:
-        """The first-run welcome, over the window; the model keeps arriving behind it."""
-        welcome = Welcome(self.session.registry.local().model_id, self)
+        """The first-run welcome, in the empty conversation, while the model arrives; it goes with the first message."""
+        welcome = Welcome(self.session.registry.local().model_id)
         self._relay.progressed.connect(welcome.show_progress)
-        self.model_ready_changed.connect(
-            lambda ready, detail: welcome.model_ready(detail) if ready else welcome.model_failed(detail)
-        )
+        self.model_ready_changed.connect(welcome.model_changed)
         if self.model_ready:
-            welcome.model_ready(self.session.registry.local().model_id)
-        welcome.finished.connect(lambda _: mark_welcomed(self.session.paths.data))
-        welcome.finished.connect(self.composer.edit.setFocus)
-        welcome.open()
+            welcome.model_changed(True, self.session.registry.local().model_id)
+        self.chat.panel_closed.connect(lambda: mark_welcomed(self.session.paths.data))
+        self.chat.show_panel(welcome)
+        self.composer.edit.setFocus()
         return welcome
 
     def apply_settings(self) -> None:
@@ -341,7 +338,7 @@ class MainWindow(QMainWindow):
             text = archive.as_text(archive.export(self.store, [conversation_id]), markdown=kind == "markdown")
             write_regular(Path(name), text.encode("utf-8"))
         except HearthError as exc:  # its text quotes stored values (and a FileError its path): plain text only
-            plain_box(QMessageBox.Icon.Warning, "Export failed", str(exc), self).exec()
+            inert.warn(self, "Export failed", str(exc))
             return
         self.statusBar().showMessage(f"Exported to {name}", 8_000)
 
@@ -352,7 +349,7 @@ class MainWindow(QMainWindow):
         try:
             ids = archive.import_document(self.store, archive.read_document(Path(name)))
         except HearthError as exc:
-            QMessageBox.warning(self, "Import failed", str(exc))
+            inert.warn(self, "Import failed", str(exc))
             return
         self.refresh_sidebar()
         self.statusBar().showMessage(f"Imported {len(ids)} conversation(s).", 8_000)
@@ -423,38 +420,36 @@ class MainWindow(QMainWindow):
         self._worker = start(worker)
 
     # Answer actions
-    def act(self, row: int, action: str) -> None:
+    def act(self, row: int, request: Request) -> None:
         model = self.chat.conversation
         item = model.item(row)
-        if action == "copy":
+        action = request.action
+        if action == MessageAction.COPY:
             copy_text(item.text)
             self.statusBar().showMessage("Copied the message.", 3_000)
-        elif action.startswith("copy:"):
+        elif action == MessageAction.COPY_CODE:
             blocks = self.chat.code_blocks(row)
-            number = int(action.removeprefix("copy:"))
-            if number < len(blocks):
-                copy_text(blocks[number])
+            if request.number < len(blocks):
+                copy_text(blocks[request.number])
                 self.statusBar().showMessage("Copied the code.", 3_000)
-        elif action.startswith("open:"):
-            QDesktopServices.openUrl(QUrl(action.removeprefix("open:")))
-        elif action == "stop":
+        elif action == MessageAction.STOP:
             self.stop()
         elif item.message_id is None or self._worker is not None:
             self.statusBar().showMessage("Wait for the answer to finish first.", 4_000)
-        elif action in ("up", "down"):
-            self.store.add_feedback(item.message_id, 1 if action == "up" else -1)
+        elif action in (MessageAction.RATE_UP, MessageAction.RATE_DOWN):
+            self.store.add_feedback(item.message_id, 1 if action == MessageAction.RATE_UP else -1)
             self.statusBar().showMessage("Thanks: your rating is saved on this computer.", 5_000)
-        elif action == "regenerate":
+        elif action == MessageAction.REGENERATE:
             self._again(row, self.session.chat.regenerate)
-        elif action == "stronger":
+        elif action == MessageAction.STRONGER:
             self.ask_stronger(row)
-        elif action == "wake":  # the answer's resting models are asked again now
+        elif action == MessageAction.WAKE:
             self.session.chat.wake(list(item.resting))
             self.ask_stronger(row)
-        elif action == "edit":
+        elif action == MessageAction.EDIT:
             self.composer.start_edit(item.message_id, item.text)
-        elif action.startswith("version:"):
-            self.switch_version(row, 1 if action == "version:next" else -1)
+        elif action in (MessageAction.PREVIOUS_VERSION, MessageAction.NEXT_VERSION):
+            self.switch_version(row, 1 if action == MessageAction.NEXT_VERSION else -1)
 
     def ask_stronger(self, row: int) -> None:
         """Ask a stronger model, or say why there is none and offer the way to add or allow one."""
@@ -555,7 +550,7 @@ class MainWindow(QMainWindow):
         local = self.session.registry.local()
         note = local.template_note
         if note and note not in self.model_state.toolTip():  # said once, the whole reason kept in the tooltip
-            self.model_state.setToolTip("\n".join([*local.computes_on(), note]))
+            self.model_state.setToolTip(inert.tooltip("\n".join([*local.computes_on(), note])))
             self.statusBar().showMessage(
                 f"Using ChatML: {local.model_id}'s own chat template refused this conversation.", 15_000
             )
@@ -597,7 +592,7 @@ class MainWindow(QMainWindow):
         Dashboard(self.store, self.session.config, self).exec()
 
     def explain_privacy(self) -> None:
-        QMessageBox.information(self, "How Hearth keeps your privacy", "\n\n".join(PRIVACY_LINES))
+        inert.inform(self, "How Hearth keeps your privacy", "\n\n".join(PRIVACY_LINES))
 
     def about(self) -> None:
         AboutDialog(self.session.config.updates, self.session.paths.data, self).exec()

@@ -19,9 +19,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -36,6 +34,7 @@ from app.core.errors import FetchStopped, HearthError
 from app.core.fetch import FetchProgress
 from app.core.model_files import delete_model_file, download_from_huggingface, import_gguf, memory_hint, model_files
 from app.core.session import Session
+from app.ui import inert
 from app.ui.progress import ProgressRelay, show_progress
 from app.ui.worker import GeneratorWorker, call_worker, start
 
@@ -85,7 +84,7 @@ class ModelManager(QDialog):
         self.sha256.setAccessibleName("SHA-256 checksum")
         self.progress = QProgressBar(box)
         self.progress.setAccessibleName("Download progress")
-        self.status = QLabel(box)
+        self.status = inert.plain_label("", box)
         self.status.setWordWrap(True)
         row = QHBoxLayout()
         self.download_button = QPushButton("Download", box)
@@ -105,7 +104,9 @@ class ModelManager(QDialog):
         close = QPushButton("Close", self)
         close.clicked.connect(self.accept)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Models on this computer. Answers are written by the first model of the first tier."))
+        layout.addWidget(
+            inert.plain_label("Models on this computer. Answers are written by the first model of the first tier.")
+        )
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addWidget(box)
@@ -119,6 +120,7 @@ class ModelManager(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self._set_downloading(False)
         self.refresh()
+        inert.plain_labels(self)
 
     # The list
     def refresh(self) -> None:
@@ -131,7 +133,7 @@ class ModelManager(QDialog):
             fits = memory_hint(file.size) if file.present else ""
             for column, text in enumerate((name, file.path.name, size, fits)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)  # a narrow window elides the memory hint
+                item.setToolTip(inert.tooltip(text))  # a narrow window elides the memory hint
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
 
@@ -168,7 +170,7 @@ class ModelManager(QDialog):
     def _on_import_failed(self, message: str) -> None:
         if not self._stop_import.is_set():
             self.status.setText("")
-            QMessageBox.warning(self, "Not imported", message)
+            inert.warn(self, "Not imported", message)
 
     def _on_import_done(self) -> None:
         self._import = None
@@ -190,7 +192,7 @@ class ModelManager(QDialog):
                 model = parse_config(text, file_name).models[name].model_dump(mode="json", exclude_none=True)
             config_edit.save(self.session.paths, config_edit.with_local_model(text, file_name, name, model))
         except HearthError as exc:
-            QMessageBox.warning(self, "Not changed", str(exc))
+            inert.warn(self, "Not changed", str(exc))
             return
         self.config_changed = True
         self.status.setText(f"{name} now answers first. Hearth reloads its models when this window closes.")
@@ -203,14 +205,11 @@ class ModelManager(QDialog):
         warning = (
             " It is the model that answers first: Hearth will fetch it again when needed." if file.answers_first else ""
         )
-        answer = QMessageBox.question(
-            self, "Delete model file", f"Delete {file.path.name} ({file.size / 1e6:,.0f} MB)?{warning}"
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if inert.confirm(self, "Delete model file", f"Delete {file.path.name} ({file.size / 1e6:,.0f} MB)?{warning}"):
             try:
                 delete_model_file(file.path, self.session.paths.models)
             except HearthError as exc:
-                QMessageBox.warning(self, "Not deleted", str(exc))
+                inert.warn(self, "Not deleted", str(exc))
             self.refresh()
 
     # Downloading

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core import crash_reports
 from app.core.errors import HearthError
-from app.ui.database_dialog import plain_box
+from app.ui import inert
 
 
 class SlotErrors(QObject):
@@ -64,19 +64,21 @@ class SlotErrors(QObject):
     def _show(self, message: str, report: str, details: str) -> None:
         if self.dialog is not None and self.dialog.isVisible():
             return  # one at a time; the report of this one is written
-        box = plain_box(
+        informative = ""
+        if report:
+            crash_reports.mark_seen(Path(report))  # seen now: the next start does not offer it as a crash
+            seen = Path(report).parent / crash_reports.SEEN / Path(report).name
+            informative = f"A report was saved on this computer ({seen}); nothing was sent anywhere."
+        box = inert.message_box(
+            QApplication.activeWindow(),
             QMessageBox.Icon.Warning,
             "Something went wrong",
             f"Hearth could not finish what it was doing: {message}\n\nHearth is still running; what you "
             "were doing may not have finished, and nothing saved before was lost.",
-            QApplication.activeWindow(),
+            informative,
         )
         if report:
-            crash_reports.mark_seen(Path(report))  # seen now: the next start does not offer it as a crash
-            seen = Path(report).parent / crash_reports.SEEN / Path(report).name
-            box.setInformativeText(f"A report was saved on this computer ({seen}); nothing was sent anywhere.")
             box.setDetailedText(details)
-        box.setStandardButtons(QMessageBox.StandardButton.Ok)
         self.dialog = box
         box.open()
 
