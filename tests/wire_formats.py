@@ -139,3 +139,51 @@ ERROR_BODIES = {
 STREAMS = {"openai-compatible": openai_stream, "anthropic": anthropic_stream, "gemini": gemini_stream}
 LENGTH_STOP = {"openai-compatible": "length", "anthropic": "max_tokens", "gemini": "MAX_TOKENS"}
 REFUSAL_STOP = {"openai-compatible": "content_filter", "anthropic": "refusal", "gemini": "SAFETY"}
+
+
+# Model lists, as each service documents its "list models" endpoint.
+def openai_model_list(ids: list[str]) -> dict:
+    """GET /v1/models (OpenAI; DeepSeek, Groq, Mistral, xAI, Together and the local servers answer alike)."""
+    return {
+        "object": "list",
+        "data": [{"id": i, "object": "model", "created": 1715367049, "owned_by": "system"} for i in ids],
+    }
+
+
+def openrouter_model_list(entries: dict[str, tuple[str, str]]) -> dict:
+    """GET /api/v1/models (OpenRouter): each model with its context and its USD price per token."""
+    return {
+        "data": [
+            {"id": i, "name": i, "context_length": 128000, "pricing": {"prompt": p, "completion": c}}
+            for i, (p, c) in entries.items()
+        ]
+    }
+
+
+def anthropic_model_page(ids: list[str], has_more: bool) -> dict:
+    """GET /v1/models (Anthropic): one page, newest first, with ``has_more`` and ``last_id`` for the next."""
+    return {
+        "data": [{"type": "model", "id": i, "display_name": i, "created_at": "2025-09-29T00:00:00Z"} for i in ids],
+        "has_more": has_more,
+        "first_id": ids[0] if ids else None,
+        "last_id": ids[-1] if ids else None,
+    }
+
+
+def gemini_model_page(entries: dict[str, list[str]], next_token: str | None) -> dict:
+    """GET /v1beta/models (Gemini): names are "models/…", each with its generation methods."""
+    page: dict = {
+        "models": [
+            {
+                "name": f"models/{name}",
+                "displayName": name,
+                "inputTokenLimit": 1048576,
+                "outputTokenLimit": 65536,
+                "supportedGenerationMethods": methods,
+            }
+            for name, methods in entries.items()
+        ]
+    }
+    if next_token:
+        page["nextPageToken"] = next_token
+    return page

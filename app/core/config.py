@@ -107,6 +107,7 @@ class RemoteBase(Strict):
     base_url: str = Field(pattern=r"^https?://")
     model: str
     key: str | None = Field(default=None, description="name of the API key in the OS keychain")
+    service: str | None = Field(default=None, description="the provider's name, as Tools → Providers shows it")
     n_ctx: int = Field(default=8192, ge=256)
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
     logprobs: bool = Field(default=False, description="ask the server for token log-probabilities")

@@ -23,7 +23,9 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
         ├── ProviderUnreachable    connection refused, DNS failure
         ├── ProviderTimeout        connect, first token or idle stream timeout
         ├── ProviderAuthError      bad or missing key (401/403)
+        ├── ProviderNoCredit       the account has no credit left (402, insufficient_quota)
         ├── ProviderRateLimited    429, with retry_after seconds when given
+        ├── ProviderNotFound       nothing at that address (404): a wrong URL or model name
         ├── ProviderOverloaded     529/503: the service is busy (retryable)
         ├── ProviderContextTooLong the conversation is longer than the model accepts
         ├── ProviderRefused        the model declined to answer (safety, policy)
@@ -131,6 +133,16 @@ class ProviderTimeout(ProviderError):
 
 
 class ProviderAuthError(ProviderError):
+    def __init__(self, message: str, *, provider: str):
+        super().__init__(message, provider=provider, retryable=False)
+
+
+class ProviderNoCredit(ProviderError):
+    def __init__(self, message: str, *, provider: str):
+        super().__init__(message, provider=provider, retryable=False)
+
+
+class ProviderNotFound(ProviderError):
     def __init__(self, message: str, *, provider: str):
         super().__init__(message, provider=provider, retryable=False)
 

@@ -25,3 +25,11 @@ def name_problem(key_name: str) -> str | None:
     if NAME.fullmatch(key_name):
         return None
     return f"'{key_name}' cannot name an API key: use {NAME_RULE}"
+
+
+MOST_KEYS = 8  # keys one service may hold: the first, then "NAME.2" … "NAME.8"
+
+
+def slot_names(key_name: str) -> list[str]:
+    """The names a service's keys are kept under, first to last: ``openai``, ``openai.2``, …"""
+    return [key_name] + [f"{key_name}.{n}" for n in range(2, MOST_KEYS + 1)]

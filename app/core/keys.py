@@ -18,7 +18,7 @@ from keyring.errors import KeyringError, PasswordDeleteError
 
 from app.core.config import RemoteBase, default_config_file, load_config, load_config_file
 from app.core.errors import ConfigError, HearthError, InvalidInput
-from app.core.key_names import PREFIX, env_name, name_problem
+from app.core.key_names import PREFIX, env_name, name_problem, slot_names
 from app.core.paths import UserPaths
 
 SERVICE = "Hearth"
@@ -145,9 +145,9 @@ def key_names(paths: UserPaths) -> set[str]:
 def known_secrets(paths: UserPaths) -> list[str]:
     """Every key value Hearth could hold, as found (a key it would refuse too): for scrubbing them out."""
     values = [value for name, value in os.environ.items() if name.startswith(PREFIX) and value.strip()]
-    for name in key_names(paths):
+    for slot_name in {slot for key_name in key_names(paths) for slot in slot_names(key_name)}:
         try:
-            stored = keyring.get_password(SERVICE, name)
+            stored = keyring.get_password(SERVICE, slot_name)
         except (KeyringError, RuntimeError):
             continue
         if stored:

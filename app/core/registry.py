@@ -22,6 +22,7 @@ from app.core.providers.gemini import GeminiProvider
 from app.core.providers.llama_cpp import LlamaCppProvider
 from app.core.providers.openai_compat import OpenAICompatibleProvider
 from app.core.providers.remote import RemoteProvider
+from app.core.services.key_list import api_keys
 
 REMOTE_PROVIDERS: dict[str, type[RemoteProvider]] = {
     "openai-compatible": OpenAICompatibleProvider,
@@ -61,7 +62,7 @@ class ProviderRegistry:
             return LlamaCppProvider(model_id, model, self._model_file(model))
         if self._http is None:
             self._http = httpx.Client()
-        key, problem = None, None
+        key, problem, spares = None, None, []
         if model.key:
             try:
                 key = api_key(model.key)
@@ -69,7 +70,10 @@ class ProviderRegistry:
                 problem = str(exc)
             if key is None and problem is None:
                 problem = missing_key_message(model.key)
-        return REMOTE_PROVIDERS[model.provider](model_id, model, self._http, api_key=key, missing_key=problem)
+            spares = api_keys(model.key)[1:] if key is not None else []
+        return REMOTE_PROVIDERS[model.provider](
+            model_id, model, self._http, api_key=key, missing_key=problem, spare_keys=spares
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from app.core.config import Config, Privacy, RemoteBase
+from app.core.config import Config, Privacy
 from app.core.errors import HearthError
 from app.core.policy import Allowance, allowance
+from app.core.pricing import price_of
 
 _CODE = re.compile(r"```|\b(def|class|function|import|SELECT|regex|stack trace|traceback|compile)\b|[{};]\s*$", re.M)
 _STEPS = re.compile(
@@ -126,5 +127,5 @@ def plan(config: Config, request: Request, privacy: Privacy, budget_left: float 
 
 
 def _paid(config: Config, model_id: str) -> bool:
-    model = config.models[model_id]
-    return isinstance(model, RemoteBase) and (model.price_in > 0 or model.price_out > 0)
+    price = price_of(config.models[model_id])
+    return price is not None and not price.free

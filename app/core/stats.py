@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from app.core.config import Config, LocalModel, RemoteBase
+from app.core.pricing import price_of
 from app.core.rows import AttemptRow, shown_attempt
 from app.core.store import Store
 
@@ -26,12 +27,12 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
 
 def reference_prices(config: Config) -> tuple[str, float, float] | None:
     """The priciest configured remote model: what a local answer would otherwise have cost."""
-    priced = [(m.price_in + m.price_out, name, m) for name, m in config.models.items() if isinstance(m, RemoteBase)]
-    priced = [p for p in priced if p[0] > 0]
+    prices = {name: price_of(m) for name, m in config.models.items() if isinstance(m, RemoteBase)}
+    priced = [(p.price_in + p.price_out, name, p) for name, p in prices.items() if p is not None and not p.free]
     if not priced:
         return None
-    _, name, model = max(priced)
-    return name, model.price_in, model.price_out
+    _, name, price = max(priced, key=lambda entry: entry[:2])
+    return name, price.price_in, price.price_out
 
 
 def compute(store: Store, config: Config) -> dict[str, Any]:

@@ -21,15 +21,17 @@ from app.core.errors import (
     ProviderAuthError,
     ProviderContextTooLong,
     ProviderError,
+    ProviderNoCredit,
+    ProviderNotFound,
     ProviderOverloaded,
     ProviderRateLimited,
     ProviderRejected,
     ProviderStreamError,
     ProviderTimeout,
-    ProviderUnreachable,
 )
 from app.core.key_scrubbing import scrub_keys
 from app.core.providers.base import Chunk, Message, Sampling
+from app.core.providers.connect_errors import connect_failure
 
 if TYPE_CHECKING:
     from app.core.gate import Clearance
@@ -53,9 +55,16 @@ class RemoteProvider:
         client: httpx.Client,
         api_key: str | None = None,
         missing_key: str | None = None,
+        spare_keys: Sequence[str] = (),
     ):
-        """``missing_key`` explains a configured key that could not be found: the outgoing gate skips it."""
+        """``missing_key`` explains a configured key that could not be found: the outgoing gate skips it.
+
+        ``spare_keys`` are the service's other keys: when it refuses or rate-limits the key in use
+        before answering, the same cleared request is sent again with the next one, and that key
+        stays in use.
+        """
         self.missing_key = missing_key
+        self._spare_keys = list(spare_keys)
         self.model_id = model_id
         self.config = config
         self.location = config.location
@@ -110,27 +119,53 @@ class RemoteProvider:
         """Send ``messages``: only with the outgoing gate's clearance for this provider and these messages."""
         if clearance is None or not clearance.admits(self, messages):
             raise GateClosed(f"{self.model_id}: nothing was sent, because the request did not pass the outgoing gate")
+        every_key = [self._api_key, *self._spare_keys]
+        turns_left = len(self._spare_keys)
         try:
-            yield from self._stream(messages, max_tokens, sampling)
+            while True:
+                answered = False
+                attempt = self._stream(messages, max_tokens, sampling)
+                try:
+                    for chunk in attempt:
+                        answered = True
+                        yield chunk
+                    return
+                except (ProviderAuthError, ProviderRateLimited):
+                    if answered or turns_left == 0:
+                        raise
+                    turns_left -= 1
+                    self._next_key()
+                finally:
+                    attempt.close()
         except ProviderError as exc:
-            exc.args = (scrub_keys(str(exc), [self._api_key]),)
+            exc.args = (scrub_keys(str(exc), every_key),)
             raise
 
-    def _stream(self, messages: Sequence[Message], max_tokens: int, sampling: Sampling | None) -> Iterator[Chunk]:
+    def _next_key(self) -> None:
+        """The next key takes over; the refused one goes to the back of the line."""
+        if self._api_key is not None:
+            self._spare_keys.append(self._api_key)
+        self._api_key = self._spare_keys.pop(0)
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout)
+
+    def exchange(self, messages: Sequence[Message], max_tokens: int, sampling: Sampling | None) -> Iterator[Chunk]:
+        """One request and its answer; a subclass that asks something other than a chat overrides this."""
         url, headers, body = self.request(messages, max_tokens, sampling)
-        timeout = httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout)
         limit = max(MIN_REPLY_BYTES, max_tokens * BYTES_PER_TOKEN)
+        with self._client.stream("POST", url, json=body, headers=headers, timeout=self.timeout) as response:
+            if response.status_code != 200:
+                raise self.status_error(response, read_at_most(response, ERROR_BODY_BYTES))
+            response.stream = _CappedStream(response.stream, limit, self.model_id)
+            yield from self.parse(response, messages)
+
+    def _stream(self, messages: Sequence[Message], max_tokens: int, sampling: Sampling | None) -> Iterator[Chunk]:
         try:
-            with self._client.stream("POST", url, json=body, headers=headers, timeout=timeout) as response:
-                if response.status_code != 200:
-                    raise self.status_error(response, _read_at_most(response, ERROR_BODY_BYTES))
-                response.stream = _CappedStream(response.stream, limit, self.model_id)
-                yield from self.parse(response, messages)
+            yield from self.exchange(messages, max_tokens, sampling)
         except httpx.ConnectError as exc:
-            raise ProviderUnreachable(
-                f"could not connect to {self.config.base_url} ({exc}). Is the server running and reachable?",
-                provider=self.model_id,
-            ) from None
+            raise connect_failure(exc, self.config.base_url, self.model_id) from None
         except httpx.TimeoutException:
             raise ProviderTimeout(
                 f"{self.config.base_url} did not answer in time. The service may be overloaded; try again later.",
@@ -139,7 +174,7 @@ class RemoteProvider:
         except httpx.LocalProtocolError as exc:  # refused before sending: a header HTTP cannot carry
             raise ProviderAuthError(
                 f"the request could not be sent ({exc}): the API key has characters an HTTP header cannot carry. "
-                "Store the key again (`hearth key set` or Settings).",
+                "Store the key again (Tools → Providers, or `hearth key set`).",
                 provider=self.model_id,
             ) from None
         except httpx.HTTPError as exc:
@@ -155,12 +190,28 @@ class RemoteProvider:
         wait = f" Try again in {retry_after:.0f} s." if retry_after is not None else ""
         if status in (401, 403):
             return ProviderAuthError(
-                f"the service refused the API key (HTTP {status}: {detail}). Check the key in Settings.",
+                f"the service refused the API key (HTTP {status}: {detail}). Copy the key again from the "
+                "provider's page and store it in Tools → Providers.",
+                provider=self.model_id,
+            )
+        if status == 402 or _no_credit(content):
+            return ProviderNoCredit(
+                f"the account has no credit left (HTTP {status}: {detail}). Add credit or a payment method on the "
+                "provider's billing page, then try again.",
                 provider=self.model_id,
             )
         if status == 429:
             return ProviderRateLimited(
-                f"rate limited (HTTP 429: {detail}).{wait}", provider=self.model_id, retry_after=retry_after
+                f"rate limited (HTTP 429: {detail}).{wait or ' Wait a minute and try again.'} "
+                "A second key for this service (Tools → Providers) is used when the first is limited.",
+                provider=self.model_id,
+                retry_after=retry_after,
+            )
+        if status == 404:
+            return ProviderNotFound(
+                f"nothing at {response.request.url} (HTTP 404: {detail}). Check the address (an OpenAI-compatible "
+                "server's usually ends in /v1) and the model's name.",
+                provider=self.model_id,
             )
         if status in (503, 529):
             return ProviderOverloaded(
@@ -204,7 +255,7 @@ class _CappedStream(httpx.SyncByteStream):
         self._stream.close()
 
 
-def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+def read_at_most(response: httpx.Response, limit: int) -> bytes:
     content = b""
     for block in response.iter_bytes():
         content += block
@@ -230,6 +281,11 @@ def sse_events(response: httpx.Response) -> Iterator[tuple[str | None, str]]:
             data.append(line[5:].removeprefix(" "))
     if data:
         yield event, "\n".join(data)
+
+
+def _no_credit(content: bytes) -> bool:
+    """OpenAI says "insufficient_quota" (with HTTP 429) when the account has no credit left."""
+    return b"insufficient_quota" in content or b"credit balance is too low" in content
 
 
 def _retry_after(response: httpx.Response) -> float | None:
