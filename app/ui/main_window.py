@@ -42,6 +42,7 @@ from app.ui.dashboard import Dashboard
 from app.ui.message_actions import MessageAction, Request
 from app.ui.model_manager import ModelManager
 from app.ui.progress import ProgressRelay, show_progress
+from app.ui.providers_dialog import ProvidersDialog
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.stronger_offer import offer_stronger_model
 from app.ui.welcome import PRIVACY_LINES, Welcome, mark_welcomed
@@ -153,6 +154,7 @@ class MainWindow(QMainWindow):
         edit.addAction("&Conversation", QKeySequence("Ctrl+Shift+L"), self.chat.setFocus)
         tools = bar.addMenu("&Tools")
         tools.addAction("&Models…", QKeySequence("Ctrl+Shift+M"), self.open_models)
+        tools.addAction("&Providers…", self.open_providers)
         tools.addAction("&Dashboard…", QKeySequence("Ctrl+Shift+D"), self.open_dashboard)
         tools.addAction("&Settings…", QKeySequence("Ctrl+,"), self.open_settings)
         help_menu = bar.addMenu("&Help")
@@ -586,6 +588,12 @@ class MainWindow(QMainWindow):
         manager = ModelManager(self.session, self)
         manager.exec()
         if manager.config_changed:
+            self.apply_settings()
+
+    def open_providers(self) -> None:
+        dialog = ProvidersDialog(self.session, self)
+        dialog.exec()
+        if dialog.config_changed:
             self.apply_settings()
 
     def open_dashboard(self) -> None:

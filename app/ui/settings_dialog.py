@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -35,6 +34,7 @@ from app.core.errors import ConfigError, HearthError
 from app.core.paths import UserPaths
 from app.core.policy import PRIVACY_LABELS
 from app.ui import inert
+from app.ui.toml_editor import LineNumberedEditor
 
 NO_LIMIT = 0.0  # a budget spin box at zero means "no budget"
 
@@ -150,9 +150,8 @@ class SettingsDialog(QDialog):
             page,
         )
         hint.setWordWrap(True)
-        self.editor = QPlainTextEdit(text, page)
+        self.editor = LineNumberedEditor(text, page)
         self.editor.setAccessibleName("models.toml")
-        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         check = QPushButton("Check", page)
         check.clicked.connect(self.check)
         self.check_result = inert.plain_label("", page)
