@@ -117,7 +117,7 @@ def test_without_a_keychain_the_page_says_so_and_names_the_variable(qtbot, confi
         pick(dialog, qtbot, "Mistral")
         page = dialog.providers
         assert "Keys cannot be stored here" in page.key_state.text()
-        assert "HEARTH_KEY_MISTRAL" in page.key_state.text()
+        assert "HEARTH_KEY_MISTRAL" in page.key_state.text() and not page.save_key_button.isEnabled()
         paste(qtbot, page.key, "a-mistral-key-123456")
         qtbot.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
         assert "Set HEARTH_KEY_MISTRAL instead" in page.result.text()

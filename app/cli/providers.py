@@ -6,6 +6,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -18,6 +20,7 @@ from app.core.services.connection import Connection
 from app.core.services.overview import configured_services, unused_models, unused_warning
 from app.core.services.presets import preset, presets
 from app.core.session import session_and_store
+from app.core.store import Store
 
 
 def add_providers_command(commands: argparse._SubParsersAction) -> None:
@@ -135,23 +138,28 @@ def cmd_add(args: argparse.Namespace) -> int:
     return _print(args, data, lines)
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+@contextmanager
+def _asking(args: argparse.Namespace) -> Iterator[tuple[Connection, list[str], Store, Privacy, httpx.Client]]:
+    """What a request to the provider named in ``args`` needs: its connection, keys, a store, the policy, a client."""
     with session_and_store() as (session, store), httpx.Client() as client:
         connection = operations.connection_named(session.config, args.provider)
         keys = key_list.api_keys(connection.key) if connection.key else []
-        privacy = args.privacy or session.config.settings.privacy
-        verified = checks.verify(connection, keys, store, privacy, client, args.model)
+        yield connection, keys, store, args.privacy or session.config.settings.privacy, client
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    with _asking(args) as asking:
+        connection = asking[0]
+        verified = checks.verify(*asking, args.model)
     lines = [f"{connection.base_url} works: {verified.model} answered; it lists {len(verified.models)} models."]
     data = {"ok": True, "model": verified.model, "models": len(verified.models)}
     return _print(args, data, lines)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    with session_and_store() as (session, store), httpx.Client() as client:
-        connection = operations.connection_named(session.config, args.provider)
-        keys = key_list.api_keys(connection.key) if connection.key else []
-        privacy = args.privacy or session.config.settings.privacy
-        listed = checks.fetch_models(connection, keys, store, privacy, client)
+    with _asking(args) as asking:
+        connection = asking[0]
+        listed = checks.fetch_models(*asking)
     prices = {m.id: operations.listed_price(connection, m.id, listed) for m in listed}
     lines = [f"{m.id:<48} {price_text(prices[m.id])}" for m in listed] or ["It lists no model that can chat."]
     data = [{"id": m.id, "context": m.context, "price": prices[m.id]} for m in listed]

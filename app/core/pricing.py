@@ -111,11 +111,6 @@ class Pricing:
         price = self.price(model_id)
         return (price.price_in, price.price_out) if price else (0.0, 0.0)
 
-    def paid(self, model_id: str) -> bool:
-        """Whether asking ``model_id`` costs money (or may: an unknown price counts as paid)."""
-        price = self.price(model_id)
-        return price is None or not price.free
-
     def estimate(self, provider: Provider, messages: Sequence[Message]) -> float:
         """The most sending ``messages`` can cost: the prompt plus a full-length answer."""
         price_in, price_out = self._prices(provider.model_id)

@@ -100,7 +100,7 @@ class ProvidersPage(QWidget):
         self.stored_keys = QListWidget(box)
         self.stored_keys.setAccessibleName("Stored keys")
         self.stored_keys.setMaximumHeight(70)
-        save_key = QPushButton("Save key", box)
+        self.save_key_button = save_key = QPushButton("Save key", box)
         save_key.setToolTip("Keep this key in the keychain as the next key for this service")
         save_key.clicked.connect(self.save_key)
         remove_key = QPushButton("Remove key", box)
@@ -136,17 +136,11 @@ class ProvidersPage(QWidget):
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(self.title)
         form.addRow(self.where)
-        form.addRow("Name:", self.name)
-        form.addRow("Address:", self.address)
-        form.addRow("Runs:", self.location)
-        form.addRow("API key:", self.key)
-        form.addRow("", self.key_state)
-        form.addRow("Stored keys:", self.stored_keys)
-        form.addRow("", key_buttons)
-        form.addRow("", checks_row)
-        form.addRow("Model:", self.model)
-        form.addRow("Price:", self.price)
-        form.addRow("", self.add_button)
+        rows = [("Name:", self.name), ("Address:", self.address), ("Runs:", self.location), ("API key:", self.key)]
+        rows += [("", self.key_state), ("Stored keys:", self.stored_keys), ("", key_buttons), ("", checks_row)]
+        rows += [("Model:", self.model), ("Price:", self.price), ("", self.add_button)]
+        for label, field in rows:
+            form.addRow(label, field)
         form.addRow(self.policy)
         form.addRow("", self.allow)
         form.addRow(self.result)
@@ -213,6 +207,7 @@ class ProvidersPage(QWidget):
             self.key_state.setText("This service needs no API key.")
             return
         status = key_list.status(connection.key)
+        self.save_key_button.setEnabled(status.keychain_problem is None)
         for stored in status.stored:
             ending = f" …{stored.ending}" if stored.ending else ""
             QListWidgetItem(f"••••••••{ending}  ({stored.found_in}, {stored.slot})", self.stored_keys)

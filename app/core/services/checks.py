@@ -17,7 +17,7 @@ from app.core.config import Privacy
 from app.core.errors import GateClosed, HearthError
 from app.core.gate import ConsentRequest, Decision, OutboundGate, Passage
 from app.core.keys import missing_key_message
-from app.core.policy import PRIVACY_LABELS
+from app.core.policy import PRIVACY_LABELS, Allowance, allowance
 from app.core.providers.base import Message
 from app.core.registry import REMOTE_PROVIDERS
 from app.core.services.connection import Connection
@@ -55,8 +55,8 @@ def _through_gate(passage: Passage, connection: Connection, send: Callable[[], N
     """Run ``send`` and turn a policy refusal into words that say what to change."""
     try:
         send()
-    except GateClosed as exc:
-        if "privacy policy" in str(exc):
+    except GateClosed:
+        if allowance(passage.privacy, connection.location) is Allowance.FORBIDDEN:
             raise GateClosed(
                 f"Nothing was sent to {connection.base_url}: your privacy setting "
                 f"'{PRIVACY_LABELS[passage.privacy]}' does not allow {connection.location.value} destinations. "

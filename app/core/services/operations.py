@@ -59,7 +59,9 @@ def add_model(paths: UserPaths, connection: Connection, model: str, listed: Sequ
     """``model`` of ``connection`` in models.toml, priced, last in its location's tier (made when missing)."""
     model = model.strip()
     if not model:
-        raise InvalidInput("Choose a model first (Fetch the list, or type its name).")
+        raise InvalidInput(
+            "Choose a model first: fetch the service's list (`hearth providers models NAME`), or give its name."
+        )
     price = listed_price(connection, model, listed)
     entry = next((m for m in listed if m.id == model), None)
     table = connection.model_table(model, price, entry.context if entry else None)
