@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.store import Store
+from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 
 

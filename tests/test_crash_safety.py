@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.recording import INTERRUPTED
-from app.core.store import Store
+from app.core.conversation.recording import INTERRUPTED
+from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 
 KILLS = 3

@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 
-from app.core import archive, stats
-from app.core.cascade import Attempt, Finished
-from app.core.config import load_config
+from app.core.answers import Attempt, Finished
+from app.core.config.load import load_config
 from app.core.errors import DataError
+from app.core.evaluation import stats
 from app.core.paths import user_paths
 from app.core.session import open_session
-from app.core.store import Store
+from app.core.storage import archive
+from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 from tests.fault_server import fault_server, received
 from tests.window_helpers import items, open_window

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.calibration import Scorer
-from app.core.cascade import Cascade, Finished, TierPlan
-from app.core.config import Location, Privacy
+from app.core.answers import Finished
+from app.core.confidence.calibration import Scorer
+from app.core.config.schema import Location, Privacy
 from app.core.errors import ProviderAuthError, ProviderRateLimited, ProviderStreamError, ProviderUnreachable
 from app.core.providers.base import Chunk, Message, Usage
-from app.core.retry import DEFAULT_RETRY, Cooldowns, RetryPolicy
+from app.core.routing.cascade import Cascade, TierPlan
+from app.core.routing.retry import DEFAULT_RETRY, Cooldowns, RetryPolicy
 from tests.conftest import ScriptedProvider, passage_out
 
 QUESTION = [Message("user", "What is the capital of France?")]

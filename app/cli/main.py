@@ -25,11 +25,13 @@ from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.reports import cmd_audit, cmd_stats
 from app.cli.setup import cmd_erase_data, cmd_fetch, cmd_key, cmd_models
 from app.cli.terminal import printable_output
-from app.core import crash_reports, keys, wal
-from app.core.config import Privacy
+from app.core.config import keys
+from app.core.config.key_scrubbing import scrub_keys
+from app.core.config.schema import Privacy
 from app.core.errors import ConfigError, HearthError
-from app.core.key_scrubbing import scrub_keys
 from app.core.paths import user_paths
+from app.core.storage import wal
+from app.core.system import crash_reports
 
 
 def cmd_window(args: argparse.Namespace) -> int:

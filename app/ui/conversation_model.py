@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from app.core.rows import AttemptRow, MessageRow, shown_attempt
-from app.core.store import Store
+from app.core.storage.rows import AttemptRow, MessageRow, shown_attempt
+from app.core.storage.store import Store
 from app.ui.badge import BadgeInfo, describe
 from app.ui.inert import tooltip
 

@@ -21,16 +21,17 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.core import archive, updates
-from app.core.cascade import AttemptEnded, AttemptStarted, Finished, TextDelta
-from app.core.chat import UserMessageSaved
-from app.core.config import Privacy
+from app.core.answers import AttemptEnded, AttemptStarted, Finished, TextDelta
+from app.core.config.schema import Privacy
+from app.core.conversation.chat import UserMessageSaved
 from app.core.errors import HearthError, NoStrongerModel
-from app.core.fetch import FetchProgress
-from app.core.gate import ConsentRequest, Decision
-from app.core.policy import PRIVACY_LABELS
+from app.core.models.fetch import FetchProgress
+from app.core.privacy.gate import ConsentRequest, Decision
+from app.core.privacy.policy import PRIVACY_LABELS
 from app.core.session import Session
-from app.core.store import Store
+from app.core.storage import archive
+from app.core.storage.store import Store
+from app.core.system import updates
 from app.core.user_files import write_regular
 from app.ui import inert, theme
 from app.ui.about import AboutDialog
@@ -238,7 +239,7 @@ class MainWindow(QMainWindow):
             self.check_for_update()
 
     def check_for_update(self) -> None:
-        """The opt-in daily update check (app/core/updates.py says what it sends)."""
+        """The opt-in daily update check (app/core/system/updates.py says what it sends)."""
         url, folder = self.session.config.updates.url, self.session.paths.data
         previous = updates.last_check(folder, __version__)
         if not updates.due(previous, datetime.now(UTC)):
