@@ -21,6 +21,7 @@ from app.core.evaluation import stats
 from app.core.paths import user_paths
 from app.core.session import open_session
 from app.core.storage import archive
+from app.core.storage.outbound_records import OutboundRecords
 from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 from tests.fault_server import fault_server, received
@@ -106,7 +107,7 @@ def test_imported_costs_never_count_towards_the_budget_and_are_no_audit_rows(sto
     (attempt,) = store.attempts(answer.id)
     assert attempt.cost == 0.25 and attempt.imported  # the record keeps what the file says...
     assert store.cost_since("") == 0.0  # ...but this installation spent nothing on it
-    assert store.audit() == []  # and nothing of it left this computer from here
+    assert OutboundRecords(store).audit() == []  # and nothing of it left this computer from here
 
 
 def test_spending_and_the_budget_count_only_what_this_computer_spent(hearth_home: Path, model_file: Path):
