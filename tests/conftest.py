@@ -75,6 +75,15 @@ def portable_llama_lib(out: Path) -> Path:
     return out / "llama_cpp" / "lib"
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m chooses by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the real model (the ``model_file`` fixture, itself or through another) is
+    marked ``model``."""
+    for item in items:
+        if "model_file" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.model)
+
+
 @pytest.fixture(scope="session")
 def model_file() -> Path:
     return fetch_test_model()
