@@ -125,3 +125,17 @@ def test_a_model_that_keeps_failing_rests_and_the_next_one_of_its_tier_answers(s
     clock.now += 61
     run(store, [broken, backup], clock, cooldowns, RetryPolicy(tries=2, cooldown_s=60))
     assert broken.calls == 4, "the rest ended, so the model is asked again"
+
+
+def test_a_retry_on_the_same_tier_is_not_an_escalation(store):
+    flaky = Flaky("gpt", [unreachable()])
+    cascade = Cascade(
+        [TierPlan("cloud", [flaky])],
+        scorer=Scorer(0.5),
+        passage=passage_out(store, Privacy.CLOUD_AUTO, redact=False),
+        max_answer_tokens=16,
+        cooldowns=Cooldowns(clock=lambda: 0.0),
+        sleep=lambda _: None,
+    )
+    answer = next(e.answer for e in cascade.run(lambda _: QUESTION) if isinstance(e, Finished))
+    assert answer.text == "Paris." and len(answer.attempts) == 2 and not answer.escalated

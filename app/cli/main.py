@@ -60,7 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     ask.add_argument("--conversation", type=row_id, help="continue this conversation (its id)")
-    ask.add_argument("--privacy", type=Privacy, choices=list(Privacy), help="override the privacy policy")
+    ask.add_argument(
+        "--privacy",
+        type=Privacy,
+        choices=list(Privacy),
+        help="the privacy policy for this message; a new conversation keeps it as its own",
+    )
     ask.add_argument("--quick", action="store_true", help="a quick answer: skip tiers marked slow")
     ask.add_argument(
         "--image",

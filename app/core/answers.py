@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass
@@ -85,3 +86,17 @@ class Finished:
 
 
 Event = AttemptStarted | TextDelta | AttemptEnded | Finished
+
+
+class Tried(Protocol):
+    """An attempt, as the cascade reports it or as the store keeps it."""
+
+    @property
+    def tier(self) -> str: ...
+
+
+def escalated(tried: Sequence[Tried], shown: Tried) -> bool:
+    """Whether the answer on show was written by another tier than the first one asked: the cascade
+    climbed, and a higher tier's answer is the one shown. A retry on the same tier is no climb, and
+    neither is a climb whose answers failed, leaving the first tier's answer on show."""
+    return bool(tried) and shown.tier != tried[0].tier

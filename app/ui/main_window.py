@@ -364,14 +364,9 @@ class MainWindow(QMainWindow):
         if pending is not None and pending == self.conversation_id and self._worker is None:
             self.new_conversation()
 
-    def _own_privacy(self) -> Privacy | None:
-        if self.conversation_id is None:
-            return None
-        own = self.store.conversation(self.conversation_id).privacy
-        return Privacy(own) if own else None
-
     def _show_conversation_privacy(self, own: Privacy | None = None) -> None:
-        self.composer.show_privacy(self.session.config.settings.privacy, own or self._own_privacy())
+        own = own or self.session.chat.own_privacy(self.store, self.conversation_id)
+        self.composer.show_privacy(self.session.config.settings.privacy, own)
 
     def _show_app_privacy(self) -> None:
         policy = self.session.config.settings.privacy
@@ -499,8 +494,6 @@ class MainWindow(QMainWindow):
             if self.conversation_id != event.conversation_id:
                 self.conversation_id = event.conversation_id
                 model.conversation_id = event.conversation_id
-                if self._draft is not None and (privacy := self.composer.chosen_privacy()) is not None:
-                    self.session.chat.set_privacy(event.conversation_id, privacy)
                 self.refresh_sidebar()
         elif isinstance(event, AttemptStarted):
             self.chat.flush()

@@ -38,7 +38,7 @@ from app.core.routing.retry import Cooldowns
 from app.core.routing.stronger import answered_tier, stronger_tier
 from app.core.storage.outbound_records import OutboundRecords
 from app.core.storage.rows import MessageRow
-from app.core.storage.store import Store
+from app.core.storage.store import Store, Turn
 
 TITLE_LENGTH = 60
 
@@ -109,11 +109,13 @@ class ChatService:
         replaces: int | None = None,
     ) -> Iterator[ChatEvent]:
         """Send ``text`` with its attachments (images, text files); with ``replaces``, as an edited
-        version of that user message (a new branch)."""
+        version of that user message (a new branch). ``privacy`` overrides the conversation's policy for
+        this message; a new conversation keeps it as its own."""
         store = self._open_store()
         try:
             policy = privacy or self.conversation_privacy(store, conversation_id)
-            yield from self._send(store, conversation_id, text, policy, quick, attachments, replaces)
+            own = privacy if conversation_id is None else None
+            yield from self._send(store, conversation_id, text, policy, own, quick, attachments, replaces)
         finally:
             store.close()
 
@@ -123,6 +125,7 @@ class ChatService:
         conversation_id: int | None,
         text: str,
         privacy: Privacy,
+        own: Privacy | None,
         quick: bool,
         paths: Sequence[Path],
         replaces: int | None,
@@ -135,13 +138,19 @@ class ChatService:
         route = router.plan(self.config, request, privacy, self._budget_left(store))
         if conversation_id is None:
             arm = "B" if random.random() < self.config.ab.share else "A"
-            conversation_id = store.create_conversation(_title(text or content), arm=arm)
         else:
             arm = store.conversation(conversation_id).arm
-        user_id = store.add_message(conversation_id, "user", content, version_of=replaces)
-        if attached.images:
-            store.set_message_meta(user_id, attachments=[str(path) for path in attached.images])
-        yield from self._answer(store, conversation_id, user_id, urls, route, privacy, arm, version_of=None)
+        turn = store.begin_turn(
+            conversation_id,
+            content,
+            route.as_dict(),
+            title=_title(text or content),
+            arm=arm,
+            privacy=own.value if own else None,
+            attachments=[str(path) for path in attached.images],
+            replaces=replaces,
+        )
+        yield from self._answer(store, turn, urls, route, privacy, arm)
 
     def regenerate(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
         """Answer the same question again as a new version; the earlier answer stays, one switch away."""
@@ -157,29 +166,20 @@ class ChatService:
             urls = tuple(image_url(path) for path in files)
             request = router.Request(question.content, bool(files), False)
             route = router.plan(self.config, request, policy, self._budget_left(store))
-            yield from self._answer(
-                store, conversation.id, question.id, urls, route, policy, conversation.arm, version_of=answer_id
-            )
+            new_answer = store.add_answer(conversation.id, route.as_dict(), version_of=answer_id)
+            turn = Turn(conversation.id, question.id, new_answer)
+            yield from self._answer(store, turn, urls, route, policy, conversation.arm)
         finally:
             store.close()
 
     def _answer(
-        self,
-        store: Store,
-        conversation_id: int,
-        question_id: int,
-        urls: tuple[str, ...],
-        route: router.Route,
-        privacy: Privacy,
-        arm: str,
-        version_of: int | None,
+        self, store: Store, turn: Turn, urls: tuple[str, ...], route: router.Route, privacy: Privacy, arm: str
     ) -> Iterator[ChatEvent]:
+        conversation_id, answer_id = turn.conversation_id, turn.answer_id
         scorer, mode = self._arm_settings(arm)
-        history, summary = self._history(store, conversation_id, through=question_id)
+        history, summary = self._history(store, conversation_id, through=turn.question_id)
         history[-1] = Message("user", history[-1].content, urls)
-        answer_id = store.add_message(conversation_id, "assistant", "", status="incomplete", version_of=version_of)
-        store.set_message_meta(answer_id, route=route.as_dict())
-        yield UserMessageSaved(conversation_id, question_id, answer_id)
+        yield UserMessageSaved(conversation_id, turn.question_id, answer_id)
         yield Routed(route)
 
         context = self._context(history, summary)
@@ -200,11 +200,15 @@ class ChatService:
 
     def conversation_privacy(self, store: Store, conversation_id: int | None) -> Privacy:
         """The conversation's own policy if it has one, else the app's."""
-        if conversation_id is not None:
-            own = store.conversation(conversation_id).privacy
-            if own:
-                return Privacy(own)
-        return self.config.settings.privacy
+        return self.own_privacy(store, conversation_id) or self.config.settings.privacy
+
+    @staticmethod
+    def own_privacy(store: Store, conversation_id: int | None) -> Privacy | None:
+        """The policy the conversation was given (None: it follows the app's)."""
+        if conversation_id is None:
+            return None
+        own = store.conversation(conversation_id).privacy
+        return Privacy(own) if own else None
 
     def set_privacy(self, conversation_id: int, privacy: Privacy | None) -> None:
         """Give a conversation its own policy (None: follow the app's); destinations it approved "always"

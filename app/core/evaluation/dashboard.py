@@ -16,8 +16,9 @@ import numpy as np
 
 from app.core.config.schema import Config
 from app.core.evaluation import stats
-from app.core.storage.rows import AttemptRow, shown_attempt
+from app.core.storage.rows import AttemptRow, escalated_on_its_own, shown_attempt
 from app.core.storage.store import Store
+from app.core.storage.usage import UsageRecords
 
 BINS = 10
 DAYS = 30
@@ -47,13 +48,13 @@ def overview(store: Store, config: Config, today: datetime | None = None) -> Ove
     escalated: dict[str, list[bool]] = defaultdict(list)
     latencies: dict[str, list[float]] = defaultdict(list)
     costs: dict[str, float] = defaultdict(float)
-    for message in store.complete_answers():
+    for message in UsageRecords(store).complete_answers():
         tried = attempts.get(message["id"], [])
         shown = shown_attempt(tried, message["content"])
         if shown is None:
             continue
         tiers[shown.tier] += 1
-        escalated[message["created_at"][:10]].append(len({a.tier for a in tried if a.trigger == "auto"}) > 1)
+        escalated[message["created_at"][:10]].append(escalated_on_its_own(tried, shown))
         first = tried[0]
         if first.confidence is not None:
             result.confidence_bins[min(BINS - 1, int(first.confidence * BINS))] += 1

@@ -13,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from app.core.config.schema import Config, LocalModel, RemoteBase
-from app.core.storage.rows import AttemptRow, shown_attempt
+from app.core.config.schema import Config, LocalModel
+from app.core.providers.pricing import Pricing
+from app.core.storage.rows import AttemptRow, escalated_on_its_own, shown_attempt
 from app.core.storage.store import Store
+from app.core.storage.usage import UsageRecords
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
@@ -24,28 +26,20 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
     return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95))}
 
 
-def reference_prices(config: Config) -> tuple[str, float, float] | None:
-    """The priciest configured remote model: what a local answer would otherwise have cost."""
-    priced = [(m.price_in + m.price_out, name, m) for name, m in config.models.items() if isinstance(m, RemoteBase)]
-    priced = [p for p in priced if p[0] > 0]
-    if not priced:
-        return None
-    _, name, model = max(priced)
-    return name, model.price_in, model.price_out
-
-
 def compute(store: Store, config: Config) -> dict[str, Any]:
-    arm_of = store.arms()
-    answers = store.complete_answers()
+    usage = UsageRecords(store)
+    arm_of = usage.arms()
+    answers = usage.complete_answers()
     attempts_by_message: dict[int, list[AttemptRow]] = defaultdict(list)
     readable, unreadable = store.readable_attempts()
     for attempt in readable:
         attempts_by_message[attempt.message_id].append(attempt)
-    feedback: dict[int, list[int]] = defaultdict(list, store.ratings())
+    feedback: dict[int, list[int]] = defaultdict(list, usage.ratings())
     misses: dict[int, int] = defaultdict(int)
     for event in store.routing_events():
         misses[event.message_id] += 1
-    reference = reference_prices(config)
+    pricing = Pricing(config)
+    reference = pricing.reference()
 
     per_model: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(float))
     latencies: dict[str, list[float]] = defaultdict(list)
@@ -55,18 +49,16 @@ def compute(store: Store, config: Config) -> dict[str, Any]:
         shown = shown_attempt(attempts, message["content"])
         if shown is None:
             continue
-        automatic = [a for a in attempts if a.trigger == "auto"]
-        escalated = len({a.tier for a in automatic}) > 1
+        escalated = escalated_on_its_own(attempts, shown)
         arm = arm_of.get(message["conversation_id"], "A")
         model = per_model[shown.model]
         model["answers"] += 1
-        model["escalated_to"] += shown.position > 0 and shown.trigger == "auto"
+        model["escalated_to"] += escalated
         model["thumbs_up"] += sum(r > 0 for r in feedback[message["id"]])
         model["thumbs_down"] += sum(r < 0 for r in feedback[message["id"]])
         latencies[shown.model].append(shown.latency_ms or 0.0)
         if reference and isinstance(config.models.get(shown.model), LocalModel):
-            _, price_in, price_out = reference
-            model["cost_saved"] += ((shown.tokens_in or 0) * price_in + (shown.tokens_out or 0) * price_out) / 1e6
+            model["cost_saved"] += pricing.cost(reference, shown.tokens_in or 0, shown.tokens_out or 0)
         side = per_arm[arm]
         side["answers"] += 1
         side["escalated"] += escalated
@@ -85,7 +77,7 @@ def compute(store: Store, config: Config) -> dict[str, Any]:
 
     shadows: dict[str, dict[str, Any]] = {}
     runs_by_challenger: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in store.shadow_runs():
+    for row in usage.shadow_runs():
         runs_by_challenger[row["challenger"]].append(row)
     for challenger, runs in runs_by_challenger.items():
         ok = [r for r in runs if r["error"] is None]
@@ -102,7 +94,7 @@ def compute(store: Store, config: Config) -> dict[str, Any]:
         }
 
     month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    by_conversation = store.costliest_conversations(10)
+    by_conversation = usage.costliest_conversations(10)
     spending = {
         "this_month": store.cost_since(month_start.isoformat(timespec="milliseconds")),
         "total": store.cost_since(""),
@@ -126,7 +118,7 @@ def compute(store: Store, config: Config) -> dict[str, Any]:
             for arm, values in sorted(per_arm.items())
         },
         "shadow": shadows,
-        "cost_saved_reference": reference[0] if reference else None,
+        "cost_saved_reference": reference,
         "unreadable_attempts": unreadable,
     }
 

@@ -33,3 +33,13 @@ class Pricing:
     def cost(self, model_id: str, tokens_in: int, tokens_out: int) -> float:
         price_in, price_out = self._prices(model_id)
         return (tokens_in * price_in + tokens_out * price_out) / 1_000_000
+
+    def paid(self, model_id: str) -> bool:
+        """Whether asking the model costs money (the monthly budget stops it)."""
+        return any(self._prices(model_id))
+
+    def reference(self) -> str | None:
+        """The priciest configured model: what an answer written locally would otherwise have cost."""
+        priced = [(sum(self._prices(name)), name) for name in self.config.models]
+        priced = [p for p in priced if p[0] > 0]
+        return max(priced)[1] if priced else None

@@ -13,7 +13,16 @@ import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from app.core.answers import Answer, Attempt, AttemptEnded, AttemptStarted, Event, Finished, TextDelta
+from app.core.answers import (
+    Answer,
+    Attempt,
+    AttemptEnded,
+    AttemptStarted,
+    Event,
+    Finished,
+    TextDelta,
+    escalated,
+)
 from app.core.confidence.calibration import Scorer
 from app.core.confidence.signals import signals_from
 from app.core.errors import GateClosed, HearthError, ProviderError
@@ -87,7 +96,7 @@ class Cascade:
                 tier=final.tier,
                 model_id=final.model_id,
                 confidence=final.confidence,
-                escalated=final is not attempts[0],
+                escalated=escalated(attempts, final),
                 reason=reason,
                 latency_ms=(time.perf_counter() - started) * 1000,
                 tokens_in=final.tokens_in,

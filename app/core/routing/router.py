@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from app.core.config.schema import Config, Privacy, RemoteBase
+from app.core.config.schema import Config, Privacy
 from app.core.errors import HearthError
 from app.core.privacy.policy import Allowance, allowance
+from app.core.providers.pricing import Pricing
 
 _CODE = re.compile(r"```|\b(def|class|function|import|SELECT|regex|stack trace|traceback|compile)\b|[{};]\s*$", re.M)
 _STEPS = re.compile(
@@ -96,7 +97,8 @@ def plan(config: Config, request: Request, privacy: Privacy, budget_left: float 
             reasons.append(f"Quick answer: skipping the slow {', '.join(slow)}.")
 
     if budget_left is not None and budget_left <= 0:
-        paid = [t.name for t in tiers if any(_paid(config, m) for m in t.models)]
+        pricing = Pricing(config)
+        paid = [t.name for t in tiers if any(pricing.paid(m) for m in t.models)]
         if paid and len(paid) < len(tiers):
             exclude(paid, "this month's budget is spent")
             reasons.append(f"The monthly budget is spent: not {', '.join(paid)}.")
@@ -124,7 +126,3 @@ def plan(config: Config, request: Request, privacy: Privacy, budget_left: float 
     reasons.append(f"Starting at {start}.")
     return Route([t.name for t in tiers], start, reasons, excluded)
 
-
-def _paid(config: Config, model_id: str) -> bool:
-    model = config.models[model_id]
-    return isinstance(model, RemoteBase) and (model.price_in > 0 or model.price_out > 0)

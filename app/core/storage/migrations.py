@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -214,6 +215,17 @@ MIGRATIONS: list[Callable[[Database], None]] = [
 ]
 
 
+# Stamped into the database header (PRAGMA user_version) once every migration above is applied, so
+# that opening a database this Hearth has already migrated reads one number, not the migrations
+# table: from the names, so a list that changes (a merge renumbering two new migrations) is noticed.
+SCHEMA_STAMP = zlib.crc32("\n".join(m.__name__ for m in MIGRATIONS).encode()) & 0x7FFFFFFF
+
+
+def schema_is_current(db: Database) -> bool:
+    """Whether every migration of this Hearth is known to be applied to ``db``."""
+    return db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_STAMP
+
+
 def migrate(db: Database) -> list[str]:
     """Apply the migrations not yet recorded; return the names applied."""
     db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
@@ -229,4 +241,5 @@ def migrate(db: Database) -> list[str]:
             migration(db)
             db["_migrations"].insert({"name": name, "applied_at": datetime.now(UTC).isoformat()})
         applied.append(name)
+    db.execute(f"PRAGMA user_version = {SCHEMA_STAMP}")
     return applied

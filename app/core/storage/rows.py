@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from app.core.answers import Attempt, escalated
 from app.core.config.schema import Location, Privacy
 from app.core.errors import DamagedRecord
 
@@ -168,6 +169,14 @@ def shown_attempt(attempts: list[AttemptRow], content: str) -> AttemptRow | None
     return next((a for a in reversed(answered) if a.text == content), answered[-1] if answered else None)
 
 
+def escalated_on_its_own(attempts: list[AttemptRow], shown: AttemptRow) -> bool:
+    """Whether the cascade escalated to the answer on show by its own decision (what the badge, ``hearth
+    stats`` and the dashboard call escalated). An answer the user asked a stronger model for is a
+    routing miss, not an escalation."""
+    automatic = [attempt for attempt in attempts if attempt.trigger == "auto"]
+    return shown.trigger == "auto" and escalated(automatic, shown)
+
+
 def _shown(value: object) -> str:
     """A stored value as a message may quote it: short, and with control characters escaped."""
     text = repr(value)
@@ -218,3 +227,32 @@ def lenient_conversation(raw: dict[str, Any]) -> ConversationRow:
     fallback["updated_at"] = fallback["created_at"]
     row = {**fallback, **{key: safe[key] for key in bad if key in safe}, **kept}
     return ConversationRow.model_validate({**row, "problem": problem})
+
+
+def attempt_fields(message_id: int, position: int, attempt: Attempt, trigger: str, now: str) -> dict[str, object]:
+    """The row an attempt is stored as (AttemptRow reads it back)."""
+    return {
+        "message_id": message_id,
+        "position": position,
+        "tier": attempt.tier,
+        "model": attempt.model_id,
+        "location": attempt.location,
+        "text": attempt.text,
+        "confidence": attempt.confidence,
+        "signals": json.dumps(attempt.signals),
+        "latency_ms": attempt.latency_ms,
+        "first_token_ms": attempt.first_token_ms,
+        "tokens_in": attempt.tokens_in,
+        "tokens_out": attempt.tokens_out,
+        "finish_reason": attempt.finish_reason,
+        "error": attempt.error,
+        "reason": attempt.reason,
+        "trigger": trigger,
+        "cost": attempt.cost,
+        "provider": attempt.provider or None,
+        "destination": attempt.destination or None,
+        "policy": attempt.policy or None,
+        "payload_sha256": attempt.payload_sha256,
+        "redacted": json.dumps(attempt.redacted) if attempt.redacted else None,
+        "created_at": now,
+    }

@@ -10,16 +10,19 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlite_utils.db import NotFoundError
 
+from app.core.answers import Attempt
 from app.core.errors import DamagedRecord, InvalidInput, NotFound
 from app.core.storage.database import HearthDatabase, translating_errors
-from app.core.storage.migrations import migrate
+from app.core.storage.migrations import migrate, schema_is_current
 from app.core.storage.rows import (
     AttemptRow,
     ConversationRow,
@@ -28,14 +31,21 @@ from app.core.storage.rows import (
     RoutingEventRow,
     SearchHit,
     SummaryRow,
+    attempt_fields,
     damaged,
     lenient_conversation,
 )
 
-if TYPE_CHECKING:
-    from app.core.answers import Attempt
-
 Row = TypeVar("Row", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The rows one question and its answer were given."""
+
+    conversation_id: int
+    question_id: int
+    answer_id: int
 
 
 def _now() -> str:
@@ -58,34 +68,6 @@ def _attempt(raw: dict[str, Any]) -> AttemptRow:
     return _read(AttemptRow, raw, f"The attempt at position {raw.get('position')} of message {raw.get('message_id')}")
 
 
-def _attempt_row(message_id: int, position: int, attempt: Attempt, trigger: str, now: str) -> dict[str, object]:
-    return {
-        "message_id": message_id,
-        "position": position,
-        "tier": attempt.tier,
-        "model": attempt.model_id,
-        "location": attempt.location,
-        "text": attempt.text,
-        "confidence": attempt.confidence,
-        "signals": json.dumps(attempt.signals),
-        "latency_ms": attempt.latency_ms,
-        "first_token_ms": attempt.first_token_ms,
-        "tokens_in": attempt.tokens_in,
-        "tokens_out": attempt.tokens_out,
-        "finish_reason": attempt.finish_reason,
-        "error": attempt.error,
-        "reason": attempt.reason,
-        "trigger": trigger,
-        "cost": attempt.cost,
-        "provider": attempt.provider or None,
-        "destination": attempt.destination or None,
-        "policy": attempt.policy or None,
-        "payload_sha256": attempt.payload_sha256,
-        "redacted": json.dumps(attempt.redacted) if attempt.redacted else None,
-        "created_at": now,
-    }
-
-
 @translating_errors
 class Store:
     def __init__(self, path: Path):
@@ -103,7 +85,8 @@ class Store:
         # In WAL mode, NORMAL still keeps every commit through a crash of the process (SIGKILL
         # included); only a power cut may lose the last commits. Streaming saves ten times a second.
         self.db.execute("PRAGMA synchronous = NORMAL")
-        migrate(self.db)
+        if not schema_is_current(self.db):
+            migrate(self.db)
 
     def close(self) -> None:
         self.db.close()
@@ -115,10 +98,12 @@ class Store:
         self.close()
 
     # Conversations
-    def create_conversation(self, title: str = "New conversation", arm: str = "A") -> int:
+    def create_conversation(self, title: str = "New conversation", arm: str = "A", privacy: str | None = None) -> int:
+        """``privacy``: the conversation's own policy (None: it follows the app's)."""
         now = _now()
+        row = {"title": title, "created_at": now, "updated_at": now, "arm": arm, "privacy": privacy}
         with self.db.atomic():
-            table = self.db["conversations"].insert({"title": title, "created_at": now, "updated_at": now, "arm": arm})
+            table = self.db["conversations"].insert(row)
         assert table.last_pk is not None
         return int(table.last_pk)
 
@@ -228,6 +213,39 @@ class Store:
         assert table.last_pk is not None
         return int(table.last_pk)
 
+    def begin_turn(
+        self,
+        conversation_id: int | None,
+        question: str,
+        route: dict[str, object],
+        *,
+        title: str = "New conversation",
+        arm: str = "A",
+        privacy: str | None = None,
+        attachments: Sequence[str] = (),
+        replaces: int | None = None,
+    ) -> Turn:
+        """A question and its empty answer (and, without ``conversation_id``, a new conversation for them),
+        in one transaction: a crash never leaves a question without the answer row that says what became of it.
+
+        A new conversation is given ``title``, ``arm`` and its own ``privacy``; ``replaces``: the question
+        is a new version of that one (an edit: a new branch)."""
+        with self.db.atomic():
+            if conversation_id is None:
+                conversation_id = self.create_conversation(title, arm=arm, privacy=privacy)
+            question_id = self.add_message(conversation_id, "user", question, version_of=replaces)
+            if attachments:
+                self.set_message_meta(question_id, attachments=list(attachments))
+            answer_id = self.add_answer(conversation_id, route)
+        return Turn(conversation_id, question_id, answer_id)
+
+    def add_answer(self, conversation_id: int, route: dict[str, object], *, version_of: int | None = None) -> int:
+        """An empty answer, incomplete until it is saved, with the route it is about to take."""
+        with self.db.atomic():
+            answer_id = self.add_message(conversation_id, "assistant", "", "incomplete", version_of=version_of)
+            self.set_message_meta(answer_id, route=route)
+        return answer_id
+
     def thread(self, conversation_id: int, limit: int | None = None, through: int | None = None) -> list[MessageRow]:
         """The branch on show (or the one ending at message ``through``), oldest first; its last ``limit``."""
         end = through if through is not None else self.conversation(conversation_id).leaf_id
@@ -295,7 +313,7 @@ class Store:
         with self.db.atomic():
             first = self.db["attempts"].count_where("message_id = ?", [message_id])
             self.db["attempts"].insert_all(
-                _attempt_row(message_id, position, attempt, trigger, now)
+                attempt_fields(message_id, position, attempt, trigger, now)
                 for position, attempt in enumerate(attempts, start=first)
             )
 
@@ -303,10 +321,12 @@ class Store:
         """Record the attempt at ``position``, replacing what was recorded there while it streamed."""
         with self.db.atomic():
             self.db.execute("DELETE FROM attempts WHERE message_id = ? AND position = ?", [message_id, position])
-            self.db["attempts"].insert(_attempt_row(message_id, position, attempt, trigger, _now()))
+            self.db["attempts"].insert(attempt_fields(message_id, position, attempt, trigger, _now()))
 
     def set_attempt_reasons(self, message_id: int, reasons: dict[int, str]) -> None:
         """Reasons decided after an attempt was recorded (an ensemble's vote), by position."""
+        if not reasons:
+            return
         with self.db.atomic():
             for position, reason in reasons.items():
                 self.db.execute(
@@ -356,32 +376,3 @@ class Store:
     def add_shadow_run(self, run: dict[str, object]) -> None:
         with self.db.atomic():
             self.db["shadow_runs"].insert({**run, "created_at": _now()})
-
-    def shadow_runs(self) -> list[dict[str, Any]]:
-        return list(self.db["shadow_runs"].rows_where(order_by="id"))
-
-    # What reports read: rows as stored, for reports that read every field leniently
-    def complete_answers(self) -> list[dict[str, Any]]:
-        """Every complete answer (all branches), oldest first."""
-        return list(self.db["messages"].rows_where("role = 'assistant' AND status = 'complete'", order_by="id"))
-
-    def arms(self) -> dict[int, str]:
-        """Each conversation's A/B arm."""
-        return {row["id"]: row["arm"] for row in self.db["conversations"].rows}
-
-    def ratings(self) -> dict[int, list[int]]:
-        """The thumbs (+1, -1) each answer was given."""
-        given: dict[int, list[int]] = {}
-        for row in self.db["feedback"].rows:
-            given.setdefault(row["message_id"], []).append(row["rating"])
-        return given
-
-    def costliest_conversations(self, limit: int = 10) -> list[tuple[int, str, float]]:
-        """The conversations this installation spent most on (AttemptRow.spent: imported attempts count nothing)."""
-        rows = self.db.execute(
-            "SELECT c.id, c.title, SUM(a.cost) FROM attempts a JOIN messages m ON m.id = a.message_id "
-            "JOIN conversations c ON c.id = m.conversation_id WHERE a.imported = 0 "
-            "GROUP BY c.id HAVING SUM(a.cost) > 0 ORDER BY SUM(a.cost) DESC LIMIT ?",
-            [limit],
-        )
-        return [(cid, title, cost) for cid, title, cost in rows.fetchall()]
