@@ -14,7 +14,10 @@ import httpx
 import pytest
 
 from app.cli.main import main
-from app.core.config import Location, Privacy, load_config
+from app.core.config import key_list
+from app.core.config.load import load_config
+from app.core.config.presets import preset, presets
+from app.core.config.schema import Location, Privacy
 from app.core.errors import (
     GateClosed,
     ProviderAuthError,
@@ -23,15 +26,14 @@ from app.core.errors import (
     ProviderRateLimited,
     ProviderUnreachable,
 )
-from app.core.outbound_records import OutboundRecords
 from app.core.paths import user_paths
-from app.core.pricing import Pricing, price_table, price_text
 from app.core.providers.base import Message
-from app.core.registry import ProviderRegistry
-from app.core.services import checks, discovery, key_list, operations
+from app.core.providers.pricing import Pricing, price_table, price_text
+from app.core.providers.registry import ProviderRegistry
+from app.core.services import checks, discovery, operations
 from app.core.services.connection import Connection
 from app.core.services.overview import tier_rows, unused_models
-from app.core.services.presets import preset, presets
+from app.core.storage.outbound_records import OutboundRecords
 from tests.conftest import config_text, free_port, through_gate, write_user_config
 from tests.wire_formats import (
     ERROR_BODIES,

@@ -7,11 +7,13 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app.core.config import Privacy, load_config
+from app.core.config import key_list
+from app.core.config.load import load_config
+from app.core.config.presets import preset
+from app.core.config.schema import Privacy
 from app.core.paths import user_paths
-from app.core.services import discovery, key_list, operations
+from app.core.services import discovery, operations
 from app.core.services.connection import Connection
-from app.core.services.presets import preset
 from app.ui.providers_dialog import ProvidersDialog
 from tests.conftest import write_user_config
 from tests.window_helpers import open_window

@@ -12,15 +12,16 @@ from typing import Any
 
 import httpx
 
-from app.core.config import Privacy
+from app.core.config import key_list
+from app.core.config.presets import preset, presets
+from app.core.config.schema import Privacy
 from app.core.errors import InvalidInput
-from app.core.pricing import price_text
-from app.core.services import checks, discovery, key_list, operations
+from app.core.providers.pricing import price_text
+from app.core.services import checks, discovery, operations
 from app.core.services.connection import Connection
 from app.core.services.overview import configured_services, unused_models, unused_warning
-from app.core.services.presets import preset, presets
 from app.core.session import session_and_store
-from app.core.store import Store
+from app.core.storage.store import Store
 
 
 def add_providers_command(commands: argparse._SubParsersAction) -> None:

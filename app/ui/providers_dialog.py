@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from app.core import config_edit
+from app.core.config import edit as config_edit
 from app.core.errors import ConfigError
 from app.core.session import Session
 from app.ui import inert

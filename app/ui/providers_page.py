@@ -24,16 +24,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.config import Config, Location, load_config
+from app.core.config import key_list
+from app.core.config.load import load_config
+from app.core.config.presets import Preset, presets
+from app.core.config.schema import Config, Location
 from app.core.errors import HearthError
-from app.core.policy import PRIVACY_LABELS, Allowance, allowance
-from app.core.pricing import price_text
-from app.core.services import checks, discovery, key_list, operations
+from app.core.privacy.policy import PRIVACY_LABELS, Allowance, allowance
+from app.core.providers.pricing import price_text
+from app.core.services import checks, discovery, operations
 from app.core.services.connection import Connection
 from app.core.services.model_list import ListedModel
-from app.core.services.presets import Preset, presets
 from app.core.session import Session
-from app.core.store import Store
+from app.core.storage.store import Store
 from app.ui import inert
 from app.ui.worker import GeneratorWorker, call_worker, start
 

@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.config import Config, load_config
+from app.core.config.load import load_config
+from app.core.config.schema import Config
 from app.core.errors import HearthError
-from app.core.policy import PRIVACY_LABELS
+from app.core.privacy.policy import PRIVACY_LABELS
 from app.core.services import operations
 from app.core.services.overview import tier_rows, unused_models, unused_warning
 from app.core.session import Session

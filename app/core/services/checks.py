@@ -13,16 +13,16 @@ from dataclasses import dataclass
 
 import httpx
 
-from app.core.config import Privacy
+from app.core.config.keys import missing_key_message
+from app.core.config.schema import Privacy
 from app.core.errors import GateClosed, HearthError
-from app.core.gate import ConsentRequest, Decision, OutboundGate, Passage
-from app.core.keys import missing_key_message
-from app.core.policy import PRIVACY_LABELS, Allowance, allowance
+from app.core.privacy.gate import ConsentRequest, Decision, OutboundGate, Passage
+from app.core.privacy.policy import PRIVACY_LABELS, Allowance, allowance
 from app.core.providers.base import Message
-from app.core.registry import REMOTE_PROVIDERS
+from app.core.providers.registry import REMOTE_PROVIDERS
 from app.core.services.connection import Connection
 from app.core.services.model_list import ListedModel, ModelListing
-from app.core.store import Store
+from app.core.storage.store import Store
 
 PROBE = [Message("user", "Reply with the word OK.")]
 

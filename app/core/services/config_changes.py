@@ -1,7 +1,7 @@
 """models.toml edits for services and tiers: add a service's model to a tier, remove a service, reorder tiers.
 
 Each edit works on the TOML text with tomlkit (the user's comments stay) and is validated
-like a start-up before anything is written (app/core/config_edit.save).
+like a start-up before anything is written (app/core/config/edit.save).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT, Table
 
-from app.core.config import Location
-from app.core.config_edit import _document
+from app.core.config.edit import _document
+from app.core.config.schema import Location
 from app.core.errors import ConfigError
 from app.core.services.connection import Connection
 

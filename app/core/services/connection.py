@@ -7,12 +7,12 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from app.core.config import Location, ModelConfig, RemoteBase
+from app.core.config.key_names import name_problem
+from app.core.config.presets import Preset, model_id_for
+from app.core.config.remote_address import address_problem
+from app.core.config.schema import Location, ModelConfig, RemoteBase
 from app.core.errors import InvalidInput
-from app.core.key_names import name_problem
-from app.core.pricing import Price
-from app.core.remote_address import address_problem
-from app.core.services.presets import Preset, model_id_for
+from app.core.providers.pricing import Price
 
 LOCATIONS = (Location.SELF_HOSTED, Location.CLOUD)
 

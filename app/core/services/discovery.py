@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from app.core.services.presets import Preset, preset, presets
+from app.core.config.presets import Preset, preset, presets
 
 PROBE_TIMEOUT_S = 1.5
 

@@ -15,9 +15,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.errors import ProviderStreamError
-from app.core.pricing import Price, price_table
 from app.core.providers.anthropic import API_VERSION
 from app.core.providers.base import Chunk, Message, Sampling, Usage
+from app.core.providers.pricing import Price, price_table
 from app.core.providers.remote import RemoteProvider, read_at_most
 from app.core.services.connection import Connection
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.core import config_edit
-from app.core.config import Config, Location, Privacy, parse_config
+from app.core.config import edit as config_edit
+from app.core.config import key_list
+from app.core.config.load import parse_config
+from app.core.config.presets import preset
+from app.core.config.schema import Config, Location, Privacy
 from app.core.errors import InvalidInput
 from app.core.paths import UserPaths
-from app.core.policy import Allowance, allowance
-from app.core.pricing import Price, price_table
-from app.core.services import key_list
+from app.core.privacy.policy import Allowance, allowance
+from app.core.providers.pricing import Price, price_table
 from app.core.services.config_changes import with_service_model, with_tier_order, without_models
 from app.core.services.connection import Connection
 from app.core.services.model_list import ListedModel
 from app.core.services.overview import service_named
-from app.core.services.presets import preset
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.config import Config, Location, RemoteBase
-from app.core.policy import Allowance, allowance
-from app.core.pricing import price_of, price_text
-from app.core.services import key_list
-from app.core.services.presets import Preset, preset_for
+from app.core.config import key_list
+from app.core.config.presets import Preset, preset_for
+from app.core.config.schema import Config, Location, RemoteBase
+from app.core.privacy.policy import Allowance, allowance
+from app.core.providers.pricing import price_of, price_text
 
 EFFECT = {Allowance.ALLOWED: "allowed", Allowance.ASK: "asks first", Allowance.FORBIDDEN: "never"}
 
