@@ -6,7 +6,8 @@ What llama.cpp allocates for a model (as its load log reports it):
 - the KV cache: ``layers × n_ctx × kv_heads × (key_length + value_length) × 2 bytes`` (f16 cells;
   llama-cpp-python keeps a full-size cache for sliding-window layers too);
 - the compute buffer: the largest of the logits of one batch (``vocab × n_ubatch × 4``) and the
-  attention scores of one batch (``n_ctx × n_ubatch × heads × 4``), plus a batch of activations;
+  attention scores of one batch with their mask (``n_ctx × n_ubatch × (heads + 1) × 4``), plus a
+  batch of activations;
   and the output buffer (one row of logits).
 
 Against that: the free memory of the GPUs llama.cpp lists (layers are offloaded while they
@@ -69,7 +70,7 @@ class Need:
 def memory_needed(shape: ModelShape, file_size: int, n_ctx: int) -> Need:
     kv = shape.layers * n_ctx * shape.kv_heads * (shape.key_length + shape.value_length) * KV_CELL_BYTES
     logits = shape.vocab * UBATCH * 4
-    scores = n_ctx * UBATCH * shape.heads * 4
+    scores = n_ctx * UBATCH * (shape.heads + 1) * 4  # each head's scores, and the mask
     activations = (shape.embedding + shape.feed_forward) * UBATCH * 4
     return Need(weights=file_size, kv_cache=kv, compute=max(logits, scores) + activations + shape.vocab * 4)
 
