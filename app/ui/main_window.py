@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.core import archive, updates
 from app.core.cascade import AttemptEnded, AttemptStarted, Finished, TextDelta
+from app.core.catalog.install import Installed, hub_endpoint
 from app.core.chat import UserMessageSaved
 from app.core.config import Privacy
 from app.core.errors import HearthError, NoStrongerModel
@@ -34,6 +35,7 @@ from app.core.store import Store
 from app.core.user_files import write_regular
 from app.ui import inert, theme
 from app.ui.about import AboutDialog
+from app.ui.catalog_card import CatalogCard, keep_going
 from app.ui.chat_view import ChatView, copy_text
 from app.ui.composer import Composer, Draft, dropped_files
 from app.ui.conversation_list import ConversationList
@@ -78,6 +80,7 @@ class MainWindow(QMainWindow):
         self._worker: GeneratorWorker | None = None
         self._loader: GeneratorWorker | None = None
         self._upkeep: GeneratorWorker | None = None
+        self.catalog_card: CatalogCard | None = None
         self._update_check: GeneratorWorker | None = None
         self._row: int | None = None  # the answer being written
         self._user_row: int | None = None  # the message it answers, when it was just sent
@@ -190,9 +193,19 @@ class MainWindow(QMainWindow):
         if self.model_ready:
             welcome.model_changed(True, self.session.registry.local().model_id)
         self.chat.panel_closed.connect(lambda: mark_welcomed(self.session.paths.data))
+        self.catalog_card = CatalogCard(self.session.paths, hub_endpoint())
+        welcome.add_card(self.catalog_card)
+        self.catalog_card.download.installed.connect(self._on_catalog_model)
+        self.chat.panel_closed.connect(lambda: keep_going(self.catalog_card.download, self.statusBar()))
         self.chat.show_panel(welcome)
         self.composer.edit.setFocus()
         return welcome
+
+    @_while_open
+    def _on_catalog_model(self, installed: Installed) -> None:
+        """A catalog model is ready and on the ladder: load the new ladder and say what it is."""
+        self.apply_settings()
+        self.statusBar().showMessage(" ".join(installed.placement.lines()), 30_000)
 
     def apply_settings(self) -> None:
         """The configuration changed: open a new session (models reload in the background) and restyle."""
@@ -599,6 +612,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         self.sidebar.commit_delete()
+        if self.catalog_card is not None:
+            self.catalog_card.stop()
         for worker in (self._worker, self._loader, self._upkeep, self._update_check):
             if worker is not None:
                 worker.abort()

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.catalog.entries import BITS_PER_WEIGHT, Catalog, CatalogModel
+from app.core.catalog.entries import BITS_PER_WEIGHT, Catalog, CatalogModel, load_catalog
 from app.core.catalog.facts import Facts, known_facts
 from app.core.catalog.fit import Fit, Speed, Verdict, fit
-from app.core.catalog.hardware import Hardware
+from app.core.catalog.hardware import Hardware, measure
 from app.core.paths import UserPaths
 
 
@@ -103,3 +103,21 @@ def recommend(all_offers: list[Offer]) -> Recommendation:
         if offer not in alternatives:
             alternatives.append(offer)
     return Recommendation(best, tuple(alternatives[:2]))
+
+
+@dataclass(frozen=True)
+class Survey:
+    """This computer, the catalog's offers on it, and the recommendation: what the card and `hearth catalog` show."""
+
+    hardware: Hardware
+    offers: list[Offer]
+    recommendation: Recommendation
+    catalog_updated: str
+
+
+def survey(paths: UserPaths) -> Survey:
+    """Measure this computer and weigh the catalog against it (nothing is read from the network)."""
+    catalog = load_catalog(paths)
+    hardware = measure()
+    found = offers(catalog, hardware, paths)
+    return Survey(hardware, found, recommend(found), catalog.updated.isoformat())

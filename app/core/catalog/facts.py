@@ -15,8 +15,12 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from app.core.catalog.entries import CatalogModel
+from app.core.catalog.fit import Fit, fit
 from app.core.catalog.gguf_header import read_remote_header
+from app.core.catalog.hardware import Hardware
 from app.core.catalog.shape import ModelShape, shape_of
+from app.core.config import HuggingFaceSource
+from app.core.errors import FetchError
 from app.core.paths import UserPaths
 from app.core.user_files import write_regular
 
@@ -33,6 +37,10 @@ class Facts:
 class _Known(BaseModel):
     shape: ModelShape
     file_size: int
+
+
+def file_url(source: HuggingFaceSource) -> str:
+    return f"{source.endpoint.rstrip('/')}/{source.repo}/resolve/{source.revision}/{source.filename}"
 
 
 def _key(model: CatalogModel, quant: str) -> str:
@@ -57,9 +65,7 @@ def known_facts(model: CatalogModel, quant: str, paths: UserPaths) -> Facts:
 
 def read_facts(http: httpx.Client, model: CatalogModel, quant: str, paths: UserPaths, endpoint: str) -> Facts:
     """Read the file's header from the Hub (its first megabytes only) and remember what it says."""
-    source = model.source(quant, endpoint)
-    url = f"{source.endpoint.rstrip('/')}/{source.repo}/resolve/{source.revision}/{source.filename}"
-    header = read_remote_header(http, url)
+    header = read_remote_header(http, file_url(model.source(quant, endpoint)))
     shape = shape_of(header)
     size = header.file_size or model.approximate_size(quant)
     cache = paths.cache / CACHED
@@ -69,3 +75,11 @@ def read_facts(http: httpx.Client, model: CatalogModel, quant: str, paths: UserP
     text = json.dumps({key: value.model_dump() for key, value in known.items()}, indent=1)
     write_regular(cache, text.encode("utf-8"))
     return Facts(shape, size, exact=header.file_size is not None)
+
+
+def fit_of_hub_file(http: httpx.Client, source: HuggingFaceSource, hardware: Hardware) -> Fit:
+    """How any GGUF file on the Hub would fit here, from its header (a file found by searching the Hub)."""
+    header = read_remote_header(http, file_url(source))
+    if header.file_size is None:
+        raise FetchError(f"The Hub did not say how large {source.filename} is, so its fit cannot be estimated.")
+    return fit(shape_of(header), header.file_size, hardware)

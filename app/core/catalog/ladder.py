@@ -46,7 +46,7 @@ def _first_size(config: Config, paths: UserPaths) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
-def _rearranged(config: Config, new_id: str, stronger: bool, fast: bool) -> tuple[list[dict[str, Any]], str]:
+def _rearranged(config: Config, new_id: str, stronger: bool, speed: Speed) -> tuple[list[dict[str, Any]], str]:
     tiers = [
         {"name": t.name, "models": [m for m in t.models if m != new_id], "slow": t.slow, "images": t.images}
         for t in config.tiers
@@ -54,9 +54,10 @@ def _rearranged(config: Config, new_id: str, stronger: bool, fast: bool) -> tupl
     tiers = [t for t in tiers if t["models"]] or tiers[:1]
     first = tiers[0]
     incumbent = first["models"][0] if first["models"] else None
-    if stronger and fast:
+    if stronger and speed in (Speed.FAST, Speed.USABLE):
         first["models"].insert(0, new_id)
-        why = f"{new_id} now answers first: it is stronger than {incumbent} and runs at a usable speed here."
+        pace = "fast" if speed is Speed.FAST else "at about reading speed"
+        why = f"{new_id} now answers first: it is stronger than {incumbent} and runs {pace} on this computer."
         if incumbent:
             why += f" {incumbent} stays behind it and answers whenever {new_id} cannot be loaded."
     elif stronger:
@@ -82,7 +83,7 @@ def join_ladder(paths: UserPaths, new_id: str, model: dict[str, Any], fit: Fit) 
     config = parse_config(text, file)
     size = (paths.models / model["file"]).stat().st_size
     stronger = size > _first_size(config, paths)
-    tiers, why = _rearranged(config, new_id, stronger, fit.speed in (Speed.FAST, Speed.USABLE))
+    tiers, why = _rearranged(config, new_id, stronger, fit.speed)
     document = tomlkit.parse(text)
     models = document.setdefault("models", tomlkit.table(is_super_table=True))
     entry = tomlkit.table()
