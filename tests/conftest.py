@@ -7,6 +7,7 @@ index) into a cache shared by test runs; set HEARTH_TEST_MODELS to move it.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import socket
@@ -219,6 +220,36 @@ def server() -> Iterator[str]:
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
+
+
+GEMMA_CATALOG_ENTRY = """
+[[models]]
+id = "gemma-3-270m"
+name = "Gemma 3 270M Instruct"
+family = "Gemma"
+repo = "org/gemma"
+licence = "Gemma"
+parameters_b = 0.27
+context = 32768
+good_at = ["speed", "summarising", "extraction"]
+files = { Q4_K_M = "gemma-3-270m-q4_k_m.gguf" }
+shape = { layers = 18, heads = 4, kv_heads = 1, key_length = 256, value_length = 256, embedding = 640, \
+feed_forward = 2048, vocab = 262144, context = 32768 }
+"""
+
+
+@pytest.fixture
+def gemma_hub(configured_home: Path, gemma_file: Path, server: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The Hub at ``server`` with Gemma on it, and a refreshed catalog that offers only Gemma."""
+    body = gemma_file.read_bytes()
+    Files.files[f"/org/gemma/resolve/main/{gemma_file.name}"] = body
+    listing = [{"path": gemma_file.name, "size": len(body), "lfs": {"oid": hashlib.sha256(body).hexdigest()}}]
+    Files.files["/api/models/org/gemma/tree/main"] = json.dumps(listing).encode()
+    cache = configured_home / "data" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "catalog.toml").write_text("updated = 2099-01-01\n" + GEMMA_CATALOG_ENTRY, encoding="utf-8")
+    monkeypatch.setenv("HF_ENDPOINT", server)
+    return configured_home
 
 
 def config_text(
