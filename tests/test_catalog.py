@@ -258,3 +258,16 @@ def test_a_header_read_makes_the_estimate_exact_and_is_remembered(hearth_home: P
 def test_a_broken_catalog_file_names_the_problem():
     with pytest.raises(FetchError, match="not valid TOML"):
         parse_catalog("updated = [", "test")
+
+
+def test_the_daily_refresh_asks_nothing_until_turned_on_then_once_a_day(hearth_home: Path, server: str):
+    from app.core.catalog.entries import refresh_if_due
+    from app.core.config import CatalogRefresh
+
+    paths = user_paths()
+    newer = Path("resources/catalog.toml").read_text().replace("updated = 2026-11-20", "updated = 2027-02-03")
+    Files.files["/catalog.toml"] = newer.encode()
+    assert refresh_if_due(paths, CatalogRefresh(), "1.0") is None and Files.requests == []
+    on = CatalogRefresh.model_construct(refresh=True, url=f"{server}/catalog.toml")  # the test server speaks http
+    assert refresh_if_due(paths, on, "1.0").updated.isoformat() == "2027-02-03"
+    assert refresh_if_due(paths, on, "1.0") is None and len(Files.requests) == 1  # not again the same day

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
+from app.core.config import load_config_file
 from app.ui.model_manager import ModelManager
+from app.ui.welcome import Welcome
 from tests.conftest import Files
-from tests.window_helpers import ANSWER_TIMEOUT_MS, open_window
+from tests.window_helpers import ANSWER_TIMEOUT_MS, open_window, type_and_send, wait_idle
 
 
 def test_from_a_fresh_start_one_click_gets_the_recommended_model_and_it_answers_first(qtbot, gemma_hub: Path):
@@ -89,3 +91,24 @@ def test_the_catalog_tab_shows_the_fit_here_and_finds_files_on_the_hub(qtbot, ge
         tab.download_hub_file()
         assert manager.tabs.currentIndex() == 0
         assert (manager.repo.text(), manager.filename.text()) == ("org/gemma", "gemma-3-270m-q4_k_m.gguf")
+
+        assert not tab.refresh_box.isChecked()  # off until the user turns it on
+        tab.refresh_box.click()
+        assert load_config_file(gemma_hub / "config" / "models.toml").catalog.refresh and manager.config_changed
+
+
+def test_a_download_goes_on_in_the_status_bar_when_the_welcome_goes(qtbot, gemma_hub: Path):
+    with open_window(qtbot) as win:
+        win.show_welcome()
+        card = win.catalog_card
+        qtbot.waitUntil(lambda: card.found is not None, timeout=ANSWER_TIMEOUT_MS)
+        download = card.download
+        download.get(card.found.recommendation.best, card.found.hardware)
+        download.pause()
+        qtbot.waitUntil(lambda: download.paused, timeout=ANSWER_TIMEOUT_MS)
+        type_and_send(qtbot, win, "Hello!")  # the first message: the welcome goes
+        qtbot.waitUntil(lambda: not win.chat.viewport().findChildren(Welcome))
+        assert download.parent() is not None and win.statusBar().isAncestorOf(download)
+        qtbot.mouseClick(download.pause_button, Qt.MouseButton.LeftButton)  # resume, from the status bar
+        qtbot.waitUntil(lambda: win.session.config.tiers[0].models[0] == "gemma-3-270m", timeout=ANSWER_TIMEOUT_MS)
+        wait_idle(qtbot, win)

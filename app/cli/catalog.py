@@ -8,7 +8,7 @@ import httpx
 
 from app import __version__
 from app.cli.terminal import ProgressPrinter, json_text
-from app.core.catalog.choice import offer_for, offers, recommend
+from app.core.catalog.choice import offer_for, survey
 from app.core.catalog.entries import load_catalog, refresh_catalog
 from app.core.catalog.facts import read_facts
 from app.core.catalog.hardware import GB, measure
@@ -40,26 +40,25 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     if args.refresh:
         with httpx.Client(follow_redirects=True, timeout=30) as http:
             refresh_catalog(http, load_config(paths).catalog.url, paths, __version__)
-    catalog = load_catalog(paths)
-    hardware = measure()
     if args.read_headers:
         progress = ProgressPrinter()
+        hardware = measure()
         with httpx.Client(follow_redirects=True, timeout=30) as http:
-            for model in catalog.models:
+            for model in load_catalog(paths).models:
                 offer = offer_for(model, hardware, paths)
                 progress(FetchProgress(f"Reading the header of {model.files[offer.quant]}"))
                 read_facts(http, model, offer.quant, paths, hub_endpoint())
-    found = offers(catalog, hardware, paths)
-    choice = recommend(found)
+    found = survey(paths)
+    hardware, choice = found.hardware, found.recommendation
     if args.json:
         print(
             json_text(
                 {
-                    "catalog_updated": catalog.updated.isoformat(),
+                    "catalog_updated": found.catalog_updated,
                     "hardware": hardware.report(),
                     "recommended": choice.best.model.id if choice.best else None,
                     "alternatives": [offer.model.id for offer in choice.alternatives],
-                    "models": [offer.report() for offer in found],
+                    "models": [offer.report() for offer in found.offers],
                 },
                 indent=2,
             )
@@ -67,7 +66,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         return 0
     print("\n".join(hardware.lines()))
     print()
-    for offer in found:
+    for offer in found.offers:
         size = f"{offer.facts.file_size / GB:.1f} GB" + ("" if offer.facts.exact else "~")
         state = "downloaded" if offer.downloaded else ""
         print(f"{offer.model.id:<22} {offer.quant:<7} {size:>8}  {offer.fit.describe():<48} {state}")

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
@@ -25,11 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import __version__
+from app.core import config_edit
 from app.core.catalog.choice import Offer, Survey, survey
 from app.core.catalog.facts import fit_of_hub_file, read_facts
 from app.core.catalog.hardware import GB
 from app.core.catalog.hub_search import HubFile, HubModel, gguf_files, search_hub
-from app.core.config import HuggingFaceSource
+from app.core.config import CatalogRefresh, HuggingFaceSource
+from app.core.errors import HearthError
 from app.core.paths import UserPaths
 from app.ui import inert
 from app.ui.catalog_download import CatalogDownload
@@ -62,8 +66,9 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
 
 class CatalogTab(QWidget):
     use_hub_file = Signal(str, str)  # repository, file: for the model manager's download form
+    config_saved = Signal()  # models.toml changed (the refresh setting)
 
-    def __init__(self, paths: UserPaths, endpoint: str, parent: QWidget | None = None):
+    def __init__(self, paths: UserPaths, endpoint: str, refresh: CatalogRefresh, parent: QWidget | None = None):
         super().__init__(parent)
         self.paths = paths
         self.endpoint = endpoint
@@ -81,6 +86,12 @@ class CatalogTab(QWidget):
         self.recommended = inert.plain_label("", self)
         self.recommended.setWordWrap(True)
         self.download = CatalogDownload(paths, endpoint, self)
+        host = httpx.URL(refresh.url).host
+        self.refresh_box = QCheckBox(
+            f"Fetch a newer catalog from {host} once a day (it sends only “User-Agent: Hearth/{__version__}”)", self
+        )
+        self.refresh_box.setChecked(refresh.refresh)
+        self.refresh_box.toggled.connect(self.set_refresh)
         actions = QHBoxLayout()
         for button in (self.get_button, self.check_button):
             actions.addWidget(button)
@@ -118,6 +129,7 @@ class CatalogTab(QWidget):
         column.addWidget(self.table, 3)
         column.addLayout(actions)
         column.addWidget(self.download)
+        column.addWidget(self.refresh_box)
         column.addWidget(hub, 1)
 
         self.get_button.clicked.connect(self.get_selected)
@@ -186,6 +198,15 @@ class CatalogTab(QWidget):
     def _header_read(self, _facts: object) -> None:
         self.download.status.setText("The fit now uses the file's own header.")
         self.refresh()
+
+    def set_refresh(self, on: bool) -> None:
+        text, file = config_edit.current_text(self.paths), self.paths.user_config_file
+        try:
+            config_edit.save(self.paths, config_edit.with_values(text, file, {"catalog": {"refresh": on}}))
+        except HearthError as exc:
+            inert.warn(self, "Not changed", str(exc))
+            return
+        self.config_saved.emit()
 
     # The Hub
     def search(self) -> None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.core import archive, updates
 from app.core.cascade import AttemptEnded, AttemptStarted, Finished, TextDelta
+from app.core.catalog.entries import refresh_if_due
 from app.core.catalog.install import Installed, hub_endpoint
 from app.core.chat import UserMessageSaved
 from app.core.config import Privacy
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self._upkeep: GeneratorWorker | None = None
         self.catalog_card: CatalogCard | None = None
         self._update_check: GeneratorWorker | None = None
+        self._catalog_refresh: GeneratorWorker | None = None
         self._row: int | None = None  # the answer being written
         self._user_row: int | None = None  # the message it answers, when it was just sent
         self._draft: Draft | None = None  # given back to the composer if the message is refused
@@ -249,6 +251,9 @@ class MainWindow(QMainWindow):
         self._upkeep.signals.failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         if self.session.config.updates.check:
             self.check_for_update()
+        paths, catalog = self.session.paths, self.session.config.catalog
+        self._catalog_refresh = run_call(lambda: refresh_if_due(paths, catalog, __version__))  # off unless turned on
+        self._catalog_refresh.signals.failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
 
     def check_for_update(self) -> None:
         """The opt-in daily update check (app/core/updates.py says what it sends)."""
@@ -614,7 +619,7 @@ class MainWindow(QMainWindow):
         self.sidebar.commit_delete()
         if self.catalog_card is not None:
             self.catalog_card.stop()
-        for worker in (self._worker, self._loader, self._upkeep, self._update_check):
+        for worker in (self._worker, self._loader, self._upkeep, self._update_check, self._catalog_refresh):
             if worker is not None:
                 worker.abort()
                 worker.wait(CLOSE_WAIT_S)

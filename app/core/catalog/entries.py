@@ -17,7 +17,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.core.catalog.shape import ModelShape
-from app.core.config import HuggingFaceSource
+from app.core.config import CatalogRefresh, HuggingFaceSource
 from app.core.errors import FetchError
 from app.core.paths import UserPaths, bundled
 from app.core.user_files import write_regular
@@ -156,3 +156,11 @@ def refresh_catalog(http: httpx.Client, url: str, paths: UserPaths, version: str
     paths.cache.mkdir(parents=True, exist_ok=True)
     write_regular(paths.cache / CACHED, text.encode("utf-8"))
     return load_catalog(paths)
+
+
+def refresh_if_due(paths: UserPaths, settings: CatalogRefresh, version: str) -> Catalog | None:
+    """The daily refresh, when the user turned it on: the catalog now in use, or None when nothing was asked."""
+    if not settings.refresh or not refresh_due(paths):
+        return None
+    with httpx.Client(follow_redirects=True, timeout=httpx.Timeout(30.0, connect=10.0)) as http:
+        return refresh_catalog(http, settings.url, paths, version)
