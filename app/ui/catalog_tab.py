@@ -104,6 +104,8 @@ class CatalogTab(QWidget):
         self.search_button = QPushButton("Search", hub)
         self.results = _table(["Repository", "Downloads"], "Repositories found on the Hub", hub)
         self.files = _table(["File", "Size", "On this computer"], "GGUF files of the chosen repository", hub)
+        for listing in (self.results, self.files):
+            listing.setMaximumHeight(110)  # the catalog keeps the room
         self.hub_fit_button = QPushButton("Check its fit", hub)
         self.hub_download_button = QPushButton("Download this file…", hub)
         self.hub_status = inert.plain_label("", hub)
@@ -130,7 +132,7 @@ class CatalogTab(QWidget):
         column.addLayout(actions)
         column.addWidget(self.download)
         column.addWidget(self.refresh_box)
-        column.addWidget(hub, 1)
+        column.addWidget(hub)
 
         self.get_button.clicked.connect(self.get_selected)
         self.check_button.clicked.connect(self.check_selected)
