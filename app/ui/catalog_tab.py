@@ -10,7 +10,7 @@ model manager's own download form.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from PySide6.QtCore import Signal
@@ -39,6 +39,7 @@ from app.ui import inert
 from app.ui.catalog_download import CatalogDownload
 from app.ui.worker import GeneratorWorker, call_worker, start
 
+T = TypeVar("T")
 CATALOG_COLUMNS = ["Model", "Quantisation", "Download", "On this computer", "Good at", "Licence"]
 
 
@@ -52,6 +53,16 @@ def _table(columns: list[str], name: str, parent: QWidget) -> QTableWidget:
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.horizontalHeader().setStretchLastSection(True)
     return table
+
+
+def _over_http(call: Callable[[httpx.Client], T]) -> Callable[[], T]:
+    """``call`` with a client of its own, for a worker thread (a client is not shared across threads)."""
+
+    def run() -> T:
+        with httpx.Client(follow_redirects=True, timeout=30) as http:
+            return call(http)
+
+    return run
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
@@ -190,10 +201,7 @@ class CatalogTab(QWidget):
             return
         paths, endpoint = self.paths, self.endpoint
 
-        def read() -> object:
-            with httpx.Client(follow_redirects=True, timeout=30) as http:
-                return read_facts(http, offer.model, offer.quant, paths, endpoint)
-
+        read = _over_http(lambda http: read_facts(http, offer.model, offer.quant, paths, endpoint))
         self.download.status.setText(f"Reading the header of {offer.model.files[offer.quant]}…")
         self._run(read, self._header_read, self.download.status.setText)
 
@@ -217,11 +225,9 @@ class CatalogTab(QWidget):
             return
         self.hub_status.setText(f"Searching the Hub for “{query}”…")
 
-        def find() -> list[HubModel]:
-            with httpx.Client(follow_redirects=True, timeout=30) as http:
-                return search_hub(http, query, endpoint)
-
-        self._run(find, self.show_results, self.hub_status.setText)
+        self._run(
+            _over_http(lambda http: search_hub(http, query, endpoint)), self.show_results, self.hub_status.setText
+        )
 
     def show_results(self, found: list[HubModel]) -> None:
         self.hub_models = found
@@ -234,11 +240,7 @@ class CatalogTab(QWidget):
             return
         repo, endpoint = self.hub_models[row].id, self.endpoint
 
-        def listing() -> list[HubFile]:
-            with httpx.Client(follow_redirects=True, timeout=30) as http:
-                return gguf_files(http, repo, endpoint)
-
-        self._run(listing, self.show_files, self.hub_status.setText)
+        self._run(_over_http(lambda http: gguf_files(http, repo, endpoint)), self.show_files, self.hub_status.setText)
 
     def show_files(self, files: list[HubFile]) -> None:
         self.hub_files = files
@@ -262,9 +264,7 @@ class CatalogTab(QWidget):
             return
         hardware, row = self.found.hardware, self.files.currentRow()
 
-        def check() -> str:
-            with httpx.Client(follow_redirects=True, timeout=30) as http:
-                return fit_of_hub_file(http, source, hardware).describe()
+        check = _over_http(lambda http: fit_of_hub_file(http, source, hardware).describe())
 
         def show(text: str) -> None:
             self.files.setItem(row, 2, QTableWidgetItem(text))
