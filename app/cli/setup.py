@@ -7,6 +7,7 @@ import getpass
 import sys
 import time
 
+from app.cli.catalog import fetch_from_catalog, print_hardware, unknown_model
 from app.cli.terminal import ProgressPrinter
 from app.core.config import keys
 from app.core.config.load import config_file
@@ -23,6 +24,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     paths = user_paths()
     if args.where:
         print(paths.user_config_file)
+        return 0
+    if args.hardware:
+        print_hardware()
         return 0
     session = open_session()
     store = session.open_store()
@@ -57,6 +61,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     wanted = args.model or [session.config.tiers[0].models[0]]
     for model_id in wanted:
         model = session.config.models.get(model_id)
+        if model is None:
+            if fetch_from_catalog(model_id):
+                continue
+            raise unknown_model(model_id)
         if not isinstance(model, LocalModel):
             raise HearthError(f"'{model_id}' is not a local model in {config_file(session.paths)}.")
         path = ensure_model_file(model, session.paths.models, ProgressPrinter())

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.core.answers import AttemptEnded, AttemptStarted, Finished, TextDelta
+from app.core.catalog.entries import refresh_if_due
+from app.core.catalog.install import Installed, hub_endpoint
 from app.core.config.schema import Privacy
 from app.core.conversation.chat import UserMessageSaved
 from app.core.errors import HearthError, NoStrongerModel
@@ -35,6 +37,7 @@ from app.core.system import updates
 from app.core.user_files import write_regular
 from app.ui import inert, theme
 from app.ui.about import AboutDialog
+from app.ui.catalog_card import CatalogCard, keep_going
 from app.ui.chat_view import ChatView, copy_text
 from app.ui.composer import Composer, Draft, dropped_files
 from app.ui.conversation_list import ConversationList
@@ -80,7 +83,9 @@ class MainWindow(QMainWindow):
         self._worker: GeneratorWorker | None = None
         self._loader: GeneratorWorker | None = None
         self._upkeep: GeneratorWorker | None = None
+        self.catalog_card: CatalogCard | None = None
         self._update_check: GeneratorWorker | None = None
+        self._catalog_refresh: GeneratorWorker | None = None
         self._row: int | None = None  # the answer being written
         self._user_row: int | None = None  # the message it answers, when it was just sent
         self._draft: Draft | None = None  # given back to the composer if the message is refused
@@ -193,9 +198,19 @@ class MainWindow(QMainWindow):
         if self.model_ready:
             welcome.model_changed(True, self.session.registry.local().model_id)
         self.chat.panel_closed.connect(lambda: mark_welcomed(self.session.paths.data))
+        self.catalog_card = CatalogCard(self.session.paths, hub_endpoint())
+        welcome.add_card(self.catalog_card)
+        self.catalog_card.download.installed.connect(self._on_catalog_model)
+        self.chat.panel_closed.connect(lambda: keep_going(self.catalog_card.download, self.statusBar()))
         self.chat.show_panel(welcome)
         self.composer.edit.setFocus()
         return welcome
+
+    @_while_open
+    def _on_catalog_model(self, installed: Installed) -> None:
+        """A catalog model is ready and on the ladder: load the new ladder and say what it is."""
+        self.apply_settings()
+        self.statusBar().showMessage(" ".join(installed.placement.lines()), 30_000)
 
     def apply_settings(self) -> None:
         """The configuration changed: open a new session (models reload in the background) and restyle."""
@@ -239,6 +254,9 @@ class MainWindow(QMainWindow):
         self._upkeep.signals.failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         if self.session.config.updates.check:
             self.check_for_update()
+        paths, catalog = self.session.paths, self.session.config.catalog
+        self._catalog_refresh = run_call(lambda: refresh_if_due(paths, catalog, __version__))  # off unless turned on
+        self._catalog_refresh.signals.failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
 
     def check_for_update(self) -> None:
         """The opt-in daily update check (app/core/system/updates.py says what it sends)."""
@@ -601,7 +619,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         self.sidebar.commit_delete()
-        for worker in (self._worker, self._loader, self._upkeep, self._update_check):
+        if self.catalog_card is not None:
+            self.catalog_card.stop()
+        for worker in (self._worker, self._loader, self._upkeep, self._update_check, self._catalog_refresh):
             if worker is not None:
                 worker.abort()
                 worker.wait(CLOSE_WAIT_S)

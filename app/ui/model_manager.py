@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from app.core.catalog.install import hub_endpoint
 from app.core.config import edit as config_edit
 from app.core.config.load import parse_config
 from app.core.config.schema import HuggingFaceSource
@@ -36,15 +38,16 @@ from app.core.models.fetch import FetchProgress
 from app.core.models.files import delete_model_file, download_from_huggingface, import_gguf, memory_hint, model_files
 from app.core.session import Session
 from app.ui import inert
+from app.ui.catalog_tab import CatalogTab
 from app.ui.progress import ProgressRelay, show_progress
 from app.ui.worker import GeneratorWorker, call_worker, start
 
 
 class ModelManager(QDialog):
-    def __init__(self, session: Session, parent: QWidget | None = None, endpoint: str = "https://huggingface.co"):
+    def __init__(self, session: Session, parent: QWidget | None = None, endpoint: str | None = None):
         super().__init__(parent)
         self.session = session
-        self.endpoint = endpoint
+        self.endpoint = endpoint = endpoint or hub_endpoint()
         self.config_changed = False
         self._download: GeneratorWorker | None = None
         self._import: GeneratorWorker | None = None
@@ -55,7 +58,7 @@ class ModelManager(QDialog):
         self._relay.progressed.connect(self._on_progress)
         self.setWindowTitle("Models")
         self.setAccessibleName("Models")
-        self.resize(900, 560)
+        self.resize(1040, 720)
 
         self.table = QTableWidget(0, 4, self)
         self.table.setHorizontalHeaderLabels(["Model", "File", "Size", "Memory"])
@@ -104,14 +107,24 @@ class ModelManager(QDialog):
 
         close = QPushButton("Close", self)
         close.clicked.connect(self.accept)
-        layout = QVBoxLayout(self)
+        here = QWidget(self)
+        layout = QVBoxLayout(here)
         layout.addWidget(
             inert.plain_label("Models on this computer. Answers are written by the first model of the first tier.")
         )
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addWidget(box)
-        layout.addWidget(close)
+        self.catalog = CatalogTab(session.paths, endpoint, session.config.catalog, self)
+        self.catalog.use_hub_file.connect(self._fill_download)
+        self.catalog.config_saved.connect(lambda: setattr(self, "config_changed", True))
+        self.catalog.download.installed.connect(self._catalog_model_added)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(here, "On this computer")
+        self.tabs.addTab(self.catalog, "Catalog")
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.tabs, 1)
+        outer.addWidget(close)
 
         self.import_button.clicked.connect(self.import_file)
         self.use_button.clicked.connect(self.use_selected)
@@ -122,6 +135,16 @@ class ModelManager(QDialog):
         self._set_downloading(False)
         self.refresh()
         inert.plain_labels(self)
+
+    def _fill_download(self, repo: str, filename: str) -> None:
+        """A file found on the Hub: its repository and name in the download form, ready for "Download"."""
+        self.repo.setText(repo)
+        self.filename.setText(filename)
+        self.tabs.setCurrentIndex(0)
+
+    def _catalog_model_added(self, _installed: object) -> None:
+        self.config_changed = True
+        self.refresh()
 
     # The list
     def refresh(self) -> None:
@@ -297,6 +320,7 @@ class ModelManager(QDialog):
         self.cancel_button.setEnabled(busy)
 
     def done(self, result: int) -> None:  # closing stops a download (its partial file is kept) and an import
+        self.catalog.stop()
         if self._download is not None:
             self._stop.set()
             self._download.wait(10)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
 from app.core.models.fetch import FetchProgress
 from app.core.paths import WELCOMED
@@ -68,14 +68,32 @@ class Welcome(QWidget):
         column.addSpacing(8)
         for widget in (self.status, self.progress, self.hint):
             column.addWidget(widget)
+        self.cards = QVBoxLayout()
+        self.cards.setSpacing(16)
+        self.cards.addWidget(card)
         centred = QHBoxLayout()  # not an alignment: an aligned widget gets no height for its width
         centred.addStretch(1)
-        centred.addWidget(card)
+        centred.addLayout(self.cards)
         centred.addStretch(1)
+        content = QWidget(self)  # scrolls when the cards are taller than the window
+        content.setObjectName("welcome")
+        content.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        inner = QVBoxLayout(content)
+        inner.addStretch(1)
+        inner.addLayout(centred)
+        inner.addStretch(2)
+        scroll = QScrollArea(self)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
         outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(centred)
-        outer.addStretch(2)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    def add_card(self, card: QWidget) -> None:
+        """Another card below the welcome (the catalog's recommendation)."""
+        card.setFixedWidth(CARD_WIDTH)
+        self.cards.addWidget(card)
 
     def show_progress(self, progress: FetchProgress) -> None:
         show_progress(self.status, self.progress, progress)
@@ -86,7 +104,7 @@ class Welcome(QWidget):
         if ready:
             self.status.hide()
             self.hint.setText(
-                f"The default model ({detail}) is ready on this computer; no account or key is needed. "
+                f"The model that answers first ({detail}) is ready on this computer; no account or key is needed. "
                 "Write your first message below."
             )
         else:

@@ -211,10 +211,21 @@ class Updates(Strict):
     url: str = Field(default=RELEASES_URL, pattern=r"^https://", description="must be https")
 
 
+CATALOG_URL = "https://raw.githubusercontent.com/hearth-desktop/hearth/main/resources/catalog.toml"
+
+
+class CatalogRefresh(Strict):
+    """Fetching a newer model catalog (app/core/catalog/entries.py): off unless turned on."""
+
+    refresh: bool = False
+    url: str = Field(default=CATALOG_URL, pattern=r"^https://", description="must be https")
+
+
 class Config(Strict):
     settings: Settings = Settings()
     appearance: Appearance = Appearance()
     updates: Updates = Updates()
+    catalog: CatalogRefresh = CatalogRefresh()
     router: Router = Router()
     ensemble: Ensemble = Ensemble()
     shadow: Shadow = Shadow()

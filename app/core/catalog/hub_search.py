@@ -1,0 +1,65 @@
+"""Finding GGUF models on the Hugging Face Hub by name, for people who know what they want."""
+
+from __future__ import annotations
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from app.core.errors import FetchError
+
+MOST_RESULTS = 30
+
+
+class HubModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str  # the repository, "owner/name"
+    downloads: int = 0
+    likes: int = 0
+
+
+class HubFile(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    path: str
+    size: int = 0
+
+
+def _get(http: httpx.Client, url: str, params: dict[str, str | int] | None = None) -> object:
+    try:
+        response = http.get(url, params=params)
+    except httpx.HTTPError as exc:
+        raise FetchError(f"Could not reach the Hugging Face Hub ({exc}). Check your network connection.") from None
+    if response.status_code != 200:
+        raise FetchError(f"The Hugging Face Hub answered HTTP {response.status_code} for {url}.")
+    try:
+        return response.json()
+    except ValueError:
+        raise FetchError(f"The Hugging Face Hub sent an answer Hearth cannot read for {url}.") from None
+
+
+def search_hub(http: httpx.Client, query: str, endpoint: str = "https://huggingface.co") -> list[HubModel]:
+    """Repositories with GGUF files whose name contains ``query``, most downloaded first."""
+    params: dict[str, str | int] = {
+        "search": query.strip(),
+        "filter": "gguf",
+        "sort": "downloads",
+        "direction": -1,
+        "limit": MOST_RESULTS,
+    }
+    found = _get(http, f"{endpoint.rstrip('/')}/api/models", params)
+    try:
+        return [HubModel.model_validate(item) for item in found] if isinstance(found, list) else []
+    except ValidationError:
+        raise FetchError("The Hugging Face Hub sent a search result Hearth cannot read.") from None
+
+
+def gguf_files(http: httpx.Client, repo: str, endpoint: str = "https://huggingface.co") -> list[HubFile]:
+    """The GGUF model files of a repository (projectors and split parts set aside), smallest first."""
+    listing = _get(http, f"{endpoint.rstrip('/')}/api/models/{repo}/tree/main")
+    try:
+        files = [HubFile.model_validate(item) for item in listing] if isinstance(listing, list) else []
+    except ValidationError:
+        raise FetchError(f"The Hugging Face Hub sent a file list of {repo} Hearth cannot read.") from None
+    usable = [f for f in files if f.path.endswith(".gguf") and "mmproj" not in f.path.lower() and "-of-0" not in f.path]
+    return sorted(usable, key=lambda f: f.size)
