@@ -75,10 +75,11 @@ class Grounding:
         sources: list[Source] = []
         used: set[int] = set()
 
-        def add(rows: Sequence[ChunkRow], whole: bool) -> bool:
+        def add(rows: Sequence[ChunkRow], at: ChunkRow, whole: bool = False) -> bool:
             nonlocal budget
-            source = Source.of(len(sources) + 1, list(rows), whole)
-            block = f"[{source.number}] {source.label}\n" + "\n\n".join(row.text for row in rows)
+            source = Source.of(len(sources) + 1, list(rows), at, whole)
+            title = f"{source.label} (the whole file)" if whole else source.label
+            block = f"[{source.number}] {title}\n" + "\n\n".join(row.text for row in rows)
             cost = provider.count_tokens(block)
             if cost > budget:
                 return False
@@ -89,9 +90,9 @@ class Grounding:
             return True
 
         if self.whole_file and self.found_relevant:
-            add(self.whole_file, whole=True)
+            add(self.whole_file, self.hits[0].chunk, whole=True)
         for hit in self.hits:
-            if hit.chunk.id not in used and not add([hit.chunk], whole=False):
+            if hit.chunk.id not in used and not add([hit.chunk], hit.chunk):
                 break
         if not blocks:
             return Fitted("", [])

@@ -26,18 +26,24 @@ class Source(BaseModel):
     whole: bool = False  # the whole file went in
 
     @classmethod
-    def of(cls, number: int, chunks: list[ChunkRow], whole: bool = False) -> Source:
-        """Source ``number``: these chunks of one file (all of them when ``whole``), placed by the first."""
-        first = chunks[0]
-        place = {} if whole else {"heading": first.heading, "page": first.page, "line": first.line}
-        ids = [chunk.id for chunk in chunks]
-        return cls(number=number, collection=first.collection, path=first.path, chunk_ids=ids, whole=whole, **place)
+    def of(cls, number: int, chunks: list[ChunkRow], at: ChunkRow | None = None, whole: bool = False) -> Source:
+        """Source ``number``: these chunks of one file (all of them when ``whole``), cited at the chunk ``at``
+        (the one that matched; the first by default)."""
+        place = at or chunks[0]
+        return cls(
+            number=number,
+            collection=place.collection,
+            path=place.path,
+            heading=place.heading,
+            page=place.page,
+            line=place.line,
+            chunk_ids=[chunk.id for chunk in chunks],
+            whole=whole,
+        )
 
     @property
     def place(self) -> str:
-        """Where in the file, in words: "page 3", "Install › Linux", "line 40", "whole file"."""
-        if self.whole:
-            return "whole file"
+        """Where in the file, in words: "page 3", "Install › Linux", "line 40"."""
         if self.page is not None:
             return f"page {self.page}"
         if self.heading:
@@ -54,7 +60,7 @@ class Source(BaseModel):
     def url(self) -> str:
         """The file's address, at the page for a PDF (viewers honour ``#page=N``)."""
         address = Path(self.path).as_uri()
-        return f"{address}#page={self.page}" if self.page is not None and not self.whole else address
+        return f"{address}#page={self.page}" if self.page is not None else address
 
 
 def sources_from(stored: list[dict[str, Any]] | None) -> list[Source]:
