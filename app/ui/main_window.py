@@ -25,6 +25,7 @@ from app.core import archive, updates
 from app.core.cascade import AttemptEnded, AttemptStarted, Finished, TextDelta
 from app.core.chat import UserMessageSaved
 from app.core.config import Privacy
+from app.core.documents.answering import Cited
 from app.core.errors import HearthError, NoStrongerModel
 from app.core.fetch import FetchProgress
 from app.core.gate import ConsentRequest, Decision
@@ -39,6 +40,7 @@ from app.ui.composer import Composer, Draft, dropped_files
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_model import MessageItem
 from app.ui.dashboard import Dashboard
+from app.ui.documents_panel import DocumentsPanel, open_source
 from app.ui.message_actions import MessageAction, Request
 from app.ui.model_manager import ModelManager
 from app.ui.progress import ProgressRelay, show_progress
@@ -99,8 +101,14 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.chat, 1)
         column.addWidget(self.composer)
+        left = QSplitter(Qt.Orientation.Vertical, self)
+        left.addWidget(self.sidebar)
+        self.documents = DocumentsPanel(session.library, self) if session.library is not None else None
+        if self.documents is not None:
+            left.addWidget(self.documents)
+            left.setSizes([520, 240])
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.sidebar)
+        splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setSizes([260, 840])
         splitter.setChildrenCollapsible(False)
@@ -136,6 +144,9 @@ class MainWindow(QMainWindow):
         self.composer.privacy_chosen.connect(lambda policy: self.set_privacy(self.conversation_id, policy))
         self.chat.action_requested.connect(self.act)
         self.chat.notice.connect(lambda message: self.statusBar().showMessage(message, 8_000))
+        if self.documents is not None:
+            self.documents.collections_changed.connect(self.composer.documents.set_collections)
+            self.composer.documents.set_collections([c.name for c in self.documents.library.collections()])
         self.refresh_sidebar()
         self._show_conversation_privacy()
         self.composer.edit.setFocus()
@@ -402,6 +413,7 @@ class MainWindow(QMainWindow):
                 quick=draft.quick,
                 attachments=draft.attachments,
                 replaces=draft.replaces,
+                documents=draft.documents,
             )
 
         self._user_row = user_row
@@ -434,6 +446,8 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Copied the code.", 3_000)
         elif action == MessageAction.STOP:
             self.stop()
+        elif action == MessageAction.OPEN_SOURCE and request.number < len(item.sources):
+            open_source(self, item.sources[request.number])
         elif item.message_id is None or self._worker is not None:
             self.statusBar().showMessage("Wait for the answer to finish first.", 4_000)
         elif action in (MessageAction.RATE_UP, MessageAction.RATE_DOWN):
@@ -514,6 +528,8 @@ class MainWindow(QMainWindow):
         elif isinstance(event, Finished):
             self.chat.flush()
             model.update(row, text=event.answer.text)
+        elif isinstance(event, Cited):
+            model.update(row, sources=tuple(event.sources))
 
     @_while_open
     def _on_failed(self, message: str) -> None:
@@ -599,6 +615,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         self.sidebar.commit_delete()
+        if self.documents is not None:
+            self.documents.wait(CLOSE_WAIT_S)
         for worker in (self._worker, self._loader, self._upkeep, self._update_check):
             if worker is not None:
                 worker.abort()

@@ -10,19 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from app.core.documents.index import ChunkRow
 
 
 class Source(BaseModel):
+    model_config = ConfigDict(frozen=True)  # hashable: the window caches what it drew by message
+
     number: int
     collection: str
     path: str
     heading: str | None = None
     page: int | None = None
     line: int | None = None
-    chunk_ids: list[int]
+    chunk_ids: tuple[int, ...]
     whole: bool = False  # the whole file went in
 
     @classmethod
@@ -37,7 +39,7 @@ class Source(BaseModel):
             heading=place.heading,
             page=place.page,
             line=place.line,
-            chunk_ids=[chunk.id for chunk in chunks],
+            chunk_ids=tuple(chunk.id for chunk in chunks),
             whole=whole,
         )
 
