@@ -123,7 +123,8 @@ def test_no_relevant_chunk_makes_the_answer_unsure_and_it_says_so(
 ):
     for session in session_for(hearth_home, model_file, servers[0], "local-only", threshold=0.01):
         index(session, "club", documents)
-        answer, _ = ask(session, "Quantum chromodynamics gluon?", ["club"])
+        answer, cited = ask(session, "Quantum chromodynamics gluon?", ["club"])
+        assert cited.sources == [] and cited.note, "no chunk is sent or cited on a vector's word alone"
         assert answer.confidence is not None and answer.confidence <= UNSUPPORTED_SHARE * 0.01
         assert "Unsure: confidence" in answer.reason, "even a threshold this low is not reached"
         assert answer.warning is not None and answer.warning.startswith("Nothing in 'club' matched this question")

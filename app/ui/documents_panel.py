@@ -44,6 +44,7 @@ class DocumentsPanel(QWidget):
         self._queue: list[str] = []
         self._worker: GeneratorWorker | None = None
         self._indexing: str | None = None
+        self._interrupted = False  # the run in progress was cancelled or failed: its message stays
         column = QVBoxLayout(self)
         column.setContentsMargins(8, 4, 8, 8)
         column.setSpacing(4)
@@ -206,8 +207,9 @@ class DocumentsPanel(QWidget):
         name = self._indexing = self._queue.pop(0)
         worker = GeneratorWorker(lambda: self.library.index(name))
         worker.signals.item.connect(self._on_progress)
-        worker.signals.failed.connect(lambda message: self.status.setText(message))
+        worker.signals.failed.connect(self._on_failed)
         worker.signals.done.connect(self._on_done)
+        self._interrupted = False
         self._show_running(True)
         self.status.setText(f"Indexing {name}…")
         self._worker = start(worker)
@@ -220,8 +222,16 @@ class DocumentsPanel(QWidget):
         else:
             note = f" — {progress.note}" if progress.note else ""
             self.status.setText(f"{self._indexing}: {progress.done}/{progress.total} {progress.path.name}{note}")
+        if self.pause_button.isChecked():
+            self.status.setText(f"{self.status.text()} · paused")
+
+    def _on_failed(self, message: str) -> None:
+        self._interrupted = True
+        self.status.setText(message)
 
     def _on_done(self) -> None:
+        if self._indexing is not None and not self._interrupted:
+            self.status.setText(f"{self._indexing}: up to date.")
         self._worker = None
         self._indexing = None
         self._show_running(False)
@@ -240,6 +250,7 @@ class DocumentsPanel(QWidget):
         """Stop after the file in progress; what was indexed stays, the next rescan does the rest."""
         self._queue.clear()
         if self._worker is not None:
+            self._interrupted = True
             self._worker.abort()
             self.status.setText("Cancelled: what was indexed is kept; Rescan does the rest.")
 

@@ -529,7 +529,7 @@ class MainWindow(QMainWindow):
             self.chat.flush()
             model.update(row, text=event.answer.text)
         elif isinstance(event, Cited):
-            model.update(row, sources=tuple(event.sources))
+            model.update(row, sources=tuple(event.sources), **({"note": event.note} if event.note else {}))
 
     @_while_open
     def _on_failed(self, message: str) -> None:

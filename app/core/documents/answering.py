@@ -35,6 +35,7 @@ class Cited:
 
     answer_id: int
     sources: list[Source]
+    note: str | None = None  # said when the documents held nothing relevant
 
 
 def grounding_for(library: Library | None, names: Sequence[str], question: str, limit: int) -> Grounding | None:
@@ -65,7 +66,7 @@ class DocumentContext:
         fitted = self.fitted.get(model_id)
         sources = fitted.sources if fitted else []
         store.set_message_meta(answer_id, sources=[source.model_dump() for source in sources])
-        return Cited(answer_id, sources)
+        return Cited(answer_id, sources, self.grounding.note())
 
     def scorer(self, base: Scorer) -> Scorer:
         return base if self.grounding.found_relevant else UnsupportedScorer(base)

@@ -5,6 +5,11 @@ left after the answer, the system prompt and the question, so the conversation k
 room too. A file whose whole text fits goes in whole (best for "summarise this file");
 otherwise the best chunks go in, by rank, until the share is used. Each model gets its
 own fit: a larger remote window may carry more chunks than the local one.
+
+Only what retrieval has evidence for goes in: chunks that share a word with the
+question, and among the rest only the vectors' nearest ``VECTOR_ONLY_RANKS`` (every
+chunk has some nearest neighbour, so a vector match alone says little). When no chunk
+matched, nothing goes in and nothing is cited.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from app.core.documents.sources import Source
 from app.core.providers.base import Provider
 
 DOCUMENT_SHARE = 0.75
+VECTOR_ONLY_RANKS = 2  # a chunk no word matched goes in only as one of the vectors' nearest few
 MARGIN_TOKENS = 64  # chat-template tokens around the messages
 INSTRUCTIONS = (
     "Excerpts from the user's own documents follow, each numbered. Answer from them when they are relevant "
@@ -89,10 +95,15 @@ class Grounding:
             used.update(source.chunk_ids)
             return True
 
-        if self.whole_file and self.found_relevant:
+        if not self.found_relevant:
+            return Fitted("", [])
+        if self.whole_file:
             add(self.whole_file, self.hits[0].chunk, whole=True)
         for hit in self.hits:
-            if hit.chunk.id not in used and not add([hit.chunk], hit.chunk):
+            near = hit.vector_rank is not None and hit.vector_rank <= VECTOR_ONLY_RANKS
+            if hit.chunk.id in used or not (hit.matched_words or near):
+                continue
+            if not add([hit.chunk], hit.chunk):
                 break
         if not blocks:
             return Fitted("", [])
