@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from app.core.documents.sources import Source, sources_from
+from app.core.documents.sources import NOTHING_CITED, Source, sources_from
 from app.core.rows import AttemptRow, MessageRow, shown_attempt
 from app.core.store import Store
 from app.ui.badge import BadgeInfo, describe
@@ -164,6 +164,8 @@ def _items(store: Store, rows: list[MessageRow]) -> list[MessageItem]:
                 note = errors[-1]
             elif badge is not None and badge.escalated:
                 note = " ".join(a.reason for a in attempts if a.reason)
+            elif message.sources is not None and not json.loads(message.sources):
+                note = NOTHING_CITED
         items.append(
             MessageItem(
                 role=message.role,

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict
 
 from app.core.documents.index import ChunkRow
 
+# Said under an answer that was asked over documents and given none: nothing in them matched.
+NOTHING_CITED = "Nothing in the chosen documents matched this question, so the answer is not drawn from them."
+
 
 class Source(BaseModel):
     model_config = ConfigDict(frozen=True)  # hashable: the window caches what it drew by message
