@@ -11,6 +11,7 @@ from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal, json_text
 from app.core.answers import Answer, AttemptStarted, Finished, TextDelta
 from app.core.config.schema import Privacy
 from app.core.conversation.chat import ChatEvent, Routed, UserMessageSaved
+from app.core.documents.answering import Cited
 from app.core.errors import HearthError, NoStrongerModel
 from app.core.paths import user_paths
 from app.core.session import Session, open_session
@@ -52,7 +53,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
     try:
         events = session.chat.send(
-            args.conversation, args.question, privacy=args.privacy, quick=args.quick, attachments=args.image
+            args.conversation,
+            args.question,
+            privacy=args.privacy,
+            quick=args.quick,
+            attachments=args.image,
+            documents=args.docs,
         )
         return _show(events, args.json, args.conversation, None)
     finally:
@@ -94,11 +100,14 @@ def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | Non
     """Stream the answer to the terminal, or print it as one JSON object at the end."""
     answer: Answer | None = None
     route: dict[str, object] | None = None
+    cited: Cited | None = None
     for event in events:
         if isinstance(event, UserMessageSaved):
             conversation_id, message_id = event.conversation_id, event.answer_id
         elif isinstance(event, Routed):
             route = event.route.as_dict()
+        elif isinstance(event, Cited):
+            cited = event
         elif isinstance(event, Finished):
             answer = event.answer
         elif as_json:
@@ -109,12 +118,17 @@ def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | Non
             sys.stdout.write(event.text)
             sys.stdout.flush()
     assert answer is not None
+    sources = cited.sources if cited else []
     if as_json:
         summary = {**answer_json(answer, conversation_id), "message_id": message_id, "route": route}
+        if cited is not None:
+            summary["sources"] = [{**source.model_dump(), "label": source.label} for source in sources]
         print(json_text(summary))
     else:
         confidence = "n/a" if answer.confidence is None else f"{answer.confidence:.2f}"
         print(f"\n\n[{answer.tier} · {answer.model_id} · confidence {confidence}] {answer.reason}", file=sys.stderr)
+        for source in sources:
+            print(f"[{source.number}] {source.label} — {source.url()}", file=sys.stderr)
         if answer.warning:
             print(f"⚠ {answer.warning}", file=sys.stderr)
     return 0 if answer.complete else 1

@@ -21,6 +21,7 @@ from app.cli.chatting import (
     cmd_switch,
     cmd_versions,
 )
+from app.cli.documents import add_docs_commands
 from app.cli.history import add_history_commands
 from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.providers import add_providers_command
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="attach an image or a text file (repeatable)",
     )
+    ask.add_argument("--docs", action="append", default=[], help="answer from this document collection (repeatable)")
     ask.set_defaults(func=cmd_ask)
 
     reask = commands.add_parser("reask", help="ask a stronger model to answer a message again")
@@ -175,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_history_commands(commands)
     add_providers_command(commands)
+    add_docs_commands(commands)
 
     window = commands.add_parser("window", help="open the desktop window (the default)")
     window.set_defaults(func=cmd_window)

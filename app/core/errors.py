@@ -8,7 +8,8 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
     ├── ConfigError            models.toml is unreadable or invalid (file, line, key)
     ├── DataError              an evaluation or import file is unreadable or invalid (file, line)
     ├── InvalidInput           something the user gave cannot be used (a title, a file to import)
-    │   └── FileError          a path names no ordinary file, a missing folder, or one too large; a disk is full
+    │   ├── FileError          a path names no ordinary file, a missing folder, or one too large; a disk is full
+    │   └── DocumentError      a document of a collection cannot be read (which file, why)
     ├── ModelError             a local model cannot be used
     │   ├── ModelMissingError  the GGUF file is not on disk
     │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large), or no CPU module runs
@@ -78,6 +79,10 @@ class InvalidInput(HearthError):
 
 class FileError(InvalidInput):
     pass
+
+
+class DocumentError(InvalidInput):
+    """One document cannot be read; the rest of its collection is indexed."""
 
 
 class NotFound(HearthError):

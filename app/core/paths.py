@@ -48,6 +48,11 @@ class UserPaths:
         return self.data / "hearth.db"
 
     @property
+    def documents(self) -> Path:
+        """The index of the user's document collections (storage/document_index.py says why a file of its own)."""
+        return self.data / "documents.db"
+
+    @property
     def user_config_file(self) -> Path:
         return self.config / "models.toml"
 

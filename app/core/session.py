@@ -10,6 +10,8 @@ from app.core.confidence.calibration import Scorer
 from app.core.config.load import load_config
 from app.core.config.schema import Config
 from app.core.conversation.chat import ChatService
+from app.core.documents.library import Library
+from app.core.documents.setup import library_for
 from app.core.models.fetch import ProgressFn
 from app.core.paths import UserPaths, user_paths
 from app.core.privacy.gate import ConsentFn
@@ -23,6 +25,7 @@ class Session:
     config: Config
     registry: ProviderRegistry
     chat: ChatService
+    library: Library | None = None  # the user's document collections
 
     def open_store(self) -> Store:
         return Store(self.paths.database)
@@ -30,6 +33,8 @@ class Session:
     def close(self) -> None:
         self.chat.close()
         self.registry.close()
+        if self.library is not None and self.library.embedder is not None:
+            self.library.embedder.close()
 
 
 def open_session(progress: ProgressFn | None = None, consent: ConsentFn | None = None) -> Session:
@@ -39,8 +44,9 @@ def open_session(progress: ProgressFn | None = None, consent: ConsentFn | None =
     paths.ensure()
     registry = ProviderRegistry(config, paths.models, progress)
     scorer = Scorer.from_folder(paths.calibration, list(config.models), config.settings.threshold)
-    chat = ChatService(config, registry, lambda: Store(paths.database), consent, scorer)
-    return Session(paths, config, registry, chat)
+    library = library_for(config, paths)
+    chat = ChatService(config, registry, lambda: Store(paths.database), consent, scorer, library)
+    return Session(paths, config, registry, chat, library)
 
 
 @contextmanager

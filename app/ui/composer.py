@@ -29,6 +29,7 @@ from app.core.config.schema import Privacy
 from app.core.privacy.policy import PRIVACY_LABELS
 from app.ui import inert
 from app.ui.conversation_list import privacy_icon
+from app.ui.documents_chip import DocumentsChip
 
 EDIT_MIN_HEIGHT = 64
 EDIT_MAX_HEIGHT = 200
@@ -43,6 +44,7 @@ class Draft:
     attachments: list[Path] = field(default_factory=list)
     quick: bool = False
     replaces: int | None = None  # the message this one is an edited version of
+    documents: tuple[str, ...] = ()  # the collections it is answered from
 
 
 def dropped_files(mime: QMimeData) -> list[Path]:
@@ -119,6 +121,8 @@ class Composer(QWidget):
         row.addWidget(self.attach_button)
         row.addWidget(self.attached_label)
         row.addWidget(self.clear_attachments)
+        self.documents = DocumentsChip(options)
+        row.addWidget(self.documents)
         row.addStretch(1)
         row.addWidget(self.quick)
         row.addWidget(inert.plain_label("Privacy:", options))
@@ -221,7 +225,7 @@ class Composer(QWidget):
     def _submit(self) -> None:
         text = self.edit.toPlainText().strip()
         if (text or self.attachments) and self.send_button.isVisible():
-            draft = Draft(text, list(self.attachments), self.quick.isChecked(), self.replaces)
+            draft = Draft(text, list(self.attachments), self.quick.isChecked(), self.replaces, self.documents.chosen())
             self.edit.clear()
             self._set_attachments([])
             self.replaces = None

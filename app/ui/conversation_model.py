@@ -7,11 +7,13 @@ conversation therefore opens as fast as a short one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
+from app.core.documents.sources import NOTHING_CITED, Source, sources_from
 from app.core.storage.rows import AttemptRow, MessageRow, escalated_on_its_own, shown_attempt
 from app.core.storage.store import Store
 from app.ui.badge import BadgeInfo, describe
@@ -33,6 +35,7 @@ class MessageItem:
     version: int = 1  # which version of this message is on show (edits, regenerations)
     versions: int = 1
     resting: tuple[str, ...] = ()  # models this answer tried that rest after repeated failures
+    sources: tuple[Source, ...] = ()  # the document chunks the answer drew on, as stored with it
 
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -161,6 +164,8 @@ def _items(store: Store, rows: list[MessageRow]) -> list[MessageItem]:
                 note = errors[-1]
             elif badge is not None and badge.escalated:
                 note = " ".join(a.reason for a in attempts if a.reason)
+            elif message.sources is not None and not json.loads(message.sources):
+                note = NOTHING_CITED
         items.append(
             MessageItem(
                 role=message.role,
@@ -170,6 +175,7 @@ def _items(store: Store, rows: list[MessageRow]) -> list[MessageItem]:
                 note=note or "",
                 version=version,
                 versions=len(versions),
+                sources=tuple(sources_from(json.loads(message.sources) if message.sources else None)),
             )
         )
     return items

@@ -26,6 +26,7 @@ from app.core.catalog.entries import refresh_if_due
 from app.core.catalog.install import Installed, hub_endpoint
 from app.core.config.schema import Privacy
 from app.core.conversation.chat import UserMessageSaved
+from app.core.documents.answering import Cited
 from app.core.errors import HearthError, NoStrongerModel
 from app.core.models.fetch import FetchProgress
 from app.core.privacy.gate import ConsentRequest, Decision
@@ -43,6 +44,7 @@ from app.ui.composer import Composer, Draft, dropped_files
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_model import MessageItem
 from app.ui.dashboard import Dashboard
+from app.ui.documents_panel import DocumentsPanel, open_source
 from app.ui.message_actions import MessageAction, Request
 from app.ui.model_manager import ModelManager
 from app.ui.progress import ProgressRelay, show_progress
@@ -106,8 +108,14 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.chat, 1)
         column.addWidget(self.composer)
+        left = QSplitter(Qt.Orientation.Vertical, self)
+        left.addWidget(self.sidebar)
+        self.documents = DocumentsPanel(session.library, self) if session.library is not None else None
+        if self.documents is not None:
+            left.addWidget(self.documents)
+            left.setSizes([520, 240])
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.sidebar)
+        splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setSizes([260, 840])
         splitter.setChildrenCollapsible(False)
@@ -143,6 +151,9 @@ class MainWindow(QMainWindow):
         self.composer.privacy_chosen.connect(lambda policy: self.set_privacy(self.conversation_id, policy))
         self.chat.action_requested.connect(self.act)
         self.chat.notice.connect(lambda message: self.statusBar().showMessage(message, 8_000))
+        if self.documents is not None:
+            self.documents.collections_changed.connect(self.composer.documents.set_collections)
+            self.composer.documents.set_collections([c.name for c in self.documents.library.collections()])
         self.refresh_sidebar()
         self._show_conversation_privacy()
         self.composer.edit.setFocus()
@@ -418,6 +429,7 @@ class MainWindow(QMainWindow):
                 quick=draft.quick,
                 attachments=draft.attachments,
                 replaces=draft.replaces,
+                documents=draft.documents,
             )
 
         self._user_row = user_row
@@ -450,6 +462,8 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Copied the code.", 3_000)
         elif action == MessageAction.STOP:
             self.stop()
+        elif action == MessageAction.OPEN_SOURCE and request.number < len(item.sources):
+            open_source(self, item.sources[request.number])
         elif item.message_id is None or self._worker is not None:
             self.statusBar().showMessage("Wait for the answer to finish first.", 4_000)
         elif action in (MessageAction.RATE_UP, MessageAction.RATE_DOWN):
@@ -528,6 +542,8 @@ class MainWindow(QMainWindow):
         elif isinstance(event, Finished):
             self.chat.flush()
             model.update(row, text=event.answer.text)
+        elif isinstance(event, Cited):
+            model.update(row, sources=tuple(event.sources), **({"note": event.note} if event.note else {}))
 
     @_while_open
     def _on_failed(self, message: str) -> None:
@@ -621,6 +637,8 @@ class MainWindow(QMainWindow):
         self.sidebar.commit_delete()
         if self.catalog_card is not None:
             self.catalog_card.stop()
+        if self.documents is not None:
+            self.documents.wait(CLOSE_WAIT_S)
         for worker in (self._worker, self._loader, self._upkeep, self._update_check, self._catalog_refresh):
             if worker is not None:
                 worker.abort()

@@ -30,6 +30,7 @@ class MessageAction(StrEnum):
     OPEN_LINK = "open-link"  # address: where a link in the answer points (the answer's word, untrusted)
     SHOW_ALL = "show-all"  # a long message, whole, in a plain-text viewer
     SAVE = "save"  # a long message, whole, into a file
+    OPEN_SOURCE = "open-source"  # number: which of the answer's stored document sources
 
 
 @dataclass(frozen=True)

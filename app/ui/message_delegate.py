@@ -223,6 +223,8 @@ class MessageDelegate(QStyledItemDelegate):
                     images[f"bar/{value}"] = self._bar(value)
                     lines.append(f'<img src="{OWN_IMAGES}bar/{value}" width="44" height="8"> ')
                 lines.append("<br>")
+            if item.sources:
+                lines.append(self._sources(item))
             links += [
                 (MessageAction.COPY, "Copy"),
                 (MessageAction.RATE_UP, "✓ Good"),
@@ -237,6 +239,16 @@ class MessageDelegate(QStyledItemDelegate):
             for action, label in links
         ]
         return "".join(lines) + "&nbsp;&nbsp; ".join(anchors), images
+
+    def _sources(self, item: MessageItem) -> str:
+        """The answer's document sources: each a link of the window's own, opening the stored file at its place."""
+        chunks = sum(len(source.chunk_ids) for source in item.sources)
+        anchors = [
+            f'<a href="{href(MessageAction.OPEN_SOURCE, index)}">[{source.number}] {html.escape(source.label)}</a>'
+            for index, source in enumerate(item.sources)
+        ]
+        used = f"{chunks} chunk{'s' if chunks != 1 else ''} from your documents"
+        return f'<span style="color:{self.theme.muted};">{used}:</span> ' + "&nbsp;&nbsp; ".join(anchors) + "<br>"
 
     def _bar(self, value: int) -> QImage:
         if value in self._bars:

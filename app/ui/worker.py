@@ -2,7 +2,8 @@
 
 The abort flag is checked between items; aborting closes the generator, so
 the core's ``finally`` blocks run on the worker thread (release the model,
-mark the answer incomplete).
+mark the answer incomplete). A paused worker waits between items, holding
+nothing else back.
 """
 
 from __future__ import annotations
@@ -30,9 +31,18 @@ class GeneratorWorker(QRunnable):
         self._make = make
         self._abort = threading.Event()
         self._finished = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
 
     def abort(self) -> None:
         self._abort.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._finished.wait(timeout)
@@ -43,6 +53,7 @@ class GeneratorWorker(QRunnable):
             try:
                 for item in generator:
                     self.signals.item.emit(item)
+                    self._running.wait()
                     if self._abort.is_set():
                         break
             finally:

@@ -221,6 +221,18 @@ class CatalogRefresh(Strict):
     url: str = Field(default=CATALOG_URL, pattern=r"^https://", description="must be https")
 
 
+class Documents(Strict):
+    """[documents]: how questions over your document collections are answered."""
+
+    embedding_model: str | None = Field(
+        default=None, description="a local model under [models] that computes document vectors; default: the first"
+    )
+    pooling: Literal["mean", "cls", "last"] = Field(
+        default="mean", description="how token vectors become one: 'mean' for chat models, as the model card says"
+    )
+    chunks: int = Field(default=8, ge=1, le=64, description="chunks retrieved for each question")
+
+
 class Config(Strict):
     settings: Settings = Settings()
     appearance: Appearance = Appearance()
@@ -230,6 +242,7 @@ class Config(Strict):
     ensemble: Ensemble = Ensemble()
     shadow: Shadow = Shadow()
     ab: ABTest = ABTest()
+    documents: Documents = Documents()
     tiers: list[Tier] = Field(min_length=1)
     models: dict[str, ModelConfig]
 
@@ -257,6 +270,9 @@ class Config(Strict):
         first = self.models[self.tiers[0].models[0]]
         if not isinstance(first, LocalModel):
             raise KeyProblem(("tiers", 0, "models"), "the first tier must be a local model")
+        embedder = self.documents.embedding_model
+        if embedder is not None and not isinstance(self.models.get(embedder), LocalModel):
+            raise KeyProblem(("documents", "embedding_model"), f"'{embedder}' is not a local model under [models]")
         self._one_variable_per_key()
         return self
 

@@ -26,6 +26,9 @@ from app.core.conversation.context import build_context, recent_history
 from app.core.conversation.recording import AnswerRecorder
 from app.core.conversation.shadow import selected, shadow_job
 from app.core.conversation.summary import summary_job
+from app.core.documents.answering import Cited, DocumentContext, document_privacy, grounding_for
+from app.core.documents.grounding import Grounding
+from app.core.documents.library import Library
 from app.core.errors import HearthError
 from app.core.privacy.gate import ConsentFn, OutboundGate, Passage
 from app.core.providers.base import Message, Provider
@@ -55,7 +58,7 @@ class Routed:
     route: router.Route
 
 
-ChatEvent = Event | UserMessageSaved | Routed
+ChatEvent = Event | UserMessageSaved | Routed | Cited
 
 
 class ChatService:
@@ -66,9 +69,11 @@ class ChatService:
         store: Callable[[], Store],
         consent: ConsentFn | None = None,
         scorer: Scorer | None = None,
+        library: Library | None = None,
     ):
         """``store`` opens a Store for the calling thread (SQLite connections stay on their thread)."""
         self.config = config
+        self.library = library
         self.registry = registry
         self._open_store = store
         self.scorer = scorer or Scorer(config.settings.threshold)
@@ -107,15 +112,17 @@ class ChatService:
         quick: bool = False,
         attachments: Sequence[Path] = (),
         replaces: int | None = None,
+        documents: Sequence[str] = (),
     ) -> Iterator[ChatEvent]:
         """Send ``text`` with its attachments (images, text files); with ``replaces``, as an edited
-        version of that user message (a new branch). ``privacy`` overrides the conversation's policy for
-        this message; a new conversation keeps it as its own."""
+        version of that user message (a new branch); answered from the collections ``documents``.
+        ``privacy`` overrides the conversation's policy for this message; a new conversation keeps it as its own."""
         store = self._open_store()
         try:
             policy = privacy or self.conversation_privacy(store, conversation_id)
             own = privacy if conversation_id is None else None
-            yield from self._send(store, conversation_id, text, policy, own, quick, attachments, replaces)
+            grounding = grounding_for(self.library, documents, text, self.config.documents.chunks)
+            yield from self._send(store, conversation_id, text, policy, own, quick, attachments, replaces, grounding)
         finally:
             store.close()
 
@@ -129,8 +136,10 @@ class ChatService:
         quick: bool,
         paths: Sequence[Path],
         replaces: int | None,
+        grounding: Grounding | None,
     ) -> Iterator[ChatEvent]:
         # Everything that can refuse the message does so before anything is stored.
+        privacy = document_privacy(privacy, grounding)
         attached = sort_attachments(paths)
         urls = tuple(image_url(path) for path in attached.images)
         content = attached.message_text(text)
@@ -140,6 +149,10 @@ class ChatService:
             arm = "B" if random.random() < self.config.ab.share else "A"
         else:
             arm = store.conversation(conversation_id).arm
+        if grounding is not None and grounding.local_only:  # its answers quote local-only text: they stay here
+            own = Privacy.LOCAL_ONLY
+            if conversation_id is not None:
+                store.set_conversation_privacy(conversation_id, own.value)
         turn = store.begin_turn(
             conversation_id,
             content,
@@ -150,7 +163,7 @@ class ChatService:
             attachments=[str(path) for path in attached.images],
             replaces=replaces,
         )
-        yield from self._answer(store, turn, urls, route, privacy, arm)
+        yield from self._answer(store, turn, urls, route, privacy, arm, grounding)
 
     def regenerate(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
         """Answer the same question again as a new version; the earlier answer stays, one switch away."""
@@ -173,7 +186,14 @@ class ChatService:
             store.close()
 
     def _answer(
-        self, store: Store, turn: Turn, urls: tuple[str, ...], route: router.Route, privacy: Privacy, arm: str
+        self,
+        store: Store,
+        turn: Turn,
+        urls: tuple[str, ...],
+        route: router.Route,
+        privacy: Privacy,
+        arm: str,
+        grounding: Grounding | None = None,
     ) -> Iterator[ChatEvent]:
         conversation_id, answer_id = turn.conversation_id, turn.answer_id
         scorer, mode = self._arm_settings(arm)
@@ -182,14 +202,19 @@ class ChatService:
         yield UserMessageSaved(conversation_id, turn.question_id, answer_id)
         yield Routed(route)
 
-        context = self._context(history, summary)
         passage = self.gate.passage(store, privacy, conversation_id=conversation_id, message_id=answer_id)
+        documents = DocumentContext(grounding, passage) if grounding is not None else None
+        scorer = documents.scorer(scorer) if documents is not None else scorer
+        context = self._context(history, summary, documents)
         if mode == "ensemble":
             events = self.ensemble(passage, scorer).run(context)
         else:
             start = [tier.name for tier in self.config.tiers].index(route.start)
             events = self.cascade(passage, route, scorer).run(context, start_at=start)
+        events = documents.noted(events) if documents is not None else events
         answer = yield from self.recorder.save_while_streaming(store, answer_id, events, trigger="auto")
+        if documents is not None and answer is not None:
+            yield documents.cite(store, answer_id, answer.model_id)
         if answer is not None and answer.complete:
             privacy = passage.privacy  # narrowed if the user said "never" on the way
             self._maybe_shadow(conversation_id, answer_id, answer, context, privacy, scorer)
@@ -351,11 +376,16 @@ class ChatService:
         longest = max(model.n_ctx for model in self.config.models.values())
         return recent_history(store, conversation_id, through, longest)
 
-    def _context(self, history: list[Message], summary: str | None = None) -> ContextFn:
+    def _context(
+        self, history: list[Message], summary: str | None = None, documents: DocumentContext | None = None
+    ) -> ContextFn:
         settings = self.config.settings
 
         def context(provider: Provider) -> list[Message]:
-            return build_context(settings.system_prompt, history, provider, settings.max_answer_tokens, summary)
+            prompt = settings.system_prompt
+            if documents is not None:
+                prompt = documents.system_prompt(provider, prompt, settings.max_answer_tokens)
+            return build_context(prompt, history, provider, settings.max_answer_tokens, summary)
 
         return context
 

@@ -27,6 +27,7 @@ from app.core.paths import CRASH_REPORTS, UPDATE_CHECK, WELCOMED, UserPaths
 # What Hearth creates in each folder (names, or patterns for temporary files of an interrupted write).
 DATA_ENTRIES = (
     "hearth.db", "hearth.db-wal", "hearth.db-shm", "hearth.db-journal", "models", "backups", "calibration",
+    "documents.db", "documents.db-wal", "documents.db-shm", "documents.db-journal",  # the document index
     CRASH_REPORTS, UPDATE_CHECK, WELCOMED,
 )  # fmt: skip
 CONFIG_ENTRIES = ("models.toml", ".models.toml-*.part", ".models-*.toml")

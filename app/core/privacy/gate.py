@@ -188,6 +188,8 @@ class Passage:
         self._this_message: set[tuple[str, str, str]] = set()  # model, address, payload fingerprint
         self._conversation = self.records.approved(conversation_id) if conversation_id is not None else set()
         self._kept_here: str | None = None  # set once the user said "not now"
+        # Per model: the document collections and chunks its request carries, for the audit.
+        self.documents: dict[str, dict[str, object]] = {}
 
     def through(self, provider: Provider, purpose: str | None = None) -> Provider:
         """``provider`` as this passage lets it be used (a local one as it is)."""
@@ -323,6 +325,7 @@ class GatedProvider:
             payload_sha256=clearance.fingerprint,
             redacted=dict(passage.redaction.found),
             estimated_cost=clearance.estimated_cost,
+            documents=passage.documents.get(self.model_id),
         )
         restorer = StreamRestorer(passage.redaction)
         outcome, usage = "stopped before the end", Usage(0, 0)

@@ -200,6 +200,13 @@ def m011_outbound_gate(db: Database) -> None:
     db["rests"].create({"model": str, "until": float}, pk="model", not_null={"until"})
 
 
+def m012_document_sources(db: Database) -> None:
+    """Answers drawn from the user's documents: the sources they cite, and in the audit, which
+    collections and chunks went with each request."""
+    db["messages"].add_column("sources", str)
+    db["outbound"].add_column("documents", str)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -212,6 +219,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m009_threads,
     m010_imported_attempts,
     m011_outbound_gate,
+    m012_document_sources,
 ]
 
 

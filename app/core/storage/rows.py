@@ -62,6 +62,7 @@ Timestamp = Annotated[str, AfterValidator(_timestamp)]
 RouteText = Annotated[str, _json_text(dict[str, Any], "an object")]
 PathsText = Annotated[str, _json_text(list[str], "a list of file paths")]
 CountsText = Annotated[str, _json_text(dict[str, int], "counts by kind")]
+SourcesText = Annotated[str, _json_text(list[dict[str, Any]], "a list of document sources")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Signals = Annotated[dict[str, Scalar], BeforeValidator(_signals_from_text)]
 
@@ -92,6 +93,7 @@ class MessageFields(BaseModel):
     after_id: int | None = None  # the message this one follows in its thread
     route: RouteText | None = None  # the router's decision and its reasons
     attachments: PathsText | None = None  # the files attached to a user message
+    sources: SourcesText | None = None  # the document chunks an answer drew on (app/core/documents/sources.py)
 
 
 class MessageRow(MessageFields):

@@ -1,0 +1,102 @@
+"""Documents in the window: add a folder, watch it index, ask, click the citation and land at the page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtGui import QDesktopServices, QDropEvent
+from PySide6.QtWidgets import QInputDialog
+
+from app.core.documents.library import Library
+from app.ui.documents_panel import DocumentsPanel
+from app.ui.message_actions import MessageAction
+from tests.conftest import config_text, write_user_config
+from tests.document_files import write_pdf
+from tests.window_helpers import click_link, last, open_window, requests_in, type_and_send, wait_for_answer
+
+INDEX_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def club(tmp_path: Path) -> Path:
+    folder = tmp_path / "club"
+    folder.mkdir()
+    write_pdf(folder / "minutes.pdf", ["Minutes of the rowing club, March.", "The boathouse key is kept by Jo."])
+    (folder / "rules.md").write_text("# Rules\n\n## Boats\n\nBoats are washed after every outing.\n", "utf-8")
+    return folder
+
+
+def names_listed(panel: DocumentsPanel) -> list[str]:
+    return [panel.list.item(row).text() for row in range(panel.list.count())]
+
+
+def test_a_folder_is_indexed_asked_about_and_the_citation_opens_the_page(
+    qtbot, hearth_home: Path, model_file: Path, club: Path, monkeypatch
+):
+    write_user_config(hearth_home, config_text(model_file).replace("threads = 2", "threads = 1"))
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
+    with open_window(qtbot) as win:
+        panel = win.documents
+        assert panel is not None
+        panel.add_paths([club], name="club")
+        qtbot.waitUntil(lambda: not panel.busy, timeout=INDEX_TIMEOUT_MS)
+        assert names_listed(panel) == ["club — 2 files, 4 chunks"]
+        [choice] = [action for action in win.composer.documents.menu().actions() if action.text() == "club"]
+        choice.setChecked(True)
+        assert win.composer.documents.text() == "Documents: club"
+
+        type_and_send(qtbot, win, "Who keeps the boathouse key?")
+        answer = wait_for_answer(qtbot, win)
+        [first, *_] = answer.sources
+        assert (Path(first.path).name, first.page) == ("minutes.pdf", 2)
+        row = len(win.chat.conversation.items()) - 1
+        cited = [r for r in requests_in(win, row) if r.action == MessageAction.OPEN_SOURCE]
+        assert len(cited) == len(answer.sources), "one link per stored source, none from the answer's own text"
+        click_link(qtbot, win, row, MessageAction.OPEN_SOURCE)
+        assert opened == [QUrl.fromLocalFile(str(club / "minutes.pdf")).toString() + "#page=2"]
+
+        win.open_conversation(win.conversation_id)
+        assert last(win).sources == answer.sources, "the sources come back with the conversation"
+
+
+def test_indexing_pauses_between_files_and_a_cancelled_run_is_finished_by_a_rescan(qtbot, tmp_path: Path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for number in range(300):
+        (folder / f"note{number:03}.txt").write_text(f"Note number {number} about rowing.", "utf-8")
+    panel = DocumentsPanel(Library(tmp_path / "documents.db", None))
+    qtbot.addWidget(panel)
+    panel.add_paths([folder], name="many")
+    panel.pause_button.setChecked(True)
+    assert panel.pause_button.text() == "Resume"
+    qtbot.wait(300)  # what was read before the pause arrives
+    held = panel.progress.value()
+    qtbot.wait(300)
+    assert panel.busy and panel.progress.value() == held < 300, "paused: no further file is read"
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=INDEX_TIMEOUT_MS)
+    [partial] = panel.library.collections()
+    assert partial.files < 300
+    panel.rescan_button.click()
+    qtbot.waitUntil(lambda: not panel.busy and names_listed(panel) == ["many — 300 files, 300 chunks"], timeout=60_000)
+    assert QThreadPool.globalInstance().waitForDone(10_000)
+
+
+def test_folders_dropped_on_the_section_are_added_to_the_named_collection(
+    qtbot, tmp_path: Path, club: Path, monkeypatch
+):
+    panel = DocumentsPanel(Library(tmp_path / "documents.db", None))
+    qtbot.addWidget(panel)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("rowing", True))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(club))])
+    drop = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    panel.dropEvent(drop)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=INDEX_TIMEOUT_MS)
+    assert names_listed(panel) == ["rowing — 2 files, 4 chunks"]
+    assert QThreadPool.globalInstance().waitForDone(10_000)
