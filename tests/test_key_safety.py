@@ -21,7 +21,7 @@ from app.core.config.schema import RemoteModel
 from app.core.errors import ProviderError
 from app.core.providers.base import Message
 from app.core.providers.registry import REMOTE_PROVIDERS
-from tests.conftest import REPO, config_text, write_user_config
+from tests.conftest import REPO, config_text, through_gate, write_user_config
 from tests.fault_server import KINDS, fault_server, key_echo, presented_keys
 
 KEY = "sk-proj-Zq81vT0c5Lw3Hn7RbYe2"
@@ -133,7 +133,7 @@ def test_every_provider_error_leaves_the_key_out_whatever_the_service_or_the_htt
         config = model.model_copy(update={"base_url": f"{server}/{kind}/echo%20key"})
         provider = REMOTE_PROVIDERS[kind]("cloud", config, client, api_key=key)
         with pytest.raises(ProviderError) as raised:
-            list(provider.stream([Message("user", "hi")], max_tokens=4))
+            list(through_gate(provider, [Message("user", "hi")], max_tokens=4))
     assert_nowhere(key, str(raised.value))
     assert "[key removed]" in str(raised.value) or "header" in str(raised.value).lower()
 
