@@ -24,6 +24,7 @@ from app.cli.history import add_history_commands
 from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.reports import cmd_audit, cmd_stats
 from app.cli.setup import cmd_erase_data, cmd_fetch, cmd_key, cmd_models
+from app.cli.teamwork import routing_options
 from app.cli.terminal import printable_output
 from app.core import crash_reports, keys, wal
 from app.core.config import Privacy
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--privacy", type=Privacy, choices=list(Privacy), help="override the privacy policy")
     ask.add_argument("--quick", action="store_true", help="a quick answer: skip tiers marked slow")
     ask.add_argument(
+        "--plan", action="store_true", help="plan mode: split the request into parts, answer each, join them"
+    )
+    ask.add_argument(
         "--image",
         "--attach",
         type=Path,
@@ -88,10 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(func=cmd_fetch)
 
     evaluate = commands.add_parser("eval", help="run the tiers on labelled questions and measure the escalation")
-    evaluate.add_argument("data", type=Path, help="questions, one JSON object per line (see tests/data/README.md)")
+    evaluate.add_argument(
+        "data", type=Path, nargs="?", help="questions, one JSON object per line (see tests/data/README.md)"
+    )
     evaluate.add_argument("--tiers", help="comma-separated tier names (default: those the privacy policy allows)")
     answering_options(evaluate)
     evaluate.add_argument("--out", type=Path, default=None, help="folder for report.json and report.png")
+    routing_options(evaluate)
     evaluate.set_defaults(func=cmd_eval)
 
     calibrate = commands.add_parser("calibrate", help="fit a model's confidence on labelled questions")
