@@ -16,6 +16,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -85,11 +86,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1; yields its /v1 URL."""
+@contextmanager
+def serve_model(model: Path, alias: str, log: Path) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server for ``model`` on 127.0.0.1; yields its /v1 URL."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -97,7 +97,7 @@ def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> 
                 "-m",
                 "llama_cpp.server",
                 "--model",
-                str(model_file),
+                str(model),
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -107,7 +107,7 @@ def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> 
                 "--n_threads",
                 "1",
                 "--model_alias",
-                "smol-server",
+                alias,
                 "--verbose",
                 "False",
             ],
@@ -135,6 +135,13 @@ def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1; yields its /v1 URL."""
+    with serve_model(model_file, "smol-server", tmp_path_factory.mktemp("server") / "server.log") as base_url:
+        yield base_url
 
 
 class Files(BaseHTTPRequestHandler):
@@ -408,4 +415,7 @@ def with_chat_template(model_file: Path, folder: Path, template: str) -> Path:
 
 
 if __name__ == "__main__":
+    from tests.second_model import fetch_second_model
+
     print(fetch_test_model())
+    print(fetch_second_model())

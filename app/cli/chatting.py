@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator
 from typing import Any
 
+from app.cli.planning import PlanPrinter
 from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal, json_text
 from app.core.cascade import Answer, AttemptStarted, Finished, TextDelta
 from app.core.chat import ChatEvent, Routed, UserMessageSaved
@@ -42,6 +44,7 @@ def answer_json(answer: Answer, conversation_id: int | None) -> dict[str, Any]:
                 "tokens": a.tokens_out,
                 "error": a.error,
                 "reason": a.reason,
+                "step": json.loads(a.step) if a.step else None,
             }
             for a in answer.attempts
         ],
@@ -52,7 +55,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
     try:
         events = session.chat.send(
-            args.conversation, args.question, privacy=args.privacy, quick=args.quick, attachments=args.image
+            args.conversation,
+            args.question,
+            privacy=args.privacy,
+            quick=args.quick,
+            attachments=args.image,
+            plan=args.plan,
         )
         return _show(events, args.json, args.conversation, None)
     finally:
@@ -94,7 +102,10 @@ def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | Non
     """Stream the answer to the terminal, or print it as one JSON object at the end."""
     answer: Answer | None = None
     route: dict[str, object] | None = None
+    plan = PlanPrinter(quiet=as_json)
     for event in events:
+        if plan.show(event):
+            continue
         if isinstance(event, UserMessageSaved):
             conversation_id, message_id = event.conversation_id, event.answer_id
         elif isinstance(event, Routed):

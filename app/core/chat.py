@@ -45,6 +45,8 @@ from app.core.shadow import selected, shadow_job
 from app.core.store import Store
 from app.core.stronger import answered_tier, stronger_tier
 from app.core.summary import summary_job
+from app.core.teamwork.chat_modes import ChatModes
+from app.core.teamwork.plans import Plan
 
 TITLE_LENGTH = 60
 
@@ -87,6 +89,7 @@ class ChatService:
         # Failing models rest across messages, on the wall clock: the rests are recorded for the next run too.
         self.cooldowns = Cooldowns(clock=time.time)
         self.recorder = AnswerRecorder(config, self.pricing, self.cooldowns)
+        self.modes = ChatModes(self)  # plan mode
 
     def tiers(self) -> list[TierPlan]:
         return [
@@ -113,13 +116,15 @@ class ChatService:
         quick: bool = False,
         attachments: Sequence[Path] = (),
         replaces: int | None = None,
+        plan: bool | Plan = False,
     ) -> Iterator[ChatEvent]:
         """Send ``text`` with its attachments (images, text files); with ``replaces``, as an edited
-        version of that user message (a new branch)."""
+        version of that user message (a new branch); with ``plan``, in plan mode (app/core/teamwork/): True
+        lets the planner write the plan, a Plan (one the user edited) is run as it is."""
         store = self._open_store()
         try:
             policy = privacy or self.conversation_privacy(store, conversation_id)
-            yield from self._send(store, conversation_id, text, policy, quick, attachments, replaces)
+            yield from self._send(store, conversation_id, text, policy, quick, attachments, replaces, plan)
         finally:
             store.close()
 
@@ -132,12 +137,13 @@ class ChatService:
         quick: bool,
         paths: Sequence[Path],
         replaces: int | None,
+        plan: bool | Plan = False,
     ) -> Iterator[ChatEvent]:
         # Everything that can refuse the message does so before anything is stored.
         attached = sort_attachments(paths)
         urls = tuple(image_url(path) for path in attached.images)
         content = attached.message_text(text)
-        request = router.Request(content, bool(urls), quick)
+        request = router.Request(content, bool(urls), quick, self.modes.recognised(content, bool(urls)))
         route = router.plan(self.config, request, privacy, self._budget_left(store))
         if conversation_id is None:
             arm = "B" if random.random() < self.config.ab.share else "A"
@@ -147,7 +153,10 @@ class ChatService:
         user_id = store.add_message(conversation_id, "user", content, version_of=replaces)
         if attached.images:
             store.set_message_meta(user_id, attachments=[str(path) for path in attached.images])
-        yield from self._answer(store, conversation_id, user_id, urls, route, privacy, arm, version_of=None)
+        planned = plan or (self.config.plan.automatic and request.recognition.multi_part and not urls)
+        yield from self._answer(
+            store, conversation_id, user_id, urls, route, privacy, arm, version_of=None, plan=planned
+        )
 
     def regenerate(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
         """Answer the same question again as a new version; the earlier answer stays, one switch away."""
@@ -179,6 +188,7 @@ class ChatService:
         privacy: Privacy,
         arm: str,
         version_of: int | None,
+        plan: bool | Plan = False,
     ) -> Iterator[ChatEvent]:
         scorer, mode = self._arm_settings(arm)
         history, summary = self._history(store, conversation_id, through=question_id)
@@ -190,7 +200,10 @@ class ChatService:
 
         context = self._context(history, summary)
         passage = self.gate.passage(store, privacy, conversation_id=conversation_id, message_id=answer_id)
-        if mode == "ensemble":
+        if plan:
+            given = plan if isinstance(plan, Plan) else None
+            events = self.modes.plan_run(store, passage, history[-1].content, scorer, given).run()
+        elif mode == "ensemble":
             events = self.ensemble(passage, scorer).run(context)
         else:
             start = [tier.name for tier in self.config.tiers].index(route.start)

@@ -62,6 +62,7 @@ RouteText = Annotated[str, _json_text(dict[str, Any], "an object")]
 PathsText = Annotated[str, _json_text(list[str], "a list of file paths")]
 CountsText = Annotated[str, _json_text(dict[str, int], "counts by kind")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+StepText = Annotated[str, _json_text(dict[str, Scalar | list[int]], "a plan step")]
 Signals = Annotated[dict[str, Scalar], BeforeValidator(_signals_from_text)]
 
 
@@ -121,6 +122,7 @@ class AttemptFields(BaseModel):
     policy: Privacy | None = None
     payload_sha256: Sha256 | None = None
     redacted: CountsText | None = None  # how many values of each kind were replaced
+    step: StepText | None = None  # the step of a plan this attempt was (app/core/teamwork/steps.py)
 
 
 class AttemptRow(AttemptFields):

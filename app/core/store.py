@@ -82,6 +82,7 @@ def _attempt_row(message_id: int, position: int, attempt: Attempt, trigger: str,
         "policy": attempt.policy or None,
         "payload_sha256": attempt.payload_sha256,
         "redacted": json.dumps(attempt.redacted) if attempt.redacted else None,
+        "step": attempt.step,
         "created_at": now,
     }
 

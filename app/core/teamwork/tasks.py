@@ -74,7 +74,7 @@ _VERBS = (
     r"suggest|check|fix|calculate|compare|describe|answer|pull out|turn)\b"
 )
 _CLAUSES = re.compile(
-    rf"(?:\n+|;\s+|\.\s+(?=[A-Z])|,?\s+(?:and\s+)?then\s+|,\s+(?:and\s+)?(?={_VERBS})|\s+and\s+(?={_VERBS}))",
+    rf"(?:\n+|;\s+|\.\s+(?=[A-Z])|,?\s+(?:and\s+)?(?=then\s+)|,\s+(?:and\s+)?(?={_VERBS})|\s+and\s+(?={_VERBS}))",
     re.IGNORECASE,
 )
 
