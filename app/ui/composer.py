@@ -43,6 +43,7 @@ class Draft:
     attachments: list[Path] = field(default_factory=list)
     quick: bool = False
     replaces: int | None = None  # the message this one is an edited version of
+    plan: bool = False  # plan mode: split into parts, each to the model best at it, then joined
 
 
 def dropped_files(mime: QMimeData) -> list[Path]:
@@ -113,6 +114,12 @@ class Composer(QWidget):
         self.quick.setToolTip("Skip slow tiers for this message (Ctrl+Shift+Q)")
         self.quick.setAccessibleName("Quick answer")
         self.quick.setShortcut("Ctrl+Shift+Q")
+        self.plan = QCheckBox("Plan", options)
+        self.plan.setToolTip(
+            "Plan mode: split the request into parts, send each to the model best at it, then join them (Ctrl+Shift+P)"
+        )
+        self.plan.setAccessibleName("Plan mode")
+        self.plan.setShortcut("Ctrl+Shift+P")
         self.privacy = QComboBox(options)
         self.privacy.setAccessibleName("Privacy of this conversation")
         self.privacy.setToolTip("Where messages of this conversation may go when the local answer is unsure")
@@ -120,6 +127,7 @@ class Composer(QWidget):
         row.addWidget(self.attached_label)
         row.addWidget(self.clear_attachments)
         row.addStretch(1)
+        row.addWidget(self.plan)
         row.addWidget(self.quick)
         row.addWidget(inert.plain_label("Privacy:", options))
         row.addWidget(self.privacy)
@@ -214,6 +222,7 @@ class Composer(QWidget):
         self.edit.setPlainText(draft.text)
         self._set_attachments(draft.attachments)
         self.quick.setChecked(draft.quick)
+        self.plan.setChecked(draft.plan)
         self.replaces = draft.replaces
         self.edit_banner.setText(problem)
         self.edit_banner.show()
@@ -221,7 +230,7 @@ class Composer(QWidget):
     def _submit(self) -> None:
         text = self.edit.toPlainText().strip()
         if (text or self.attachments) and self.send_button.isVisible():
-            draft = Draft(text, list(self.attachments), self.quick.isChecked(), self.replaces)
+            draft = Draft(text, list(self.attachments), self.quick.isChecked(), self.replaces, self.plan.isChecked())
             self.edit.clear()
             self._set_attachments([])
             self.replaces = None

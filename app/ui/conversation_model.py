@@ -14,6 +14,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from app.core.rows import AttemptRow, MessageRow, shown_attempt
 from app.core.store import Store
+from app.core.teamwork.steps import plan_escalated
 from app.ui.badge import BadgeInfo, describe
 from app.ui.inert import tooltip
 
@@ -183,7 +184,7 @@ def badge_from_rows(attempts: list[AttemptRow], message: MessageRow) -> BadgeInf
         tier=final.tier,
         model=final.model,
         confidence=final.confidence,
-        escalated=final.position > 0,
+        escalated=final.position > 0 if (planned := plan_escalated(attempts)) is None else planned,
         reason=" ".join(a.reason for a in attempts if a.reason),  # each tier's step: why it stayed or went on
         latency_ms=final.latency_ms,
         tokens=final.tokens_out,

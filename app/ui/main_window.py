@@ -41,6 +41,7 @@ from app.ui.conversation_model import MessageItem
 from app.ui.dashboard import Dashboard
 from app.ui.message_actions import MessageAction, Request
 from app.ui.model_manager import ModelManager
+from app.ui.plan_panel import PlanPanel
 from app.ui.progress import ProgressRelay, show_progress
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.stronger_offer import offer_stronger_model
@@ -98,6 +99,8 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.chat, 1)
+        self.plan_panel = PlanPanel(self)
+        column.addWidget(self.plan_panel)
         column.addWidget(self.composer)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.sidebar)
@@ -402,8 +405,10 @@ class MainWindow(QMainWindow):
                 quick=draft.quick,
                 attachments=draft.attachments,
                 replaces=draft.replaces,
+                plan=draft.plan,
             )
 
+        self.plan_panel.reset()
         self._user_row = user_row
         self._stream_into(row, run, saved=False)
 
@@ -490,6 +495,7 @@ class MainWindow(QMainWindow):
     def _on_event(self, event: object) -> None:
         row, model = self._row, self.chat.conversation
         assert row is not None
+        self.plan_panel.take(event)
         if isinstance(event, UserMessageSaved):
             self._saved = True
             if self._user_row is not None:

@@ -43,6 +43,19 @@ def step_of(row: AttemptRow) -> Step | None:
         return None
 
 
+def plan_escalated(rows: Sequence[AttemptRow]) -> bool | None:
+    """Whether any step of a plan climbed a tier (None: the answer was no plan). A plan's synthesis comes
+    after its parts, so the answer's position says nothing about escalation; each step's own attempts do."""
+    tiers: dict[tuple[str, int | None], set[str]] = {}
+    for row in rows:
+        step = step_of(row)
+        if step is not None and row.trigger == "auto":
+            tiers.setdefault((step.role, step.number), set()).add(row.tier)
+    if not tiers:
+        return None
+    return any(len(seen) > 1 for seen in tiers.values())
+
+
 def stored_plan(rows: Sequence[AttemptRow], request: str) -> Plan | None:
     """The plan an answer ran, read back from its attempts (the latest attempt of each part counts)."""
     parts: dict[int, Part] = {}
