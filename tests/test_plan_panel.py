@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.core.teamwork.steps import step_of
 from app.ui.plan_panel import COLUMNS, STATE
 from tests.conftest import config_text, write_user_config
 from tests.window_helpers import open_store, open_window, type_and_send, wait_idle
@@ -35,6 +36,22 @@ def test_the_plan_switch_sends_in_plan_mode_and_each_step_is_drawn(qtbot, hearth
         try:
             stored = store.message(answer.message_id)
             assert stored.content == answer.text and stored.status == "complete"
+            before = len(store.attempts(stored.id))
+        finally:
+            store.close()
+
+        # Re-run part 1 alone: its new attempt and a new synthesis follow the earlier ones.
+        panel.tree.setCurrentItem(rows[1])
+        assert panel.rerun_button.isEnabled()
+        panel.rerun_button.click()
+        assert not win.composer.send_button.isVisible() and not panel.rerun_button.isEnabled()
+        qtbot.waitUntil(lambda: win.composer.send_button.isVisible(), timeout=PLAN_TIMEOUT_MS)
+        store = open_store(hearth_home)
+        try:
+            again = store.attempts(answer.message_id)[before:]
+            steps = [step_of(row) for row in again]
+            assert [(s.role, s.number) for s in steps if s] == [("part", 1), ("synthesis", None)]
+            assert all(row.trigger == "user" for row in again)
         finally:
             store.close()
 

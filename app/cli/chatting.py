@@ -61,6 +61,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             quick=args.quick,
             attachments=args.image,
             plan=args.plan,
+            refine=args.refine,
         )
         return _show(events, args.json, args.conversation, None)
     finally:

@@ -61,8 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--conversation", type=row_id, help="continue this conversation (its id)")
     ask.add_argument("--privacy", type=Privacy, choices=list(Privacy), help="override the privacy policy")
     ask.add_argument("--quick", action="store_true", help="a quick answer: skip tiers marked slow")
-    ask.add_argument(
+    way = ask.add_mutually_exclusive_group()
+    way.add_argument(
         "--plan", action="store_true", help="plan mode: split the request into parts, answer each, join them"
+    )
+    way.add_argument(
+        "--refine", action="store_true", help="the local model drafts, a stronger allowed model refines the draft"
     )
     ask.add_argument(
         "--image",

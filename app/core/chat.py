@@ -117,14 +117,17 @@ class ChatService:
         attachments: Sequence[Path] = (),
         replaces: int | None = None,
         plan: bool | Plan = False,
+        refine: bool = False,
     ) -> Iterator[ChatEvent]:
         """Send ``text`` with its attachments (images, text files); with ``replaces``, as an edited
         version of that user message (a new branch); with ``plan``, in plan mode (app/core/teamwork/): True
-        lets the planner write the plan, a Plan (one the user edited) is run as it is."""
+        lets the planner write the plan, a Plan (one the user edited) is run as it is; with ``refine``, the
+        local model drafts and a stronger allowed model refines the draft."""
         store = self._open_store()
         try:
             policy = privacy or self.conversation_privacy(store, conversation_id)
-            yield from self._send(store, conversation_id, text, policy, quick, attachments, replaces, plan)
+            way = "refine" if refine else plan
+            yield from self._send(store, conversation_id, text, policy, quick, attachments, replaces, way)
         finally:
             store.close()
 
@@ -137,7 +140,7 @@ class ChatService:
         quick: bool,
         paths: Sequence[Path],
         replaces: int | None,
-        plan: bool | Plan = False,
+        plan: bool | Plan | str = False,
     ) -> Iterator[ChatEvent]:
         # Everything that can refuse the message does so before anything is stored.
         attached = sort_attachments(paths)
@@ -188,7 +191,7 @@ class ChatService:
         privacy: Privacy,
         arm: str,
         version_of: int | None,
-        plan: bool | Plan = False,
+        plan: bool | Plan | str = False,
     ) -> Iterator[ChatEvent]:
         scorer, mode = self._arm_settings(arm)
         history, summary = self._history(store, conversation_id, through=question_id)
@@ -200,7 +203,9 @@ class ChatService:
 
         context = self._context(history, summary)
         passage = self.gate.passage(store, privacy, conversation_id=conversation_id, message_id=answer_id)
-        if plan:
+        if plan == "refine":
+            events = self.modes.draft_refine(passage, history, summary, scorer).run()
+        elif plan:
             given = plan if isinstance(plan, Plan) else None
             events = self.modes.plan_run(store, passage, history[-1].content, scorer, given).run()
         elif mode == "ensemble":

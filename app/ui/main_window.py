@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.chat, 1)
         self.plan_panel = PlanPanel(self)
+        self.plan_panel.rerun_requested.connect(self.rerun_part)
         column.addWidget(self.plan_panel)
         column.addWidget(self.composer)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -418,6 +419,7 @@ class MainWindow(QMainWindow):
         self._saved = saved
         self._fresh = True  # the old answer stays until the new one starts
         self.composer.set_busy(True)
+        self.plan_panel.set_running(True)
         worker = GeneratorWorker(make)
         worker.signals.item.connect(self._on_event)
         worker.signals.failed.connect(self._on_failed)
@@ -476,6 +478,15 @@ class MainWindow(QMainWindow):
         self.chat.conversation.update(row, streaming=True, note="")
         self._user_row = None
         self._stream_into(row, lambda: ask(message_id), saved=True)
+
+    def rerun_part(self, answer_id: int, number: int) -> None:
+        """Run one part of a plan answer again; the answer is joined anew in its own row."""
+        row = self.chat.conversation.row_of(answer_id)
+        if row is None or self._worker is not None:
+            return
+        self.chat.conversation.update(row, streaming=True, note=f"Running part {number} again…")
+        self._user_row = None
+        self._stream_into(row, lambda: self.session.chat.modes.rerun_part(answer_id, number), saved=True)
 
     def switch_version(self, row: int, step: int) -> None:
         message_id = self.chat.conversation.item(row).message_id
@@ -536,6 +547,7 @@ class MainWindow(QMainWindow):
     @_while_open
     def _on_done(self) -> None:
         self.chat.flush()
+        self.plan_panel.set_running(False)
         row = self._row
         model = self.chat.conversation
         if row is not None and row < model.rowCount() and model.item(row).message_id is not None:

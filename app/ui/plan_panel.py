@@ -7,9 +7,10 @@ text in it came from a model or the user, so it is shown as plain text.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from app.core.chat import UserMessageSaved
 from app.core.teamwork.events import PartDelta, PartDone, PartStarted, PlanReady
 from app.core.teamwork.plan_run import PLANNER
 from app.ui import inert
@@ -20,6 +21,8 @@ PREVIEW = 2000  # characters of a step's text kept in its row
 
 
 class PlanPanel(QWidget):
+    rerun_requested = Signal(int, int)  # the answer's message id, the part's number
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("planPanel")
@@ -31,7 +34,13 @@ class PlanPanel(QWidget):
         self.hide_button = QToolButton(self)
         self.hide_button.setText("Hide plan")
         self.hide_button.setAccessibleName("Hide the plan")
+        self.rerun_button = QToolButton(self)
+        self.rerun_button.setText("Re-run part")
+        self.rerun_button.setToolTip("Run the selected part again and join the parts anew; the others are kept")
+        self.rerun_button.setAccessibleName("Re-run the selected part")
+        self.rerun_button.setEnabled(False)
         header.addWidget(self.title, 1)
+        header.addWidget(self.rerun_button)
         header.addWidget(self.hide_button)
         column.addLayout(header)
         self.tree = QTreeWidget(self)
@@ -50,7 +59,11 @@ class PlanPanel(QWidget):
         self.asks: dict[int, str] = {}  # what each part asks
         self.written: dict[int, str] = {}  # what each step wrote so far
         self.parts = 0
+        self.answer_id: int | None = None  # the plan answer drawn
+        self.running = False
         self.hide_button.clicked.connect(self.hide)
+        self.rerun_button.clicked.connect(self._rerun)
+        self.tree.itemSelectionChanged.connect(self._offer_rerun)
         self.hide()
 
     def reset(self) -> None:
@@ -60,11 +73,32 @@ class PlanPanel(QWidget):
         self.asks.clear()
         self.written.clear()
         self.parts = 0
+        self.answer_id = None
         self.hide()
+
+    def set_running(self, running: bool) -> None:
+        self.running = running
+        self._offer_rerun()
+
+    def selected_part(self) -> int | None:
+        chosen = [number for number, row in self.rows.items() if row.isSelected()]
+        return chosen[0] if chosen and 0 < chosen[0] <= self.parts else None
+
+    def _offer_rerun(self) -> None:
+        self.rerun_button.setEnabled(
+            not self.running and self.answer_id is not None and self.selected_part() is not None
+        )
+
+    def _rerun(self) -> None:
+        number = self.selected_part()
+        if number is not None and self.answer_id is not None:
+            self.rerun_requested.emit(self.answer_id, number)
 
     def take(self, event: object) -> None:
         """Draw one event of a plan run (others are not the panel's)."""
-        if isinstance(event, PlanReady):
+        if isinstance(event, UserMessageSaved):
+            self.answer_id = event.answer_id
+        elif isinstance(event, PlanReady):
             self._plan(event)
         elif isinstance(event, PartStarted):
             row = self._row(event.number)

@@ -15,16 +15,20 @@ from typing import TYPE_CHECKING
 
 from app.core import router
 from app.core.calibration import Scorer
-from app.core.cascade import Cascade, Event, Finished, TierPlan
+from app.core.cascade import Answer, Cascade, ContextFn, Event, Finished, TierPlan
 from app.core.context import build_context
+from app.core.errors import HearthError
 from app.core.gate import ConsentFn, ConsentRequest, Decision, OutboundGate, Passage
 from app.core.providers.base import Message
 from app.core.teamwork.plan_run import MessageRunner, PlanRun
 from app.core.teamwork.plans import Plan, planner_messages
+from app.core.teamwork.refine import DraftRefineRun
+from app.core.teamwork.steps import part_results, stored_plan
 from app.core.teamwork.tasks import Recognition, Task, recognise_with
 
 if TYPE_CHECKING:
     from app.core.chat import ChatService
+    from app.core.rows import AttemptRow
     from app.core.store import Store
 
 PLANNER_TOKENS = 160
@@ -100,8 +104,63 @@ class ChatModes:
 
         return answer
 
+    def draft_refine(
+        self, passage: Passage, history: list[Message], summary: str | None, scorer: Scorer
+    ) -> DraftRefineRun:
+        """The first local model drafts the last message of ``history``; a stronger allowed model refines it."""
+        chat = self.chat
+        settings = chat.config.settings
+        first = chat.config.tiers[0]
+        drafter = Cascade(
+            [TierPlan(first.name, [chat.registry.get(first.models[0])])],
+            scorer=scorer,
+            passage=passage,
+            max_answer_tokens=settings.max_answer_tokens,
+            cooldowns=chat.cooldowns,
+        )
+
+        def context(text: str) -> ContextFn:
+            asked = [*history[:-1], Message("user", text, history[-1].images)]
+            return lambda provider: build_context(
+                settings.system_prompt, asked, provider, settings.max_answer_tokens, summary
+            )
+
+        return DraftRefineRun(drafter, chat.cascade(passage, scorer=scorer), context, history[-1].content)
+
+    def rerun_part(self, answer_id: int, number: int, scorer: Scorer | None = None) -> Iterator[object]:
+        """Run part ``number`` of a stored plan answer again and join the parts anew; the other parts keep
+        their results. The new attempts follow the earlier ones; if the run is stopped, the answer stays."""
+        chat = self.chat
+        store = chat._open_store()
+        try:
+            message = store.message(answer_id)
+            rows = store.attempts(answer_id)
+            question = store.message(message.after_id).content if message.after_id else ""
+            plan = stored_plan(rows, question)
+            if plan is None or number not in {part.number for part in plan.parts}:
+                raise HearthError(f"Message {answer_id} has no part {number} to run again.")
+            kept = {n: _kept(row) for n, row in part_results(rows).items() if n != number}
+            passage = chat.gate.passage(
+                store,
+                chat.conversation_privacy(store, message.conversation_id),
+                conversation_id=message.conversation_id,
+                message_id=answer_id,
+            )
+            run = self.plan_run(store, passage, question, scorer or chat.scorer, plan, kept)
+            yield from chat.recorder.save_while_streaming(
+                store, answer_id, run.run(), trigger="user", keep_partial=False
+            )
+        finally:
+            store.close()
+
     def plan_run(
-        self, store: Store, passage: Passage, request: str, scorer: Scorer, plan: Plan | None = None
+        self,
+        store: Store,
+        passage: Passage,
+        request: str,
+        scorer: Scorer,
+        plan: Plan | None = None,
+        kept: dict[int, Answer] | None = None,
     ) -> PlanRun:
         chat, planning = self.chat, self.chat.config.plan
         planner_id = planning.planner or chat.config.tiers[0].models[0]
@@ -131,7 +190,25 @@ class ChatModes:
             parallel=planning.parallel,
             plan=plan,
             synthesise=self.synthesiser(synthesiser, scorer) if synthesiser else None,
+            kept=kept,
         )
+
+
+def _kept(row: AttemptRow) -> Answer:
+    """A part's stored result, as the answer the synthesis joins."""
+    return Answer(
+        text=row.text,
+        tier=row.tier,
+        model_id=row.model,
+        confidence=row.confidence,
+        escalated=False,
+        reason="Kept from the earlier run.",
+        latency_ms=0.0,
+        tokens_in=0,
+        tokens_out=0,
+        attempts=(),
+        complete=True,
+    )
 
 
 def _with_route(events: Iterator[Event], route: router.Route) -> Iterator[Event]:

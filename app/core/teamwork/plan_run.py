@@ -75,10 +75,12 @@ class PlanRun:
         parallel: bool = True,
         plan: Plan | None = None,
         synthesise: MessageRunner | None = None,
+        kept: dict[int, Answer] | None = None,
     ):
         """``planner`` streams the planner model's plan (None, or a ``plan`` given: no planner runs);
         ``side_passage`` opens a way out for a part that runs on a thread of its own; ``synthesise`` joins the
-        parts (default: like any message, through the cascade)."""
+        parts (default: like any message, through the cascade); ``kept`` holds the results of parts done
+        before, which are not run again (re-running one part)."""
         self.request = request
         self.planner = planner
         self.answer = answer
@@ -89,6 +91,7 @@ class PlanRun:
         self.synthesise = synthesise or answer
         self.answers = _Answers()
         self._parts: dict[int, Part] = {}
+        self.kept = kept or {}
 
     def run(self) -> PlanEvents:
         started = time.perf_counter()
@@ -100,7 +103,10 @@ class PlanRun:
             ready = []
             for part in wave:
                 blocked = self._blocked(part, done)
-                if blocked is None:
+                if part.number in self.kept:
+                    done[part.number] = PartDone(part.number, self.kept[part.number], None)
+                    yield done[part.number]
+                elif blocked is None:
                     ready.append(part)
                 else:
                     done[part.number] = blocked

@@ -56,6 +56,16 @@ def plan_escalated(rows: Sequence[AttemptRow]) -> bool | None:
     return any(len(seen) > 1 for seen in tiers.values())
 
 
+def part_results(rows: Sequence[AttemptRow]) -> dict[int, AttemptRow]:
+    """The latest answered attempt of each part, by the part's number."""
+    results: dict[int, AttemptRow] = {}
+    for row in rows:
+        step = step_of(row)
+        if step is not None and step.role == "part" and step.number is not None and row.error is None:
+            results[step.number] = row
+    return results
+
+
 def stored_plan(rows: Sequence[AttemptRow], request: str) -> Plan | None:
     """The plan an answer ran, read back from its attempts (the latest attempt of each part counts)."""
     parts: dict[int, Part] = {}
