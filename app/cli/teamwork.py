@@ -1,4 +1,5 @@
-"""hearth eval --routing: how well requests are recognised by task (the capability map routes by it)."""
+"""hearth eval --routing (how well requests are recognised by task) and --workflow (three arms on multi-part
+tasks: the strongest model alone, the cascade, plan mode, draft-then-refine)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,22 @@ import json
 import sys
 from pathlib import Path
 
+from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal
+from app.core.cascade import Answer
 from app.core.teamwork.routing_eval import RoutingReport, confusion_table, evaluate_routing, load_routing_items
 from app.core.teamwork.tasks import recognise, recognise_with
+from app.core.teamwork.workflow_eval import ARMS, ArmSummary, arm_runners, load_workflow_items, run_arm, summarise
 
 
 def routing_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--routing", type=Path, metavar="DATA", help="measure the task recogniser on labelled requests instead"
+    )
+    parser.add_argument(
+        "--workflow",
+        type=Path,
+        metavar="DATA",
+        help="run the strongest model alone, the cascade, plan mode and draft-then-refine on labelled multi-part tasks",
     )
     parser.add_argument(
         "--with-model",
@@ -52,3 +62,56 @@ def _summary(name: str, report: RoutingReport) -> str:
         f"{name}: routing accuracy {report.accuracy:.1%} ({report.correct}/{report.items}); "
         f"weakest: {weakest}\n{confusion_table(report)}\n"
     )
+
+
+def cmd_eval_workflow(args: argparse.Namespace) -> int:
+    from app.core.session import open_session
+    from app.core.teamwork.workflow_plot import write_workflow_plot
+
+    items = load_workflow_items(args.workflow)[: args.limit]
+    session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
+    store = session.open_store()
+    try:
+        chat = session.chat
+        passage = chat.gate.passage(store, session.config.settings.privacy, purpose="evaluation")
+        runners = arm_runners(chat.modes, store, passage, chat.scorer)
+
+        def cost(answer: Answer) -> float:
+            return sum(chat.pricing.cost(a.model_id, a.tokens_in, a.tokens_out) for a in answer.attempts)
+
+        results = []
+        for number, item in enumerate(items, start=1):
+            for arm in ARMS:
+                results.append(run_arm(arm, item, runners[arm], cost))
+                print(f"  {number}/{len(items)} {item.id}: {arm} done", file=sys.stderr, flush=True)
+    finally:
+        store.close()
+        session.close()
+    summaries = summarise(results)
+    out = args.out or Path(f"hearth-eval-workflow-{args.workflow.stem}")
+    out.mkdir(parents=True, exist_ok=True)
+    document = {
+        "data": str(args.workflow),
+        "arms": [s.as_dict() for s in summaries],
+        "results": [{**r.__dict__, "success": r.success} for r in results],
+    }
+    (out / "workflow.json").write_text(json.dumps(document, indent=2, ensure_ascii=False))
+    write_workflow_plot(summaries, out / "workflow.png", f"{args.workflow.name}: {len(items)} multi-part tasks")
+    print(workflow_table(summaries))
+    print(f"Written: {out / 'workflow.json'}, {out / 'workflow.png'}")
+    return 0
+
+
+def workflow_table(summaries: list[ArmSummary]) -> str:
+    lines = [
+        f"{'arm':<10} {'success':>8} {'parts':>6} {'routing':>8} {'latency':>9} {'sent':>7} {'cost':>9} "
+        f"{'cost/quality':>13}"
+    ]
+    for s in summaries:
+        routing = "n/a" if s.routing_accuracy is None else f"{s.routing_accuracy:.0%}"
+        per = "n/a" if s.cost_per_quality is None else f"${s.cost_per_quality:.4f}"
+        lines.append(
+            f"{s.arm:<10} {s.success_rate:>8.0%} {s.quality:>6.0%} {routing:>8} {s.latency_ms / 1000:>8.1f}s "
+            f"{s.tokens_sent:>7} ${s.cost:>8.4f} {per:>13}"
+        )
+    return "\n".join(lines)

@@ -11,11 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from app.core.errors import DataError, FileError
+from app.core.evaluation import load_jsonl
 from app.core.teamwork.tasks import Recognition, Task
-from app.core.user_files import read_regular
 
 
 class RoutingItem(BaseModel):
@@ -29,23 +28,7 @@ class RoutingItem(BaseModel):
 
 
 def load_routing_items(path: Path) -> list[RoutingItem]:
-    try:
-        lines = read_regular(path).decode("utf-8").splitlines()
-    except (FileError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot be read ({exc})", file=path) from None
-    items = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            items.append(RoutingItem.model_validate_json(line))
-        except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(part) for part in problem["loc"])
-            raise DataError(f"{where + ': ' if where else ''}{problem['msg']}", file=path, line=number) from None
-    if not items:
-        raise DataError("contains no requests", file=path)
-    return items
+    return load_jsonl(path, RoutingItem, "contains no requests")
 
 
 @dataclass(frozen=True)
