@@ -86,9 +86,7 @@ def test_the_grid_shows_tasks_against_models_and_the_gaps():
 
 
 def test_a_code_request_starts_at_the_model_the_map_says_is_good_at_code():
-    route = plan(
-        config([], ["code"], ["code"]), Request("Fix this Python traceback for me"), Privacy.CLOUD_AUTO, None
-    )
+    route = plan(config([], ["code"], ["code"]), Request("Fix this Python traceback for me"), Privacy.CLOUD_AUTO, None)
     assert route.start == "self-hosted" and route.task == "code" and route.model == "server"
     assert route.reasons[0].startswith("Task: code (it says “Python”).")
     assert "The capability map: server (self-hosted, free, on this computer) is good at code." in route.reasons[0]

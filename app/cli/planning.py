@@ -49,7 +49,6 @@ class PlanPrinter:
         if not self.quiet:
             print(text, file=sys.stderr, flush=True)
 
-
     def _name(self, number: int) -> str:
         if number == PLANNER:
             return "planner"

@@ -61,8 +61,13 @@ class Route:
     model: str | None = None  # the capability map's model for the task, where it named one
 
     def as_dict(self) -> dict[str, object]:
-        return {"tiers": self.tiers, "start": self.start, "reasons": self.reasons, "task": self.task,
-                "model": self.model}
+        return {
+            "tiers": self.tiers,
+            "start": self.start,
+            "reasons": self.reasons,
+            "task": self.task,
+            "model": self.model,
+        }
 
 
 class RoutingError(HearthError):
