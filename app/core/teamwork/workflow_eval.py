@@ -6,7 +6,7 @@ parts each have a check; an answer gets the share of its parts right.
 Reported per arm: task success rate (every part right), the share of parts
 right, the prompt tokens sent off this computer, routing accuracy (the share of labelled part tasks the arm recognised:
 the plan's part tasks for plan mode, the request's one task for the cascade;
-the strongest model alone does not route), end-to-end latency, cost, and cost
+the strongest model alone and draft-then-refine do not route), end-to-end latency, cost, and cost
 per quality-adjusted output (cost divided by the share of parts right).
 """
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from app.core.store import Store
 
 ARMS = ("strongest", "cascade", "plan", "refine")
+UNROUTED = ("strongest", "refine")  # arms that send the whole request to a model chosen without routing
 
 
 class WorkflowPart(BaseModel):
@@ -160,7 +161,7 @@ def run_arm(arm: str, item: WorkflowItem, events: ArmRunner, cost: CostFn) -> Ar
         item=item.id,
         parts_right=sum(part.right(text) for part in item.parts) if answer is not None else 0,
         parts=len(item.parts),
-        routed_right=None if arm == "strongest" else routed_right(labelled, recognised),
+        routed_right=None if arm in UNROUTED else routed_right(labelled, recognised),
         latency_ms=latency_ms,
         cost=cost(answer) if answer is not None else 0.0,
         tokens_out=answer.tokens_out if answer is not None else 0,
