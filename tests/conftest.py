@@ -18,6 +18,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -130,11 +131,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1; yields its /v1 URL."""
+@contextmanager
+def serve_model(model: Path, alias: str, log: Path) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server for ``model`` on 127.0.0.1; yields its /v1 URL."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -142,7 +142,7 @@ def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> 
                 "-m",
                 "llama_cpp.server",
                 "--model",
-                str(model_file),
+                str(model),
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -152,7 +152,7 @@ def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> 
                 "--n_threads",
                 "1",
                 "--model_alias",
-                "smol-server",
+                alias,
                 "--verbose",
                 "False",
             ],
@@ -180,6 +180,13 @@ def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def llama_server(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1; yields its /v1 URL."""
+    with serve_model(model_file, "smol-server", tmp_path_factory.mktemp("server") / "server.log") as base_url:
+        yield base_url
 
 
 class Files(BaseHTTPRequestHandler):

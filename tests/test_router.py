@@ -124,6 +124,8 @@ def test_ask_json_shows_the_route_and_its_reasons(hearth_home: Path, model_file:
         "tiers": ["local"],
         "start": "local",
         "reasons": ["Privacy 'local-only': not self-hosted.", "Starting at local."],
+        "task": "general",
+        "model": None,
     }
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator
 from typing import Any
 
+from app.cli.planning import PlanPrinter
 from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal, json_text
 from app.core.answers import Answer, AttemptStarted, Finished, TextDelta
 from app.core.config.schema import Privacy
@@ -43,6 +45,7 @@ def answer_json(answer: Answer, conversation_id: int | None) -> dict[str, Any]:
                 "tokens": a.tokens_out,
                 "error": a.error,
                 "reason": a.reason,
+                "step": json.loads(a.step) if a.step else None,
             }
             for a in answer.attempts
         ],
@@ -59,6 +62,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             quick=args.quick,
             attachments=args.image,
             documents=args.docs,
+            plan=args.plan,
+            refine=args.refine,
         )
         return _show(events, args.json, args.conversation, None)
     finally:
@@ -101,7 +106,10 @@ def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | Non
     answer: Answer | None = None
     route: dict[str, object] | None = None
     cited: Cited | None = None
+    plan = PlanPrinter(quiet=as_json)
     for event in events:
+        if plan.show(event):
+            continue
         if isinstance(event, UserMessageSaved):
             conversation_id, message_id = event.conversation_id, event.answer_id
         elif isinstance(event, Routed):

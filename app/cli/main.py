@@ -27,6 +27,7 @@ from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.providers import add_providers_command
 from app.cli.reports import cmd_audit, cmd_stats
 from app.cli.setup import cmd_erase_data, cmd_fetch, cmd_key, cmd_models
+from app.cli.teamwork import routing_options
 from app.cli.terminal import printable_output
 from app.core.config import keys
 from app.core.config.key_scrubbing import scrub_keys
@@ -70,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the privacy policy for this message; a new conversation keeps it as its own",
     )
     ask.add_argument("--quick", action="store_true", help="a quick answer: skip tiers marked slow")
+    way = ask.add_mutually_exclusive_group()
+    way.add_argument(
+        "--plan", action="store_true", help="plan mode: split the request into parts, answer each, join them"
+    )
+    way.add_argument(
+        "--refine", action="store_true", help="the local model drafts, a stronger allowed model refines the draft"
+    )
     ask.add_argument(
         "--image",
         "--attach",
@@ -105,10 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_catalog_command(commands)
 
     evaluate = commands.add_parser("eval", help="run the tiers on labelled questions and measure the escalation")
-    evaluate.add_argument("data", type=Path, help="questions, one JSON object per line (see tests/data/README.md)")
+    evaluate.add_argument(
+        "data", type=Path, nargs="?", help="questions, one JSON object per line (see tests/data/README.md)"
+    )
     evaluate.add_argument("--tiers", help="comma-separated tier names (default: those the privacy policy allows)")
     answering_options(evaluate)
     evaluate.add_argument("--out", type=Path, default=None, help="folder for report.json and report.png")
+    routing_options(evaluate)
     evaluate.set_defaults(func=cmd_eval)
 
     calibrate = commands.add_parser("calibrate", help="fit a model's confidence on labelled questions")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.arguments import count
+from app.cli.teamwork import cmd_eval_routing, cmd_eval_workflow
 from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal
 from app.core.confidence.calibration import (
     Scorer,
@@ -69,6 +70,15 @@ class EvalProgress:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.routing is not None:
+        return cmd_eval_routing(args)
+    if args.workflow is not None:
+        return cmd_eval_workflow(args)
+    if args.data is None:
+        raise HearthError(
+            "Name the questions to evaluate on (a .jsonl file), or measure routing (--routing DATA) "
+            "or the three arms (--workflow DATA)."
+        )
     items = load_items(args.data)[: args.limit]
     with _measuring_session() as (session, passage):
         tiers = _eval_tiers(session, args.tiers, passage)

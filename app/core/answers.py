@@ -34,6 +34,7 @@ class Attempt:
     policy: str = ""
     payload_sha256: str | None = None
     redacted: dict[str, int] = field(default_factory=dict)
+    step: str | None = None  # JSON: the step of a plan this attempt was (app/core/conversation/teamwork/steps.py)
     # How the error may be handled (not stored): worth another try, and when.
     retryable: bool = False
     retry_after: float | None = None

@@ -45,6 +45,7 @@ class Draft:
     quick: bool = False
     replaces: int | None = None  # the message this one is an edited version of
     documents: tuple[str, ...] = ()  # the collections it is answered from
+    plan: bool = False  # plan mode: split into parts, each to the model best at it, then joined
 
 
 def dropped_files(mime: QMimeData) -> list[Path]:
@@ -115,6 +116,12 @@ class Composer(QWidget):
         self.quick.setToolTip("Skip slow tiers for this message (Ctrl+Shift+Q)")
         self.quick.setAccessibleName("Quick answer")
         self.quick.setShortcut("Ctrl+Shift+Q")
+        self.plan = QCheckBox("Plan", options)
+        self.plan.setToolTip(
+            "Plan mode: split the request into parts, send each to the model best at it, then join them (Ctrl+Shift+P)"
+        )
+        self.plan.setAccessibleName("Plan mode")
+        self.plan.setShortcut("Ctrl+Shift+P")
         self.privacy = QComboBox(options)
         self.privacy.setAccessibleName("Privacy of this conversation")
         self.privacy.setToolTip("Where messages of this conversation may go when the local answer is unsure")
@@ -124,6 +131,7 @@ class Composer(QWidget):
         self.documents = DocumentsChip(options)
         row.addWidget(self.documents)
         row.addStretch(1)
+        row.addWidget(self.plan)
         row.addWidget(self.quick)
         row.addWidget(inert.plain_label("Privacy:", options))
         row.addWidget(self.privacy)
@@ -218,6 +226,7 @@ class Composer(QWidget):
         self.edit.setPlainText(draft.text)
         self._set_attachments(draft.attachments)
         self.quick.setChecked(draft.quick)
+        self.plan.setChecked(draft.plan)
         self.replaces = draft.replaces
         self.edit_banner.setText(problem)
         self.edit_banner.show()
@@ -225,7 +234,14 @@ class Composer(QWidget):
     def _submit(self) -> None:
         text = self.edit.toPlainText().strip()
         if (text or self.attachments) and self.send_button.isVisible():
-            draft = Draft(text, list(self.attachments), self.quick.isChecked(), self.replaces, self.documents.chosen())
+            draft = Draft(
+                text,
+                list(self.attachments),
+                self.quick.isChecked(),
+                self.replaces,
+                self.documents.chosen(),
+                self.plan.isChecked(),
+            )
             self.edit.clear()
             self._set_attachments([])
             self.replaces = None

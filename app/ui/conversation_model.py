@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
+from app.core.conversation.teamwork.steps import plan_escalated
 from app.core.documents.sources import NOTHING_CITED, Source, sources_from
 from app.core.storage.rows import AttemptRow, MessageRow, escalated_on_its_own, shown_attempt
 from app.core.storage.store import Store
@@ -189,7 +190,7 @@ def badge_from_rows(attempts: list[AttemptRow], message: MessageRow) -> BadgeInf
         tier=final.tier,
         model=final.model,
         confidence=final.confidence,
-        escalated=escalated_on_its_own(attempts, final),
+        escalated=escalated_on_its_own(attempts, final) if (planned := plan_escalated(attempts)) is None else planned,
         reason=" ".join(a.reason for a in attempts if a.reason),  # each tier's step: why it stayed or went on
         latency_ms=final.latency_ms,
         tokens=final.tokens_out,

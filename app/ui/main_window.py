@@ -47,6 +47,7 @@ from app.ui.dashboard import Dashboard
 from app.ui.documents_panel import DocumentsPanel, open_source
 from app.ui.message_actions import MessageAction, Request
 from app.ui.model_manager import ModelManager
+from app.ui.plan_panel import PlanPanel
 from app.ui.progress import ProgressRelay, show_progress
 from app.ui.providers_dialog import ProvidersDialog
 from app.ui.settings_dialog import SettingsDialog
@@ -107,6 +108,9 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.chat, 1)
+        self.plan_panel = PlanPanel(self)
+        self.plan_panel.rerun_requested.connect(self.rerun_part)
+        column.addWidget(self.plan_panel)
         column.addWidget(self.composer)
         left = QSplitter(Qt.Orientation.Vertical, self)
         left.addWidget(self.sidebar)
@@ -430,8 +434,10 @@ class MainWindow(QMainWindow):
                 attachments=draft.attachments,
                 replaces=draft.replaces,
                 documents=draft.documents,
+                plan=draft.plan,
             )
 
+        self.plan_panel.reset()
         self._user_row = user_row
         self._stream_into(row, run, saved=False)
 
@@ -441,6 +447,7 @@ class MainWindow(QMainWindow):
         self._saved = saved
         self._fresh = True  # the old answer stays until the new one starts
         self.composer.set_busy(True)
+        self.plan_panel.set_running(True)
         worker = GeneratorWorker(make)
         worker.signals.item.connect(self._on_event)
         worker.signals.failed.connect(self._on_failed)
@@ -502,6 +509,15 @@ class MainWindow(QMainWindow):
         self._user_row = None
         self._stream_into(row, lambda: ask(message_id), saved=True)
 
+    def rerun_part(self, answer_id: int, number: int) -> None:
+        """Run one part of a plan answer again; the answer is joined anew in its own row."""
+        row = self.chat.conversation.row_of(answer_id)
+        if row is None or self._worker is not None:
+            return
+        self.chat.conversation.update(row, streaming=True, note=f"Running part {number} again…")
+        self._user_row = None
+        self._stream_into(row, lambda: self.session.chat.modes.rerun_part(answer_id, number), saved=True)
+
     def switch_version(self, row: int, step: int) -> None:
         message_id = self.chat.conversation.item(row).message_id
         assert message_id is not None and self.conversation_id is not None
@@ -520,6 +536,7 @@ class MainWindow(QMainWindow):
     def _on_event(self, event: object) -> None:
         row, model = self._row, self.chat.conversation
         assert row is not None
+        self.plan_panel.take(event)
         if isinstance(event, UserMessageSaved):
             self._saved = True
             if self._user_row is not None:
@@ -560,6 +577,7 @@ class MainWindow(QMainWindow):
     @_while_open
     def _on_done(self) -> None:
         self.chat.flush()
+        self.plan_panel.set_running(False)
         row = self._row
         model = self.chat.conversation
         if row is not None and row < model.rowCount() and model.item(row).message_id is not None:

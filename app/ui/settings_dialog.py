@@ -1,4 +1,4 @@
-"""Settings: privacy, thresholds and budgets, appearance, models and tiers, and API keys.
+"""Settings: privacy, thresholds and budgets, appearance, models and tiers, API keys, and the capability map.
 
 The form and the "Models and tiers" editor are two views of one text, the
 user's ``models.toml``: saving puts the form's values into that text (keeping
@@ -37,6 +37,7 @@ from app.core.paths import UserPaths
 from app.core.privacy.policy import PRIVACY_LABELS
 from app.core.system import updates
 from app.ui import inert
+from app.ui.capability_grid import CapabilityGridEditor
 from app.ui.toml_editor import LineNumberedEditor
 
 NO_LIMIT = 0.0  # a budget spin box at zero means "no budget"
@@ -68,6 +69,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._appearance(config), "&Appearance")
         self.tabs.addTab(self._models(text), "&Models and tiers")
         self.tabs.addTab(self._keys(config), "API &keys")
+        self.capabilities = CapabilityGridEditor(config, self)
+        self.tabs.addTab(self.capabilities, "&Capabilities")
         self.tabs.setCurrentIndex(tab)
         self.problem = inert.plain_label("", self)
         self.problem.setObjectName("editBanner")
@@ -245,8 +248,13 @@ class SettingsDialog(QDialog):
     def edited_text(self) -> str:
         """The editor's text with the form's values put in."""
         none_if_zero = lambda box: box.value() or None  # noqa: E731
-        return config_edit.with_values(
+        text = config_edit.with_model_values(
             self.editor.toPlainText(),
+            self.paths.user_config_file,
+            {model_id: {"good_at": tags} for model_id, tags in self.capabilities.changed().items()},
+        )
+        return config_edit.with_values(
+            text,
             self.paths.user_config_file,
             {
                 "settings": {

@@ -75,3 +75,15 @@ def save(paths: UserPaths, text: str) -> Config:
     except FileError as exc:
         raise ConfigError(f"cannot be written ({exc})", file=target) from None
     return config
+
+
+def with_model_values(text: str, file: Path, values: Mapping[str, Mapping[str, Any]]) -> str:
+    """``text`` with ``values[model_id][key] = value`` set on each model's own table (``[models.ID]``)."""
+    document = _document(text, file)
+    models = document.get("models")
+    for model_id, settings in values.items():
+        if models is None or model_id not in models:
+            raise ConfigError(f"there is no model '{model_id}' to change", file=file, key=f"models.{model_id}")
+        for key, value in settings.items():
+            models[model_id][key] = value
+    return tomlkit.dumps(document)

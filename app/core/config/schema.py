@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.config.capabilities import GoodAt, Planning
 from app.core.config.key_names import env_name, name_problem
 from app.core.config.remote_address import address_problem
 from app.core.config.toml_lines import KeyPath
@@ -81,6 +82,7 @@ class LocalModel(Strict):
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
     repeat_penalty: float = Field(default=1.1, ge=0.0, le=3.0)
     location: Literal[Location.LOCAL] = Location.LOCAL
+    good_at: GoodAt
 
     def path(self, models_dir: Path) -> Path:
         file = Path(self.file).expanduser()
@@ -107,6 +109,7 @@ class RemoteBase(Strict):
     price_out: float = Field(default=0.0, ge=0, description="USD per million answer tokens")
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=60.0, gt=0, description="seconds without a byte before giving up")
+    good_at: GoodAt
 
     @field_validator("key")
     @classmethod
@@ -157,6 +160,10 @@ class Router(Strict):
 
     complex_start: str | None = Field(default=None, description="tier where complex requests start")
     complex_min_words: int = Field(default=150, ge=1)
+    by_task: bool = Field(default=True, description="start at the capability map's cheapest model for the task")
+    classify_with_model: bool = Field(
+        default=False, description="when no rule names the task, ask the local model (a few tokens)"
+    )
 
 
 class Ensemble(Strict):
@@ -241,6 +248,7 @@ class Config(Strict):
     router: Router = Router()
     ensemble: Ensemble = Ensemble()
     shadow: Shadow = Shadow()
+    plan: Planning = Planning()
     ab: ABTest = ABTest()
     documents: Documents = Documents()
     tiers: list[Tier] = Field(min_length=1)
@@ -265,6 +273,10 @@ class Config(Strict):
                 raise KeyProblem(("ensemble", "models"), f"model '{model_id}' is not defined under [models]")
         if self.shadow.model is not None and self.shadow.model not in self.models:
             raise KeyProblem(("shadow", "model"), f"model '{self.shadow.model}' is not defined under [models]")
+        for key in ("planner", "synthesiser"):
+            chosen = getattr(self.plan, key)
+            if chosen is not None and chosen not in self.models:
+                raise KeyProblem(("plan", key), f"model '{chosen}' is not defined under [models]")
         if self.router.complex_start is not None and self.router.complex_start not in seen:
             raise KeyProblem(("router", "complex_start"), f"there is no tier named '{self.router.complex_start}'")
         first = self.models[self.tiers[0].models[0]]

@@ -26,6 +26,8 @@ from app.core.conversation.context import build_context, recent_history
 from app.core.conversation.recording import AnswerRecorder
 from app.core.conversation.shadow import selected, shadow_job
 from app.core.conversation.summary import summary_job
+from app.core.conversation.teamwork.chat_modes import ChatModes
+from app.core.conversation.teamwork.plans import Plan
 from app.core.documents.answering import Cited, DocumentContext, document_privacy, grounding_for
 from app.core.documents.grounding import Grounding
 from app.core.documents.library import Library
@@ -86,6 +88,7 @@ class ChatService:
         # Failing models rest across messages, on the wall clock: the rests are recorded for the next run too.
         self.cooldowns = Cooldowns(clock=time.time)
         self.recorder = AnswerRecorder(config, self.pricing, self.cooldowns)
+        self.modes = ChatModes(self)  # plan mode
 
     def tiers(self) -> list[TierPlan]:
         return [
@@ -113,16 +116,24 @@ class ChatService:
         attachments: Sequence[Path] = (),
         replaces: int | None = None,
         documents: Sequence[str] = (),
+        plan: bool | Plan = False,
+        refine: bool = False,
     ) -> Iterator[ChatEvent]:
         """Send ``text`` with its attachments (images, text files); with ``replaces``, as an edited
-        version of that user message (a new branch); answered from the collections ``documents``.
-        ``privacy`` overrides the conversation's policy for this message; a new conversation keeps it as its own."""
+        version of that user message (a new branch); answered from the collections ``documents``;
+        with ``plan``, in plan mode (app/core/conversation/teamwork/): True lets the planner write the plan, a Plan
+        (one the user edited) is run as it is; with ``refine``, the local model drafts and a stronger
+        allowed model refines the draft. ``privacy`` overrides the conversation's policy for this
+        message; a new conversation keeps it as its own."""
         store = self._open_store()
         try:
             policy = privacy or self.conversation_privacy(store, conversation_id)
             own = privacy if conversation_id is None else None
             grounding = grounding_for(self.library, documents, text, self.config.documents.chunks)
-            yield from self._send(store, conversation_id, text, policy, own, quick, attachments, replaces, grounding)
+            way = "refine" if refine else plan
+            yield from self._send(
+                store, conversation_id, text, policy, own, quick, attachments, replaces, grounding, way
+            )
         finally:
             store.close()
 
@@ -137,13 +148,14 @@ class ChatService:
         paths: Sequence[Path],
         replaces: int | None,
         grounding: Grounding | None,
+        plan: bool | Plan | str = False,
     ) -> Iterator[ChatEvent]:
         # Everything that can refuse the message does so before anything is stored.
         privacy = document_privacy(privacy, grounding)
         attached = sort_attachments(paths)
         urls = tuple(image_url(path) for path in attached.images)
         content = attached.message_text(text)
-        request = router.Request(content, bool(urls), quick)
+        request = router.Request(content, bool(urls), quick, self.modes.recognised(content, bool(urls)))
         route = router.plan(self.config, request, privacy, self._budget_left(store))
         if conversation_id is None:
             arm = "B" if random.random() < self.config.ab.share else "A"
@@ -163,7 +175,8 @@ class ChatService:
             attachments=[str(path) for path in attached.images],
             replaces=replaces,
         )
-        yield from self._answer(store, turn, urls, route, privacy, arm, grounding)
+        planned = plan or (self.config.plan.automatic and request.recognition.multi_part and not urls)
+        yield from self._answer(store, turn, urls, route, privacy, arm, grounding, planned)
 
     def regenerate(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
         """Answer the same question again as a new version; the earlier answer stays, one switch away."""
@@ -194,6 +207,7 @@ class ChatService:
         privacy: Privacy,
         arm: str,
         grounding: Grounding | None = None,
+        plan: bool | Plan | str = False,
     ) -> Iterator[ChatEvent]:
         conversation_id, answer_id = turn.conversation_id, turn.answer_id
         scorer, mode = self._arm_settings(arm)
@@ -206,7 +220,12 @@ class ChatService:
         documents = DocumentContext(grounding, passage) if grounding is not None else None
         scorer = documents.scorer(scorer) if documents is not None else scorer
         context = self._context(history, summary, documents)
-        if mode == "ensemble":
+        if plan == "refine":
+            events = self.modes.draft_refine(passage, history, summary, scorer).run()
+        elif plan:
+            given = plan if isinstance(plan, Plan) else None
+            events = self.modes.plan_run(store, passage, history[-1].content, scorer, given).run()
+        elif mode == "ensemble":
             events = self.ensemble(passage, scorer).run(context)
         else:
             start = [tier.name for tier in self.config.tiers].index(route.start)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -49,7 +49,15 @@ class EvalItem(BaseModel):
         return self
 
 
+Row = TypeVar("Row", bound=BaseModel)
+
+
 def load_items(path: Path) -> list[EvalItem]:
+    return load_jsonl(path, EvalItem, "contains no questions")
+
+
+def load_jsonl(path: Path, model: type[Row], nothing: str) -> list[Row]:
+    """One ``model`` per non-empty line of a JSON Lines file; a bad line is a DataError naming it."""
     try:
         lines = read_regular(path).decode("utf-8").splitlines()
     except (FileError, UnicodeDecodeError) as exc:
@@ -59,7 +67,7 @@ def load_items(path: Path) -> list[EvalItem]:
         if not line.strip():
             continue
         try:
-            items.append(EvalItem.model_validate_json(line))
+            items.append(model.model_validate_json(line))
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(part) for part in problem["loc"])
@@ -67,7 +75,7 @@ def load_items(path: Path) -> list[EvalItem]:
         except re.error as exc:
             raise DataError(f"invalid regex ({exc})", file=path, line=number) from None
     if not items:
-        raise DataError("contains no questions", file=path)
+        raise DataError(nothing, file=path)
     return items
 
 

@@ -4,8 +4,9 @@ It applies, in order, the decisions users configure in models.toml and
 records each one in words: the privacy policy (forbidden tiers are dropped),
 the data type (an image needs a tier that accepts images), urgency (a quick
 answer skips slow tiers), the remaining budget (paid tiers stop when the
-month's budget is spent) and complexity (long, multi-step or code requests
-may start higher up).
+month's budget is spent), the task (the capability map names the cheapest
+model good at it, app/core/conversation/teamwork/) and else complexity (long, multi-step or
+code requests may start higher up).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from app.core.config.schema import Config, Privacy
 from app.core.errors import HearthError
 from app.core.privacy.policy import Allowance, allowance
 from app.core.providers.pricing import Pricing
+from app.core.routing.capability_map import pick
+from app.core.routing.tasks import Recognition, recognise
 
 _CODE = re.compile(r"```|\b(def|class|function|import|SELECT|regex|stack trace|traceback|compile)\b|[{};]\s*$", re.M)
 _STEPS = re.compile(
@@ -30,6 +33,11 @@ class Request:
     text: str
     has_image: bool = False
     quick: bool = False
+    recognised: Recognition | None = None  # the task, when the caller recognised it already (with a model)
+
+    @property
+    def recognition(self) -> Recognition:
+        return self.recognised or recognise(self.text, self.has_image)
 
     @property
     def words(self) -> int:
@@ -50,9 +58,17 @@ class Route:
     start: str  # the first one to ask
     reasons: list[str] = field(default_factory=list)
     excluded: dict[str, str] = field(default_factory=dict)  # tier -> why it may not answer this message
+    task: str = "general"  # what kind of request it is (app/core/conversation/teamwork/tasks.py)
+    model: str | None = None  # the capability map's model for the task, where it named one
 
     def as_dict(self) -> dict[str, object]:
-        return {"tiers": self.tiers, "start": self.start, "reasons": self.reasons}
+        return {
+            "tiers": self.tiers,
+            "start": self.start,
+            "reasons": self.reasons,
+            "task": self.task,
+            "model": self.model,
+        }
 
 
 class RoutingError(HearthError):
@@ -107,6 +123,13 @@ def plan(config: Config, request: Request, privacy: Privacy, budget_left: float 
         raise RoutingError("No tier may answer this message with the current settings.")
 
     start = tiers[0].name
+    recognition = request.recognition
+    choice = pick(config, recognition.task, tiers) if config.router.by_task else None
+    if choice is not None and choice.reason:
+        reasons.append(f"Task: {recognition.task.value} ({recognition.why}). {choice.reason}")
+    if choice is not None and choice.tier is not None:
+        reasons.append(f"Starting at {choice.tier}.")
+        return Route([t.name for t in tiers], choice.tier, reasons, excluded, recognition.task.value, choice.model_id)
     complex_start = config.router.complex_start
     complexity = [
         why
@@ -124,4 +147,4 @@ def plan(config: Config, request: Request, privacy: Privacy, budget_left: float 
         else:
             reasons.append(f"Complex request ({', '.join(complexity)}), but {complex_start} may not answer it.")
     reasons.append(f"Starting at {start}.")
-    return Route([t.name for t in tiers], start, reasons, excluded)
+    return Route([t.name for t in tiers], start, reasons, excluded, recognition.task.value)

@@ -207,6 +207,11 @@ def m012_document_sources(db: Database) -> None:
     db["outbound"].add_column("documents", str)
 
 
+def m013_plan_steps(db: Database) -> None:
+    """An attempt may be a step of a plan (the planner, one part, the synthesis): JSON text saying which."""
+    db["attempts"].add_column("step", str)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -220,6 +225,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m010_imported_attempts,
     m011_outbound_gate,
     m012_document_sources,
+    m013_plan_steps,
 ]
 
 

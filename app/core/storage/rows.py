@@ -64,6 +64,7 @@ PathsText = Annotated[str, _json_text(list[str], "a list of file paths")]
 CountsText = Annotated[str, _json_text(dict[str, int], "counts by kind")]
 SourcesText = Annotated[str, _json_text(list[dict[str, Any]], "a list of document sources")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+StepText = Annotated[str, _json_text(dict[str, Scalar | list[int]], "a plan step")]
 Signals = Annotated[dict[str, Scalar], BeforeValidator(_signals_from_text)]
 
 
@@ -124,6 +125,7 @@ class AttemptFields(BaseModel):
     policy: Privacy | None = None
     payload_sha256: Sha256 | None = None
     redacted: CountsText | None = None  # how many values of each kind were replaced
+    step: StepText | None = None  # the step of a plan this attempt was (app/core/conversation/teamwork/steps.py)
 
 
 class AttemptRow(AttemptFields):
@@ -256,5 +258,6 @@ def attempt_fields(message_id: int, position: int, attempt: Attempt, trigger: st
         "policy": attempt.policy or None,
         "payload_sha256": attempt.payload_sha256,
         "redacted": json.dumps(attempt.redacted) if attempt.redacted else None,
+        "step": attempt.step,
         "created_at": now,
     }

@@ -1,0 +1,63 @@
+"""Plan mode in the window: the composer's switch, and the plan drawn live as its steps run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.core.conversation.teamwork.steps import step_of
+from app.ui.plan_panel import COLUMNS, STATE
+from tests.conftest import config_text, write_user_config
+from tests.window_helpers import open_store, open_window, type_and_send, wait_idle
+
+PLAN_TIMEOUT_MS = 480_000  # a planner, two parts and a synthesis on a busy machine
+MODEL, TIER = COLUMNS.index("Model"), COLUMNS.index("Tier")
+
+
+def test_the_plan_switch_sends_in_plan_mode_and_each_step_is_drawn(qtbot, hearth_home: Path, model_file: Path):
+    write_user_config(hearth_home, config_text(model_file, max_answer_tokens=16))
+    with open_window(qtbot) as win:
+        panel = win.plan_panel
+        assert panel.isHidden()  # nothing to draw until a plan runs
+        win.composer.plan.setChecked(True)
+        type_and_send(qtbot, win, "Summarise this: the app is slow. Then write a short reply e-mail.")
+        qtbot.waitUntil(lambda: panel.isVisible(), timeout=PLAN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: win.composer.send_button.isVisible(), timeout=PLAN_TIMEOUT_MS)
+        rows = [panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())]
+        names = [row.text(0) for row in rows]
+        assert names[0] == "Planner" and names[-1] == "Synthesis" and len(rows) >= 4
+        assert all(row.text(MODEL) == "smollm2-135m" and row.text(TIER) == "local" for row in rows)
+        assert all(row.text(STATE) == "done" for row in rows), [row.text(STATE) for row in rows]
+        first_part = rows[1].child(0).text(0)
+        assert first_part.startswith("Asks: ") and "\nWrote: " in first_part
+        assert panel.title.text().startswith("Plan by the ")
+        answer = win.chat.conversation.item(win.chat.conversation.rowCount() - 1)
+        assert answer.badge is not None and not answer.badge.escalated  # every step stayed local
+        store = open_store(hearth_home)
+        try:
+            stored = store.message(answer.message_id)
+            assert stored.content == answer.text and stored.status == "complete"
+            before = len(store.attempts(stored.id))
+        finally:
+            store.close()
+
+        # Re-run part 1 alone: its new attempt and a new synthesis follow the earlier ones.
+        panel.tree.setCurrentItem(rows[1])
+        assert panel.rerun_button.isEnabled()
+        panel.rerun_button.click()
+        assert not win.composer.send_button.isVisible() and not panel.rerun_button.isEnabled()
+        qtbot.waitUntil(lambda: win.composer.send_button.isVisible(), timeout=PLAN_TIMEOUT_MS)
+        store = open_store(hearth_home)
+        try:
+            again = store.attempts(answer.message_id)[before:]
+            steps = [step_of(row) for row in again]
+            assert [(s.role, s.number) for s in steps if s] == [("part", 1), ("synthesis", None)]
+            assert all(row.trigger == "user" for row in again)
+        finally:
+            store.close()
+
+
+def test_a_message_without_the_switch_draws_no_plan(qtbot, configured_home: Path):
+    with open_window(qtbot) as win:
+        type_and_send(qtbot, win, "Hello!")
+        wait_idle(qtbot, win)
+        assert win.plan_panel.isHidden() and win.plan_panel.tree.topLevelItemCount() == 0
