@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from app.core.calibration import Scorer
-from app.core.confidence import signals_from
+from app.core.confidence import TokenTrace
 from app.core.config import Location, Privacy
 from app.core.errors import HearthError, ProviderError
 from app.core.outbound import RedactingProvider
@@ -56,6 +56,8 @@ class Attempt:
     # How the error may be handled (not stored): worth another try, and when.
     retryable: bool = False
     retry_after: float | None = None
+    # The model's final hidden state (not stored: the probe's reading of it is, in the signals).
+    hidden: tuple[float, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -332,8 +334,7 @@ def stream_attempt(
     A provider error ends the attempt with ``attempt.error`` set and the text received so far kept.
     """
     started = time.perf_counter()
-    logprobs: list[float] = []
-    entropies: list[float] = []
+    trace = TokenTrace()
     parts: list[str] = []
     question = ""
     try:
@@ -344,8 +345,7 @@ def stream_attempt(
             for chunk in stream:
                 if attempt.first_token_ms is None and (chunk.text or chunk.logprobs):
                     attempt.first_token_ms = (time.perf_counter() - started) * 1000
-                logprobs.extend(chunk.logprobs)
-                entropies.extend(chunk.entropies)
+                trace.add(chunk)
                 if chunk.text:
                     parts.append(chunk.text)
                     yield TextDelta(index, chunk.text)
@@ -363,6 +363,7 @@ def stream_attempt(
     finally:
         attempt.text = "".join(parts)
         attempt.latency_ms = (time.perf_counter() - started) * 1000
-    signals = signals_from(question, attempt.text, logprobs, entropies, attempt.finish_reason)
+    signals = scorer.complete(provider.model_id, trace.signals(question, attempt.text, attempt.finish_reason), trace)
     attempt.signals = signals.as_dict()
+    attempt.hidden = trace.hidden
     attempt.confidence = scorer.score(provider.model_id, signals)

@@ -24,6 +24,7 @@ from app.core.logprobs import token_stats
 from app.core.model_files import too_large_for_memory
 from app.core.providers.base import Chunk, Message, Sampling, Usage
 from app.core.providers.stop_text import StopText
+from app.core.sampling import choose_sampling
 
 # Used when a GGUF file has no chat template of its own, or one Hearth cannot use.
 CHATML_TEMPLATE = (
@@ -161,34 +162,70 @@ class LlamaCppProvider:
             finish = "length"
             if sampling is not None and sampling.seed is not None:
                 llm.set_seed(sampling.seed)
-            temperature = sampling.temperature if sampling and sampling.temperature is not None else None
-            tokens = llm.generate(
-                prompt,
-                temp=self.config.temperature if temperature is None else temperature,
-                repeat_penalty=self.config.repeat_penalty,
-            )
+            temperature, repeat_penalty = choose_sampling(self.config, messages, sampling)
+            tokens = llm.generate(prompt, temp=temperature, repeat_penalty=repeat_penalty)
+            last: int | None = None
             try:
                 for token in tokens:
+                    last = token
                     if llama_cpp.llama_vocab_is_eog(vocab, token):
                         finish = "stop"
                         break
                     # The context still holds the logits this token was sampled from.
                     logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
-                    logprob, entropy = token_stats(logits, token)
+                    logprob, entropy, margin = token_stats(logits, token)
                     produced += 1
-                    text = stop_text.feed(decoder.decode(llm.detokenize([token])))
+                    piece = decoder.decode(llm.detokenize([token]))
+                    text = stop_text.feed(piece)
+                    chunk = Chunk(text, (logprob,), (entropy,), (margin,), (piece,))
                     if stop_text.stopped:
                         finish = "stop"
                         if text:
-                            yield Chunk(text, (logprob,), (entropy,))
+                            yield chunk
                         break
-                    yield Chunk(text, (logprob,), (entropy,))
+                    yield chunk
                     if produced >= limit:
                         break
             finally:
                 tokens.close()
+            hidden = self.final_hidden_state(llm, last) if last is not None else ()
             tail = stop_text.flush() + decoder.decode(b"", final=True)
-            yield Chunk(tail, finish_reason=finish, usage=Usage(len(prompt), produced))
+            yield Chunk(tail, hidden=hidden, finish_reason=finish, usage=Usage(len(prompt), produced))
+
+    @staticmethod
+    def final_hidden_state(llm: Any, last: int) -> tuple[float, ...]:
+        """The hidden state after the answer's last token (sampled, not yet evaluated): one more step
+        with embeddings on, for the confidence probe."""
+        import llama_cpp
+
+        if llm.n_tokens >= llm.n_ctx():
+            return ()
+        llama_cpp.llama_set_embeddings(llm.ctx, True)
+        try:
+            llm.eval([last])
+            state = llama_cpp.llama_get_embeddings_ith(llm.ctx, -1)
+            return tuple(np.ctypeslib.as_array(state, shape=(llm.n_embd(),)).tolist()) if state else ()
+        finally:
+            llama_cpp.llama_set_embeddings(llm.ctx, False)
+
+    def first_word_odds(self, messages: Sequence[Message], yes: str, no: str) -> float:
+        """P(the answer starts with ``yes``) / (that + P(it starts with ``no``)), from one forward pass."""
+        import llama_cpp
+
+        with self._lock:
+            llm = self._load_locked()
+            prompt, _ = self._prompt(llm, messages)
+            llm.reset()
+            llm.eval(prompt)
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
+            shifted = np.exp(logits.astype(np.float64) - logits.max())
+
+            def mass(word: str) -> float:
+                starts = {llm.tokenize(v.encode("utf-8"), add_bos=False)[0] for v in (word, word.lower(), " " + word)}
+                return float(sum(shifted[t] for t in starts))
+
+            for_yes, for_no = mass(yes), mass(no)
+            return for_yes / (for_yes + for_no) if for_yes + for_no > 0 else 0.5
 
     def close(self) -> None:
         with self._lock:
