@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--tiers", help="comma-separated tier names (default: those the privacy policy allows)")
     answering_options(evaluate)
     evaluate.add_argument("--out", type=Path, default=None, help="folder for report.json and report.png")
+    evaluate.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip the plain model (llama-cpp-python, greedy) on the same questions",
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     calibrate = commands.add_parser("calibrate", help="fit a model's confidence on labelled questions")

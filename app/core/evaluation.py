@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from app.core.calibration import Scorer
 from app.core.cascade import Attempt, Cascade, Finished, TierPlan
 from app.core.config import Privacy
+from app.core.context import build_context
 from app.core.errors import DataError
 from app.core.providers.base import Message
 
@@ -69,7 +70,8 @@ def load_items(path: Path) -> list[EvalItem]:
     return items
 
 
-_LETTER = re.compile(r"\b([A-D])\b")
+# A standalone option letter; "A" followed by a lower-case word is the article ("A kangaroo").
+_LETTER = re.compile(r"(?<![\w'])([A-D])(?![\w'])(?! [a-z])")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -84,9 +86,13 @@ def _choice(item: EvalItem, answer: str) -> bool:
 
 
 def _number(item: EvalItem, answer: str) -> bool:
+    """The first number of the answer that is not one the question gave ("2 plus 6 is 8" answers 8)."""
     assert item.answer is not None
-    found = _NUMBER.search(answer.replace(",", ""))
-    return found is not None and float(found.group()) == float(item.answer)
+    given = {float(n) for n in _NUMBER.findall(item.prompt.replace(",", ""))}
+    found = [float(n) for n in _NUMBER.findall(answer.replace(",", ""))]
+    new = [n for n in found if n not in given]
+    chosen = new[0] if new else found[0] if found else None
+    return chosen == float(item.answer)
 
 
 CHECKERS: dict[str, Callable[[EvalItem, str], bool]] = {"choice": _choice, "number": _number}
@@ -113,16 +119,22 @@ class ItemResult:
     tokens: int
     error: str | None
     signals: dict[str, float | int | str | bool | None]
+    # The final hidden state, for fitting a probe (not written to reports).
+    hidden: tuple[float, ...] = field(default=(), repr=False)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        data = asdict(self)
+        del data["hidden"]
+        return data
 
 
 Progress = Callable[[int, int, str], None]
 
 
 def answer_item(item: EvalItem, tier: TierPlan, scorer: Scorer, system_prompt: str, max_tokens: int) -> ItemResult:
-    messages = [Message("system", system_prompt), Message("user", item.prompt)]
+    """One question, asked the way the chat asks it: the same context (system prompt, the
+    message) and a one-tier cascade, so the same sampling, signals and confidence."""
+    question = [Message("user", item.prompt)]
     single = Cascade(
         [TierPlan(tier.name, tier.providers[:1])],
         scorer=scorer,
@@ -130,7 +142,7 @@ def answer_item(item: EvalItem, tier: TierPlan, scorer: Scorer, system_prompt: s
         max_answer_tokens=max_tokens,
     )
     attempt: Attempt | None = None
-    for event in single.run(lambda _: messages):
+    for event in single.run(lambda provider: build_context(system_prompt, question, provider, max_tokens)):
         if isinstance(event, Finished):
             attempt = event.answer.attempts[-1]
     assert attempt is not None
@@ -145,6 +157,7 @@ def answer_item(item: EvalItem, tier: TierPlan, scorer: Scorer, system_prompt: s
         tokens=attempt.tokens_out,
         error=attempt.error,
         signals=attempt.signals,
+        hidden=attempt.hidden,
     )
 
 

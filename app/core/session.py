@@ -37,7 +37,7 @@ def open_session(progress: ProgressFn | None = None, consent: ConsentFn | None =
     config = load_config(paths)
     paths.ensure()
     registry = ProviderRegistry(config, paths.models, progress)
-    scorer = Scorer.from_folder(paths.calibration, list(config.models), config.settings.threshold)
+    scorer = Scorer.for_config(config, paths.calibration)
     chat = ChatService(config, registry, lambda: Store(paths.database), consent, scorer)
     return Session(paths, config, registry, chat)
 
