@@ -21,9 +21,8 @@ def provider(model_file: Path):
 
 
 def test_answer_words_leave_out_filler_and_the_question():
-    assert costly_signals.answer_words("The genre of Aaron Copland is opera.", "What is the genre of Aaron Copland?") == {
-        "opera"
-    }
+    question = "What is the genre of Aaron Copland?"
+    assert costly_signals.answer_words("The genre of Aaron Copland is opera.", question) == {"opera"}
 
 
 def test_agreement_is_the_share_of_samples_that_say_the_same(provider: LlamaCppProvider):

@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument(
         "--target-accuracy", type=float, default=None, help="accuracy the answers kept locally should reach"
     )
+    calibrate.add_argument(
+        "--features",
+        choices=["default", "all"],
+        default="default",
+        help="default: the shipped choice of signals; all: every token signal, the text checks and a "
+        "probe on the hidden state (worth it with many hundreds of labelled answers)",
+    )
     answering_options(calibrate)
     calibrate.set_defaults(func=cmd_calibrate)
 

@@ -10,7 +10,16 @@ from typing import Any
 
 from app.cli.terminal import ProgressPrinter
 from app.core import evaluation
-from app.core.calibration import Scorer, cross_validated, fit, save, threshold_for_accuracy, threshold_for_rate
+from app.core.calibration import (
+    DEFAULT_FEATURES,
+    RICHER_FEATURES,
+    Scorer,
+    cross_validated,
+    fit,
+    save,
+    threshold_for_accuracy,
+    threshold_for_rate,
+)
 from app.core.cascade import TierPlan
 from app.core.confidence import Signals
 from app.core.config import LocalModel, config_file
@@ -141,7 +150,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     signals = [Signals.from_dict(r.signals) for r in usable]
     correct = [r.correct for r in usable]
     hidden = [r.hidden for r in usable] if all(r.hidden for r in usable) else None
-    calibration = fit(model_id, signals, correct, hidden=hidden)
+    features = RICHER_FEATURES if args.features == "all" else DEFAULT_FEATURES
+    calibration = fit(model_id, signals, correct, hidden=hidden, features=features)
     signals = [calibration.complete(s, r.hidden) for s, r in zip(signals, usable, strict=True)]
     scores = [calibration.probability(s) or 0.0 for s in signals]
     if args.target_accuracy is not None:
