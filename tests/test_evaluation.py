@@ -77,18 +77,19 @@ def hearth(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, cwd=REPO, timeout=600)
 
 
+@pytest.mark.timeout(600)  # two models answer, one after the other
 def test_eval_reports_the_escalation_metrics_and_draws_them(hearth_home: Path, model_file: Path, tmp_path: Path):
     write_user_config(hearth_home, config_text(model_file, privacy="local-and-self-hosted"))
     out = tmp_path / "report"
-    result = hearth("eval", str(DATA / "chat.jsonl"), "--limit", "12", "--max-tokens", "24", "--out", str(out))
+    result = hearth("eval", str(DATA / "chat.jsonl"), "--limit", "8", "--max-tokens", "24", "--out", str(out))
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text())
-    assert report["tiers"]["local"]["items"] == 12 and 0 <= report["tiers"]["local"]["accuracy"] <= 1
+    assert report["tiers"]["local"]["items"] == 8 and 0 <= report["tiers"]["local"]["accuracy"] <= 1
     # Every tier, the plain model's too, has its own numbers; the plain model ran on the same questions.
     assert set(report["per_tier"]) == {"local", "self-hosted", "plain"}
     for tier in ("local", "plain"):
         numbers = report["per_tier"][tier]
-        assert numbers["items"] == 12 and numbers["scored_items"] == 12
+        assert numbers["items"] == 8 and numbers["scored_items"] == 8
         assert 0 <= numbers["ece"] <= 1 and (numbers["auroc"] is None or 0 <= numbers["auroc"] <= 1)
         assert (
             0 <= numbers["deferral"]["cpt_80"] <= 1 and numbers["deferral"]["cpt_50"] <= numbers["deferral"]["cpt_80"]
@@ -103,19 +104,20 @@ def test_eval_reports_the_escalation_metrics_and_draws_them(hearth_home: Path, m
         report["per_tier"]["local"]["accuracy"] - baseline["accuracy"]
     )
     # The self-hosted tier's server is not running: it failed, and the report says what it assumed instead.
-    assert report["tiers"]["self-hosted"]["failed"] == 12 and report["strong_tier"] is None
+    assert report["tiers"]["self-hosted"]["failed"] == 8 and report["strong_tier"] is None
     assert "assumed to answer every question correctly" in report["assumption"]
     assert report["auroc"] is None or 0 <= report["auroc"] <= 1
     deferral = report["deferral"]
-    assert deferral["curve"]["accuracy"][-1] == 1.0 and len(deferral["curve"]["rates"]) == 13
+    assert deferral["curve"]["accuracy"][-1] == 1.0 and len(deferral["curve"]["rates"]) == 9
     assert deferral["area"] >= deferral["random_area"] - 0.25
-    assert len(report["results"]) == 36
+    assert len(report["results"]) == 24
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "AUROC" in result.stdout and "CPT(80%)" in result.stdout
     assert "plain" in result.stdout and "minus the plain model" in result.stdout
 
 
 @pytest.mark.server
+@pytest.mark.timeout(600)
 def test_eval_compares_with_a_real_stronger_tier(
     hearth_home: Path, model_file: Path, tmp_path: Path, llama_server: str
 ):
