@@ -30,6 +30,7 @@ import argparse
 import hashlib
 import pickle
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -43,11 +44,13 @@ from app.core.config import Config, LocalModel, Privacy, default_config_file, lo
 from app.core.eval_report import quality
 from app.core.evaluation import EvalItem, ItemResult, load_items, run
 from app.core.fetch import ensure_model_file
+from app.core.gate import OutboundGate
 from app.core.metrics import auroc
 from app.core.paths import user_paths
 from app.core.plain_baseline import PlainModel, run_plain
 from app.core.providers.base import Message
 from app.core.providers.llama_cpp import LlamaCppProvider
+from app.core.store import Store
 from bench.report import RESULTS, write_report
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -230,17 +233,17 @@ def main(argv: list[str] | None = None) -> int:
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     system_prompt = config.settings.system_prompt
     scorer = Scorer(config.settings.threshold)
+    store = Store(Path(tempfile.mkdtemp(prefix="hearth-bench-")) / "bench.db")  # the local tier sends nothing
+    passage = OutboundGate().passage(store, Privacy.LOCAL_ONLY, purpose="evaluation")
+
+    def through(plan: TierPlan) -> Callable[[list[EvalItem]], list[ItemResult]]:
+        return lambda items: run(items, [plan], scorer, system_prompt, args.max_tokens, passage)
 
     answers = Answers(args.keep / model_id if args.keep else None, args.limit)
     provider = LlamaCppProvider(model_id, model, lambda: path)
     tier = TierPlan("local", [provider])
     hearth = {
-        kind: {
-            half: answers.get(
-                "hearth", f"{kind}_{half}", lambda items: run(items, [tier], scorer, system_prompt, args.max_tokens)
-            )
-            for half in ("calibrate", "eval")
-        }
+        kind: {half: answers.get("hearth", f"{kind}_{half}", through(tier)) for half in ("calibrate", "eval")}
         for kind in KINDS
     }
     plain_model = PlainModel(model_id, model, path)
@@ -253,9 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.before:
         old = TierPlan("local", [LlamaCppProvider(model_id, model.model_copy(update=BEFORE), lambda: path)])
         for kind in KINDS:
-            before[kind] = answers.get(
-                "before", f"{kind}_eval", lambda items: run(items, [old], scorer, system_prompt, args.max_tokens)
-            )
+            before[kind] = answers.get("before", f"{kind}_eval", through(old))
         old.providers[0].close()
 
     train = [r for kind in KINDS for r in scored(hearth[kind]["calibrate"])]
@@ -374,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     cost = report["cost"]
     cost["share_of_generation"] = (cost["signals_and_fit_ms"] + cost["hidden_state_ms"]) / cost["median_generation_ms"]
     provider.close()
+    store.close()
     if args.write_fit:
         fitted = calibration.model_copy(update={"held_out": held_out})
         report["fit_written"] = str(save(fitted, SHIPPED, name=model_id))

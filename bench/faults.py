@@ -1,6 +1,6 @@
 """Faults injected into real runs of Hearth, and what survived: one table.
 
-    .venv/bin/python -m bench.faults [--kills 20]
+    .venv/bin/python -m bench.faults [--kills 20] [--only data]
 
 Each row injects one kind of fault, counts the injections, how many Hearth
 survived (the user got a clear message, the program went on or exited cleanly,
@@ -8,7 +8,9 @@ and the database passed PRAGMA integrity_check), and how much data was lost
 (characters shown to the user that were not in the database afterwards, or
 earlier messages gone). The machinery is the test suite's: a misbehaving
 service on 127.0.0.1 (tests/fault_server.py), SIGKILL of a streaming
-`hearth ask`, a tiny tmpfs that fills up or turns read-only, damaged GGUF files.
+`hearth ask`, a tiny tmpfs that fills up or turns read-only, damaged GGUF files, hostile text
+in the window (bench/hostile_rendering.py); and (bench/data_faults.py) hostile imports, rows
+against the rules, damaged databases, logs and backups.
 JSON goes to bench/results/faults.json.
 """
 
@@ -34,8 +36,18 @@ from app.core.providers.llama_cpp import LlamaCppProvider
 from app.core.registry import REMOTE_PROVIDERS
 from app.core.session import open_session
 from app.core.store import Store
+from bench.data_faults import data_faults
+from bench.hostile_rendering import rendering_rows
 from bench.report import RESULTS, write_report
-from tests.conftest import REPO, config_text, fetch_test_model, free_port, with_chat_template, write_user_config
+from tests.conftest import (
+    REPO,
+    config_text,
+    fetch_test_model,
+    free_port,
+    through_gate,
+    with_chat_template,
+    write_user_config,
+)
 from tests.fault_server import KINDS, PREFIX_WORDS, base_url, fault_server, faults
 from tests.test_crash_safety import kill_mid_answer
 from tests.test_faults import MESSAGES, escalating_config, remote_config
@@ -67,7 +79,7 @@ def remote_faults(model: Path, home: Path) -> list[Row]:
                 )
                 received = ""
                 try:
-                    for chunk in provider.stream(MESSAGES, max_tokens=48):
+                    for chunk in through_gate(provider, MESSAGES, max_tokens=48):
                         received += chunk.text
                     clear = False
                 except fault.expected:
@@ -206,6 +218,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--out", type=Path, default=RESULTS / "faults.json")
+    parser.add_argument("--only", choices=["data"], help="only these rows: data = imports, databases, backups")
     args = parser.parse_args()
     model = fetch_test_model()
 
@@ -214,11 +227,15 @@ def main() -> None:
         os.environ["HEARTH_HOME"] = str(path)
         return path
 
-    rows = remote_faults(model, home())
-    rows.append(sigkills(model, home(), args.kills))
-    rows += storage_faults(model)
-    rows.append(model_faults(model))
-    rows.append(concurrent_copies(model, home()))
+    rows = []
+    if args.only is None:
+        rows += remote_faults(model, home())
+        rows.append(sigkills(model, home(), args.kills))
+        rows += storage_faults(model)
+        rows.append(model_faults(model))
+        rows.append(concurrent_copies(model, home()))
+        rows += rendering_rows(model)
+    rows += data_faults(model)
     total = row("total", *(sum(int(r[k]) for r in rows) for k in ("injected", "survived", "data_lost")))
     rows.append(total)
     width = max(len(str(r["fault"])) for r in rows)

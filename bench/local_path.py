@@ -36,6 +36,7 @@ from app.core.cascade import Cascade, Finished, TextDelta, TierPlan
 from app.core.chat import ChatService
 from app.core.config import Config, LocalModel, Privacy, Settings, Tier, default_config_file, load_config_file
 from app.core.fetch import ensure_model_file
+from app.core.gate import Passage
 from app.core.paths import user_paths
 from app.core.providers.base import Message
 from app.core.providers.llama_cpp import LlamaCppProvider
@@ -97,10 +98,10 @@ def run_baseline(llm: llama_cpp.Llama, max_tokens: int) -> dict[str, float]:
     return timer.result()
 
 
-def run_hearth(provider: LlamaCppProvider, max_tokens: int) -> dict[str, float]:
+def run_hearth(provider: LlamaCppProvider, max_tokens: int, passage: Passage) -> dict[str, float]:
     provider._llm.reset()  # a cold prompt, like the baseline
     cascade = Cascade(
-        [TierPlan("local", [provider])], scorer=Scorer(0.0), privacy=Privacy.LOCAL_ONLY, max_answer_tokens=max_tokens
+        [TierPlan("local", [provider])], scorer=Scorer(0.0), passage=passage, max_answer_tokens=max_tokens
     )
     timer = Timer()
     answer = None
@@ -171,10 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     provider = registry.local()
     provider.load()
     chat = ChatService(config, registry, lambda: Store(workdir / "bench.db"))
+    store = Store(workdir / "bench.db")
+    passage = chat.gate.passage(store, Privacy.LOCAL_ONLY)
 
     sides = {
         "baseline": lambda: run_baseline(baseline, args.max_tokens),
-        "hearth": lambda: run_hearth(provider, args.max_tokens),
+        "hearth": lambda: run_hearth(provider, args.max_tokens, passage),
         "hearth_chat": lambda: run_chat(chat, provider, args.max_tokens),
     }
     for run in sides.values():  # warm-up
@@ -184,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, run in sides.items():
             runs[name].append(run())
     baseline.close()
+    store.close()
     registry.close()
 
     results = {name: summary(side) for name, side in runs.items()}

@@ -11,7 +11,10 @@ Store the app uses:
   longest conversations included);
 - saving a streamed answer: ChatService saves at most once a second while
   tokens arrive; the share of the generating thread's time spent saving is
-  measured on a 10-second stream at 100 tokens per second.
+  measured on a 10-second stream at 100 tokens per second;
+- the check the window runs before it opens the database (app/core/recovery.py:
+  ``PRAGMA quick_check`` of the whole file, warm cache) against the bare pragma,
+  and a checked backup (copy + ``PRAGMA integrity_check`` of the copy).
 
 Targets: search p95 <= 30 ms, open p95 <= 20 ms, saving < 1 % of the thread.
 JSON goes to bench/results/store.json.
@@ -21,13 +24,15 @@ from __future__ import annotations
 
 import argparse
 import random
+import sqlite3
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from app.core import backups, recovery
 from app.core.cascade import AttemptStarted, TextDelta
-from app.core.chat import SAVE_EVERY_S
+from app.core.recording import SAVE_EVERY_S
 from app.core.store import Store
 from bench.report import RESULTS, write_report
 
@@ -140,7 +145,7 @@ def save_cost(path: Path, seconds: float, tokens_per_second: float) -> dict[str,
             yield TextDelta(0, " word")
 
     started = time.perf_counter()
-    for _ in chat._save_while_streaming(store, answer_id, events(), trigger="auto"):
+    for _ in chat.recorder.save_while_streaming(store, answer_id, events(), trigger="auto"):
         pass
     total = time.perf_counter() - started
     store.close()
@@ -150,6 +155,22 @@ def save_cost(path: Path, seconds: float, tokens_per_second: float) -> dict[str,
         "save_ms_each": 1000 * statistics.mean(spent),
         "share_of_thread": sum(spent) / total,
         "save_every_s": SAVE_EVERY_S,
+    }
+
+
+def check_costs(path: Path, folder: Path) -> dict[str, float]:
+    """What checking costs: the start-up check against the bare pragma, and one checked backup."""
+
+    def bare() -> None:
+        with sqlite3.connect(path) as db:
+            db.execute("PRAGMA quick_check").fetchall()
+
+    at_start = [timed(lambda: recovery.diagnose(path, folder)) for _ in range(5)]
+    pragma = [timed(bare) for _ in range(5)]
+    return {
+        "start_check_ms": statistics.median(at_start),
+        "bare_quick_check_ms": statistics.median(pragma),
+        "checked_backup_ms": timed(lambda: backups.backup(path, folder / "backups", keep=1)),
     }
 
 
@@ -179,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     assert len(shown) == 200 and shown[-1].id > shown[0].id, "opening read the wrong messages"
     store.close()
     saving = save_cost(path, seconds=10.0, tokens_per_second=100.0)
+    checks = check_costs(path, folder)
 
     report = {
         "benchmark": "store",
@@ -190,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         "search": {**percentiles(searches), "target_p95_ms": 30.0},
         "open_last_200": {**percentiles(opens), "target_p95_ms": 20.0},
         "streaming_save": {**saving, "target_share": 0.01},
+        "checks": checks,
     }
     report["targets_met"] = {
         "search": report["search"]["p95_ms"] <= 30.0,

@@ -145,6 +145,27 @@ def _wait(app, condition, timeout: float = 300.0) -> None:  # noqa: ANN001
         time.sleep(0.001)
 
 
+def paint_after(app, widget, action) -> float:  # noqa: ANN001
+    """Milliseconds from ``action()`` to ``widget``'s next paint."""
+    from PySide6.QtCore import QEvent, QObject
+
+    painted: list[float] = []
+
+    class Painted(QObject):
+        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint:
+                painted.append(time.perf_counter())
+            return False
+
+    spy = Painted()
+    widget.installEventFilter(spy)
+    start = time.perf_counter()
+    action()
+    _wait(app, lambda: bool(painted))
+    widget.removeEventFilter(spy)
+    return (painted[0] - start) * 1000
+
+
 def stalls(home: Path, model: Path, tokens: int) -> dict[str, object]:
     os.environ["HEARTH_HOME"] = str(home)
     from llama_cpp import Llama
@@ -188,7 +209,6 @@ def stalls(home: Path, model: Path, tokens: int) -> dict[str, object]:
 
 def long_conversation(home: Path, messages: int = 10_000) -> dict[str, float]:
     os.environ["HEARTH_HOME"] = str(home)
-    from PySide6.QtCore import QEvent, QObject
 
     from app.core.store import Store
     from app.ui.main import build_window, create_app
@@ -203,23 +223,8 @@ def long_conversation(home: Path, messages: int = 10_000) -> dict[str, float]:
     store.close()
     app = create_app()
     window = build_window()
-    window.show()
-    painted = []
-
-    class Painted(QObject):
-        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802
-            if event.type() == QEvent.Type.Paint:
-                painted.append(time.perf_counter())
-            return False
-
-    spy = Painted()
-    window.chat.viewport().installEventFilter(spy)
-    _wait(app, lambda: bool(painted))
-    painted.clear()
-    start = time.perf_counter()
-    window.open_conversation(conversation)
-    _wait(app, lambda: bool(painted))
-    opened = (painted[0] - start) * 1000
+    paint_after(app, window.chat.viewport(), window.show)
+    opened = paint_after(app, window.chat.viewport(), lambda: window.open_conversation(conversation))
     rows = window.chat.conversation.rowCount()
     start = time.perf_counter()
     window.chat.verticalScrollBar().setValue(0)  # scroll to the top: the previous page is read

@@ -13,3 +13,7 @@ print(
     "on {llama_backends}, answered in {answer_s} s".format(**report),
     file=sys.stderr,
 )
+cpu = report.get("cpu_modules")
+if cpu:
+    skipped = "; ".join(f"{module} {reason}" for module, reason in cpu["skipped"].items()) or "none"
+    print(f"CPU module {cpu['runs']} tested in {cpu['tested_ms']:.0f} ms; skipped: {skipped}", file=sys.stderr)

@@ -1,5 +1,5 @@
-"""The frozen program's entry point: PyInstaller starts from a script, Hearth from ``app.cli``."""
+"""The frozen program's entry point: PyInstaller starts from a script, this one runs ``python -m app``."""
 
-from app.cli import run
+import runpy
 
-raise SystemExit(run())
+runpy.run_module("app", run_name="__main__", alter_sys=True)

@@ -24,10 +24,8 @@ focus() { timeout 5 xdotool search --sync --name "$1" windowfocus --sync 2>/dev/
 program="${HEARTH_PROGRAM:-.venv/bin/python -m app}"
 start() { HEARTH_HOME="$home" $program >/dev/null 2>&1 & app=$!; sleep 6; focus "$1"; }
 
-start '^Welcome to Hearth$'
+start '^Hearth$'
 shot 01-welcome 0
-xdotool key Return
-focus '^Hearth$'
 xdotool type --delay 15 "Write a python function that adds two numbers, with a short explanation."
 xdotool key Return
 shot 02-answer 15

@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/python -m tests.conftest >/dev/null  # the test model, into its cache
+PYTHON=.venv/bin/python bash packaging/llama-wheel.sh cpu >/dev/null  # built once (a while), then cached
 
 offline=()
 if unshare -rn sh -c 'ip link set lo up' 2>/dev/null; then

@@ -11,22 +11,30 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import keyring
 import keyring.backends.fail
 import pytest
 from keyring.backend import KeyringBackend
+from sqlite_utils import Database
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from app.core.config import LocalModel, default_config_file, load_config_file  # noqa: E402
+from app.core.config import LocalModel, Privacy, default_config_file, load_config_file  # noqa: E402
 from app.core.fetch import ensure_model_file  # noqa: E402
+from app.core.gate import ConsentFn, OutboundGate, Passage  # noqa: E402
+from app.core.providers.base import Chunk, Message, Provider  # noqa: E402
+from app.core.store import Store  # noqa: E402
+from tests.destinations import RecordingServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -46,6 +54,24 @@ def fetch_test_model() -> Path:
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hearth" / "test-models"
     cache = Path(os.environ.get("HEARTH_TEST_MODELS", default))
     return ensure_model_file(_default_local_model(), cache)
+
+
+def portable_llama_lib(out: Path) -> Path:
+    """llama.cpp's libraries from the installers' wheel, every CPU module included, unpacked into ``out``.
+
+    ``packaging/llama-wheel.sh cpu`` builds the wheel once (scripts/test.sh does it during set-up) and caches it.
+    """
+    wheel = subprocess.run(
+        ["bash", "packaging/llama-wheel.sh", "cpu"],
+        cwd=REPO,
+        env={**os.environ, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(out, [name for name in archive.namelist() if name.startswith("llama_cpp/lib/")])
+    return out / "llama_cpp" / "lib"
 
 
 @pytest.fixture(scope="session")
@@ -227,6 +253,51 @@ def configured_home(hearth_home: Path, model_file: Path) -> Path:
     return hearth_home
 
 
+@pytest.fixture
+def servers() -> Iterator[list[RecordingServer]]:
+    """Two destinations on 127.0.0.1 that record every connection (tests/destinations.py)."""
+    started = [RecordingServer(), RecordingServer()]
+    yield started
+    for server in started:
+        server.close()
+
+
+def database_before(path: Path, migrations: Sequence[Callable[[Database], None]]) -> Database:
+    """A database as an earlier Hearth left it: only ``migrations`` applied."""
+    old = Database(path)
+    old["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    for migration in migrations:
+        migration(old)
+        old["_migrations"].insert({"name": migration.__name__, "applied_at": "2026-01-01"})
+    return old
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A real SQLite store in a temporary folder."""
+    opened = Store(tmp_path / "hearth.db")
+    yield opened
+    opened.close()
+
+
+def passage_out(store: Store, privacy: Privacy, consent: ConsentFn | None = None, **gate: Any) -> Passage:
+    """One answer's way out through a real gate (consent, pricing, budget, redaction as given)."""
+    return OutboundGate(consent, **gate).passage(store, privacy)
+
+
+def through_gate(
+    provider: Provider, messages: Sequence[Message], *, max_tokens: int, privacy: Privacy = Privacy.CLOUD_AUTO
+) -> Iterator[Chunk]:
+    """Stream ``provider`` the way Hearth does: through the outgoing gate (its audit in a throwaway store)."""
+    with tempfile.TemporaryDirectory() as folder:
+        audit = Store(Path(folder) / "hearth.db")
+        try:
+            gated = OutboundGate(redact=False).passage(audit, privacy).through(provider)
+            yield from gated.stream(messages, max_tokens=max_tokens)
+        finally:
+            audit.close()
+
+
 class ScriptedProvider:
     """A provider that answers from a script: for decision paths that must be exact.
 
@@ -247,6 +318,8 @@ class ScriptedProvider:
 
         self.model_id = model_id
         self.location = Location(location)
+        self.address = f"scripted://{model_id}"
+        self.missing_key: str | None = None
         self.n_ctx = 4096
         self.text = text
         self.probability = probability
@@ -261,7 +334,7 @@ class ScriptedProvider:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def stream(self, messages, *, max_tokens: int, sampling=None):
+    def stream(self, messages, *, max_tokens: int, sampling=None, clearance=None):
         from app.core.errors import ProviderUnreachable
         from app.core.providers.base import Chunk, Usage
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 from app.core.errors import (
     ProviderAuthError,
@@ -43,7 +44,7 @@ class Fault:
 def faults(free_port: int) -> list[Fault]:
     return [
         Fault("refused connection", ProviderUnreachable, False, f"http://127.0.0.1:{free_port}"),
-        Fault("DNS failure", ProviderUnreachable, False, "http://hearth-fault-test.invalid"),
+        Fault("DNS failure", ProviderUnreachable, False, "https://hearth-fault-test.invalid"),
         Fault("timeout before the first token", ProviderTimeout, False),
         Fault("stall mid-stream", ProviderTimeout, True),
         Fault("401", ProviderAuthError, False),
@@ -85,17 +86,56 @@ ERRORS = {
 }
 
 
+# Terminal control sequences a hostile answer may carry: a clipboard write (OSC 52), a window
+# title, text hidden by SGR 8, a line rewritten by carriage return and erase, 8-bit CSI, a bidi override.
+HOSTILE_WORDS = [
+    "Sure.",
+    "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07",
+    "\x1b]0;Hearth: all good\x07",
+    " \x1b[8mhidden\x1b[0m",
+    " safe\r\x1b[2Kforged",
+    " \x9b31mred",
+    " \u202eevil\u202c",
+    "\tend\n",
+]
+
+
+def _presented_key(headers: object) -> str:
+    for name in ("Authorization", "x-api-key", "x-goog-api-key"):
+        value = headers.get(name)  # type: ignore[attr-defined]
+        if value:
+            return value.removeprefix("Bearer ")
+    return ""
+
+
+def key_echo(key: str) -> str:
+    """What careless services send back about a refused key: it whole, escaped, encoded and masked."""
+    masked = f"{key[:5]}***{key[-2:]}"
+    return (
+        f"Incorrect API key provided: {masked}. You sent {json.dumps(key)} (url: {quote(key)}, "
+        f"repr: {key!r}, start: {key[:10]}...)"
+    )
+
+
 class _FaultyService(BaseHTTPRequestHandler):
     bodies: list[str] = []
+    keys: list[str] = []
 
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         _, kind, fault = self.path.split("/", 3)[:3]
         fault = fault.replace("%20", " ")
         _FaultyService.bodies.append(body.decode())
+        _FaultyService.keys.append(_presented_key(self.headers))
         try:
             if fault == "echo":  # an adversarial model: it repeats everything it was sent
                 self._echo(body.decode())
+                return
+            if fault == "hostile answer":
+                self._stream(openai_stream(HOSTILE_WORDS))
+                return
+            if fault == "echo key":  # a service that quotes the refused key back in its error
+                self._refuse_key(kind)
                 return
             self._answer(kind, fault)
         except (BrokenPipeError, ConnectionResetError):
@@ -132,10 +172,22 @@ class _FaultyService(BaseHTTPRequestHandler):
                 self.wfile.write(word)
 
     def _echo(self, request: str) -> None:
+        self._stream(openai_stream([request]))
+
+    def _stream(self, events: str) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        self.wfile.write(openai_stream([request]).encode())
+        self.wfile.write(events.encode())
+
+    def _refuse_key(self, kind: str) -> None:
+        echo = key_echo(_FaultyService.keys[-1])
+        body = json.dumps(ERROR_BODIES[kind]("authentication_error", echo)).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -146,10 +198,22 @@ def received() -> list[str]:
     return list(_FaultyService.bodies)
 
 
+def presented_keys() -> list[str]:
+    """The API key each request carried ("" for none), as the server read it from its header."""
+    return list(_FaultyService.keys)
+
+
 @contextmanager
 def fault_server() -> Iterator[str]:
-    _FaultyService.bodies = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _FaultyService)
+    _FaultyService.bodies, _FaultyService.keys = [], []
+    with serving(_FaultyService) as url:
+        yield url
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` serving on a free port of 127.0.0.1, on a thread; yields the base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -62,6 +62,8 @@ def test_the_scorer_uses_a_fit_where_there_is_one_and_the_default_elsewhere(tmp_
     signals, correct = labelled()
     save(fit("home-server", signals, correct).model_copy(update={"threshold": 0.6}), tmp_path)
     config = load_config_file(default_config_file())
+    other = config.models["smollm2-135m"].model_copy(update={"file": "other.gguf", "sha256": None})
+    config = config.model_copy(update={"models": {**config.models, "home-server": other}})
     scorer = Scorer.for_config(config, tmp_path, shipped_folder=tmp_path / "none")
     assert scorer.calibrated("home-server") and not scorer.calibrated("smollm2-135m")
     assert scorer.threshold("home-server") == 0.6 and scorer.threshold("smollm2-135m") == config.settings.threshold

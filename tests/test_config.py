@@ -16,6 +16,22 @@ from tests.conftest import REPO, write_user_config
 DEFAULT = default_config_file().read_text(encoding="utf-8")
 
 
+def uncommented(text: str, first_line: str) -> str:
+    """The commented example that starts with ``first_line`` in the default file, as live TOML."""
+    lines = text.splitlines()
+    start = lines.index(f"#   {first_line}")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#   "):
+            break
+        block.append(line.removeprefix("#   "))
+    return "\n".join(block) + "\n"
+
+
+# The default file with its self-hosted example switched on, as a user would.
+WITH_SERVER = DEFAULT + "\n" + uncommented(DEFAULT, "[[tiers]]") + "\n" + uncommented(DEFAULT, "[models.home-server]")
+
+
 def broken(tmp_path: Path, text: str) -> ConfigError:
     file = tmp_path / "models.toml"
     file.write_text(text, encoding="utf-8")
@@ -27,7 +43,8 @@ def broken(tmp_path: Path, text: str) -> ConfigError:
 
 
 def line_number(text: str, needle: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+    """The first line, not a comment, that holds ``needle``."""
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line and not line.startswith("#"))
 
 
 def test_the_shipped_models_toml_is_private_by_default():
@@ -36,6 +53,26 @@ def test_the_shipped_models_toml_is_private_by_default():
     assert config.tiers[0].name == "local"
     first = config.models[config.tiers[0].models[0]]
     assert first.provider == "llama-cpp" and first.source is not None and first.sha256
+
+
+def test_the_shipped_models_toml_points_at_no_server_the_user_never_set_up():
+    config = load_config_file(default_config_file())
+    assert [tier.name for tier in config.tiers] == ["local"]
+    assert all(model.provider == "llama-cpp" for model in config.models.values())
+
+
+def test_its_commented_examples_work_once_switched_on(tmp_path: Path):
+    examples = [uncommented(DEFAULT, f"[models.{name}]") for name in ("home-server", "gpt", "claude", "gemini")]
+    file = tmp_path / "models.toml"
+    file.write_text(WITH_SERVER + "\n".join(examples[1:]), encoding="utf-8")
+    config = load_config_file(file)
+    assert [tier.name for tier in config.tiers] == ["local", "self-hosted"]
+    assert {name: model.location for name, model in config.models.items() if name != "smollm2-135m"} == {
+        "home-server": "self-hosted",
+        "gpt": "cloud",
+        "claude": "cloud",
+        "gemini": "cloud",
+    }
 
 
 def test_a_user_copy_replaces_the_default(hearth_home: Path):
@@ -76,7 +113,7 @@ def test_an_out_of_range_threshold_is_refused(tmp_path: Path):
 
 
 def test_a_tier_naming_an_unknown_model_points_at_the_tier(tmp_path: Path):
-    text = DEFAULT.replace('models = ["home-server"]', 'models = ["home-srever"]')
+    text = WITH_SERVER.replace('models = ["home-server"]', 'models = ["home-srever"]')
     error = broken(tmp_path, text)
     assert error.key == "tiers.1.models"
     assert error.line == line_number(text, 'models = ["home-srever"]')
@@ -84,7 +121,7 @@ def test_a_tier_naming_an_unknown_model_points_at_the_tier(tmp_path: Path):
 
 
 def test_a_missing_required_key_points_at_its_table(tmp_path: Path):
-    text = DEFAULT.replace('base_url = "http://127.0.0.1:8080/v1"\n', "")
+    text = WITH_SERVER.replace('base_url = "http://192.168.1.20:8080/v1"\n', "")
     error = broken(tmp_path, text)
     assert error.key == "models.home-server.base_url"
     assert error.line == line_number(text, "[models.home-server]")
@@ -92,7 +129,7 @@ def test_a_missing_required_key_points_at_its_table(tmp_path: Path):
 
 
 def test_an_unknown_provider_is_named(tmp_path: Path):
-    text = DEFAULT.replace('provider = "openai-compatible"', 'provider = "openai"')
+    text = WITH_SERVER.replace('provider = "openai-compatible"', 'provider = "openai"')
     error = broken(tmp_path, text)
     assert error.key == "models.home-server.provider"
     assert error.line == line_number(text, 'provider = "openai"')

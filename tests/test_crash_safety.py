@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.chat import INTERRUPTED
+from app.core.recording import INTERRUPTED
 from app.core.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 

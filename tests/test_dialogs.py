@@ -72,6 +72,12 @@ def _gguf_bytes(model_file: Path) -> bytes:
     return model_file.read_bytes()[: 3 * 1024 * 1024]  # a GGUF header and enough bytes to download in parts
 
 
+def import_and_wait(qtbot, manager: ModelManager, source: Path) -> None:
+    """Import as the button does (the copy runs on a worker thread) and wait until it has ended."""
+    manager.import_path(source)
+    qtbot.waitUntil(manager.import_button.isEnabled, timeout=10_000)
+
+
 def test_the_model_manager_lists_imports_and_deletes_models(qtbot, configured_home: Path, tmp_path: Path):
     create_app()
     with open_window(qtbot, prepare=False) as win:
@@ -81,7 +87,7 @@ def test_the_model_manager_lists_imports_and_deletes_models(qtbot, configured_ho
         assert manager.table.item(0, 3).text().startswith("Fits in your RAM")
         good = tmp_path / "tiny.gguf"
         good.write_bytes(b"GGUF" + b"\0" * 1000)
-        manager.import_path(good)
+        import_and_wait(qtbot, manager, good)
         names = [manager.table.item(r, 1).text() for r in range(manager.table.rowCount())]
         assert "tiny.gguf" in names
         assert (configured_home / "data" / "models" / "tiny.gguf").exists()
@@ -97,8 +103,13 @@ def auto_answer_message_boxes(qtbot, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
     shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _p, title, text: shown.append(f"{title}: {text}"))
-    monkeypatch.setattr(QMessageBox, "question", lambda *_: QMessageBox.StandardButton.Yes)
+
+    def answer(box: QMessageBox) -> QMessageBox.StandardButton:
+        if box.icon() == QMessageBox.Icon.Warning:
+            shown.append(f"{box.windowTitle()}: {box.text()}")
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "exec", answer)
     return shown
 
 
@@ -108,13 +119,13 @@ def test_a_file_that_is_not_gguf_is_refused_with_a_reason(qtbot, configured_home
         qtbot.addWidget(manager)
         bad = tmp_path / "model.gguf"
         bad.write_bytes(b"PK\x03\x04 zip")
-        manager.import_path(bad)
+        import_and_wait(qtbot, manager, bad)
         assert auto_answer_message_boxes == [
             "Not imported: model.gguf is not a GGUF model file (it does not start with 'GGUF')."
         ]
         good = tmp_path / "tiny.gguf"
         good.write_bytes(b"GGUF" + b"\0" * 1000)
-        manager.import_path(good)
+        import_and_wait(qtbot, manager, good)
         manager.table.selectRow(0)  # the configured model, kept outside Hearth's models folder
         manager.delete_selected()
         assert manager.files[0].path.exists()

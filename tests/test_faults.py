@@ -18,7 +18,7 @@ from app.core.errors import ProviderError
 from app.core.providers.base import Message
 from app.core.registry import REMOTE_PROVIDERS
 from app.core.session import open_session
-from tests.conftest import config_text, free_port, write_user_config
+from tests.conftest import config_text, free_port, through_gate, write_user_config
 from tests.fault_server import KINDS, PREFIX_WORDS, READ_TIMEOUT_S, Fault, base_url, fault_server, faults
 
 KEY = "sk-fault-PLANTED-0f9e8d7c6b5a"
@@ -47,7 +47,7 @@ def test_each_fault_is_a_clear_error_after_the_text_that_arrived(server: str, ki
     )
     received: list[str] = []
     with pytest.raises(ProviderError) as caught:
-        for chunk in provider.stream(MESSAGES, max_tokens=48):
+        for chunk in through_gate(provider, MESSAGES, max_tokens=48):
             received.append(chunk.text)
 
     error = caught.value

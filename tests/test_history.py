@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core import archive
+from app.core import archive, backups
 from app.core.cascade import Attempt
 from app.core.errors import DataError
 from app.core.store import Store
@@ -85,7 +85,7 @@ def test_pinned_conversations_come_first(store: Store):
 
 def test_the_json_export_imports_back_losslessly(store: Store, tmp_path: Path):
     conversation(store, "Trip", ("Where should I stay in Paris?", "Le Marais."), ("And eat?", "Try a bistro."))
-    first = archive.export(store)
+    first, _ = archive.export_readable(store)
     path = tmp_path / "export.json"
     path.write_text(first.model_dump_json(), encoding="utf-8")
 
@@ -108,12 +108,12 @@ def test_the_json_export_imports_back_losslessly(store: Store, tmp_path: Path):
 
     assert without_ids(again) == without_ids(first)
     assert [m.content for m in archive_thread(tmp_path / "other.db")] == [m.content for m in store.thread(1)]
-    assert again.conversations[0].messages[1].attempts[0]["confidence"] == 0.4
+    assert again.conversations[0].messages[1].attempts[0].confidence == 0.4
 
 
 def test_the_markdown_export_reads_like_the_conversation(store: Store):
     conversation(store, "Trip", ("Where should I stay in Paris?", "Le Marais."))
-    text = archive.to_markdown(archive.export(store))
+    text = archive.to_markdown(archive.export_readable(store)[0])
     assert text.startswith("# Trip")
     assert "**You**\n\nWhere should I stay in Paris?" in text and "**Hearth (local · smol)**\n\nLe Marais." in text
 
@@ -129,7 +129,7 @@ def test_backups_are_consistent_copies_and_only_the_newest_are_kept(store: Store
     conversation(store, "Trip", ("a", "b"))
     folder = tmp_path / "backups"
     for _ in range(4):
-        latest = archive.backup(store.path, folder, keep=2)
+        latest = backups.backup(store.path, folder, keep=2).path
     assert sorted(folder.iterdir())[-1] == latest and len(list(folder.iterdir())) == 2
     with sqlite3.connect(latest) as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -13,10 +13,10 @@ import pytest
 
 from app.core import keys
 from app.core.config import RemoteModel
-from app.core.errors import HearthError, ProviderAuthError
+from app.core.errors import GateClosed, HearthError
 from app.core.providers.base import Message
 from app.core.providers.openai_compat import OpenAICompatibleProvider
-from tests.conftest import REPO, MemoryKeychain, config_text, write_user_config
+from tests.conftest import REPO, MemoryKeychain, config_text, through_gate, write_user_config
 
 PLANTED = "sk-PLANTED-7d1f0c2b9e4a-do-not-leak"
 
@@ -48,8 +48,8 @@ def test_a_missing_key_sends_nothing_and_says_how_to_provide_it():
         provider="openai-compatible", location="cloud", base_url="https://api.example.test/v1", model="m", key="openai"
     )
     provider = OpenAICompatibleProvider("gpt", config, client, missing_key=keys.missing_key_message("openai"))
-    with pytest.raises(ProviderAuthError, match="HEARTH_KEY_OPENAI"):
-        list(provider.stream([Message("user", "hi")], max_tokens=4))
+    with pytest.raises(GateClosed, match="HEARTH_KEY_OPENAI"):
+        list(through_gate(provider, [Message("user", "hi")], max_tokens=4))
     assert sent == []
 
 

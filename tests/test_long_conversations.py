@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from concurrent.futures import wait
@@ -9,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from app.core.cascade import EscalationRequest, Finished
+from app.core.cascade import Finished, TextDelta
+from app.core.gate import ConsentRequest, Decision
 from app.core.session import open_session
 from app.core.store import Store
+from bench.store import build, vocabulary
 from tests.conftest import REPO, config_text, write_user_config
 
 FACT = "My sister Ingrid lives in Tromsø and keeps three goats."
@@ -86,8 +89,8 @@ def test_an_escalation_receives_the_summary_and_recent_turns_not_the_whole_histo
         ),
     )
     conversation = long_conversation(hearth_home, 60)
-    asked: list[EscalationRequest] = []
-    session = open_session(consent=lambda request: asked.append(request) or False)
+    asked: list[ConsentRequest] = []
+    session = open_session(consent=lambda request: asked.append(request) or Decision.NOT_NOW)
     try:
         session.chat.set_summary(conversation, "The user's sister Ingrid lives in Tromsø with three goats.")
         list(session.chat.send(conversation, "Where does my sister live?"))
@@ -109,3 +112,27 @@ def test_the_user_can_read_and_rewrite_the_summary(configured_home: Path):
     assert "no summary yet" in hearth("summary", str(conversation))
     shown = hearth("summary", str(conversation), "--set", "We talked about goats.")
     assert "We talked about goats." in shown and "last written by you" in shown
+
+
+def test_a_very_long_conversation_is_answered_from_its_tail_alone(configured_home: Path, monkeypatch):
+    rng = random.Random(7)
+    build(configured_home / "data" / "hearth.db", 20_000, 1, rng, vocabulary(rng))
+    read: list[int] = []
+    real = Store.thread
+
+    def counting(self, conversation_id, limit=None, through=None):  # noqa: ANN001, ANN202 - Store.thread's own
+        rows = real(self, conversation_id, limit=limit, through=through)
+        read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(Store, "thread", counting)
+    session = open_session()
+    longest = max(model.n_ctx for model in session.config.models.values())  # 8,192: the server tier's
+    try:
+        events = session.chat.send(1, "What did we just talk about?")
+        first = next(event for event in events if isinstance(event, TextDelta))
+        events.close()
+    finally:
+        session.close()
+    assert first.text
+    assert read and max(read) <= longest // 8 + 1  # what the longest window could hold at most, not 20,000

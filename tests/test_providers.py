@@ -27,7 +27,7 @@ from app.core.errors import (
 )
 from app.core.providers.base import Message
 from app.core.registry import REMOTE_PROVIDERS
-from tests.conftest import free_port
+from tests.conftest import free_port, through_gate
 from tests.wire_formats import ERROR_BODIES, LENGTH_STOP, REFUSAL_STOP, STREAMS
 
 KEY = "sk-test-PLANTED-KEY-1234567890"
@@ -78,7 +78,7 @@ def collect(stream):
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_answer_streams_in_pieces_with_usage_and_finish(kind: str):
     service = Service(body=STREAMS[kind](["Paris", " is", " the", " capital."]))
-    chunks, error = collect(provider(kind, service).stream(MESSAGES, max_tokens=32))
+    chunks, error = collect(through_gate(provider(kind, service), MESSAGES, max_tokens=32))
     assert error is None
     assert "".join(c.text for c in chunks) == "Paris is the capital."
     assert len([c for c in chunks if c.text]) == 4
@@ -90,7 +90,7 @@ def test_an_answer_streams_in_pieces_with_usage_and_finish(kind: str):
 @pytest.mark.parametrize("kind", ["openai-compatible", "gemini"])
 def test_token_probabilities_come_back_where_the_service_offers_them(kind: str):
     service = Service(body=STREAMS[kind](["Paris", "."]))
-    chunks, _ = collect(provider(kind, service).stream(MESSAGES, max_tokens=32))
+    chunks, _ = collect(through_gate(provider(kind, service), MESSAGES, max_tokens=32))
     assert [lp for c in chunks for lp in c.logprobs] == [-0.1, -0.1]
     assert all(0 < e < 1 for c in chunks for e in c.entropies)
 
@@ -98,7 +98,7 @@ def test_token_probabilities_come_back_where_the_service_offers_them(kind: str):
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_answer_cut_by_the_token_limit_says_so(kind: str):
     service = Service(body=STREAMS[kind](["Paris"], LENGTH_STOP[kind]))
-    chunks, error = collect(provider(kind, service).stream(MESSAGES, max_tokens=1))
+    chunks, error = collect(through_gate(provider(kind, service), MESSAGES, max_tokens=1))
     assert error is None and chunks[-1].finish_reason == "length"
 
 
@@ -109,21 +109,21 @@ def test_a_stream_cut_short_keeps_what_arrived_and_says_so(kind: str):
         if kind != "openai-compatible"
         else STREAMS[kind](["Paris", " is"], None, done=False)
     )
-    chunks, error = collect(provider(kind, Service(body=body)).stream(MESSAGES, max_tokens=32))
+    chunks, error = collect(through_gate(provider(kind, Service(body=body)), MESSAGES, max_tokens=32))
     assert "".join(c.text for c in chunks) == "Paris is"
     assert isinstance(error, ProviderStreamError) and "ended before the answer was complete" in str(error)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_unreadable_event_is_a_stream_error(kind: str):
-    chunks, error = collect(provider(kind, Service(body="data: {not json\n\n")).stream(MESSAGES, max_tokens=8))
+    chunks, error = collect(through_gate(provider(kind, Service(body="data: {not json\n\n")), MESSAGES, max_tokens=8))
     assert isinstance(error, ProviderStreamError) and "cannot read" in str(error)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_refusal_is_reported_as_one(kind: str):
     service = Service(body=STREAMS[kind](["I"], REFUSAL_STOP[kind]))
-    _, error = collect(provider(kind, service).stream(MESSAGES, max_tokens=8))
+    _, error = collect(through_gate(provider(kind, service), MESSAGES, max_tokens=8))
     assert isinstance(error, ProviderRefused) and not error.retryable
 
 
@@ -146,7 +146,7 @@ def test_a_refusal_is_reported_as_one(kind: str):
 )
 def test_http_errors_become_hearth_errors(kind, status, error_kind, message, headers, expected):
     service = Service(status, ERROR_BODIES[kind](error_kind, message), headers)
-    _, error = collect(provider(kind, service).stream(MESSAGES, max_tokens=8))
+    _, error = collect(through_gate(provider(kind, service), MESSAGES, max_tokens=8))
     assert isinstance(error, expected), error
     assert message in str(error) and "remote" in str(error)
     assert KEY not in str(error)
@@ -159,7 +159,7 @@ def test_anthropic_overloaded_in_the_middle_of_a_stream():
     body = STREAMS["anthropic"](["Par"], None) + (
         'event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n'
     )
-    chunks, error = collect(provider("anthropic", Service(body=body)).stream(MESSAGES, max_tokens=8))
+    chunks, error = collect(through_gate(provider("anthropic", Service(body=body)), MESSAGES, max_tokens=8))
     assert "".join(c.text for c in chunks) == "Par" and isinstance(error, ProviderOverloaded)
 
 
@@ -168,7 +168,7 @@ def test_requests_carry_the_key_system_prompt_and_images_as_each_service_documen
     service = Service(body=STREAMS[kind](["ok"]))
     image = "data:image/png;base64," + base64.b64encode(b"\x89PNG").decode()
     messages = [Message("system", "Be brief."), Message("user", "What is this?", (image,))]
-    collect(provider(kind, service).stream(messages, max_tokens=16))
+    collect(through_gate(provider(kind, service), messages, max_tokens=16))
     request = service.requests[0]
     body = json.loads(request.content)
     if kind == "openai-compatible":
@@ -198,14 +198,14 @@ def test_requests_carry_the_key_system_prompt_and_images_as_each_service_documen
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_unreachable_service_and_a_silent_one_are_told_apart(kind: str):
     dead = REMOTE_PROVIDERS[kind]("remote", model_config(kind, f"http://127.0.0.1:{free_port()}"), httpx.Client())
-    _, error = collect(dead.stream(MESSAGES, max_tokens=8))
+    _, error = collect(through_gate(dead, MESSAGES, max_tokens=8))
     assert isinstance(error, ProviderUnreachable) and "Is the server running" in str(error)
 
     def silent(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("no byte for 60 s", request=request)
 
     slow = REMOTE_PROVIDERS[kind]("remote", model_config(kind), httpx.Client(transport=httpx.MockTransport(silent)))
-    _, error = collect(slow.stream(MESSAGES, max_tokens=8))
+    _, error = collect(through_gate(slow, MESSAGES, max_tokens=8))
     assert isinstance(error, ProviderTimeout) and error.retryable
 
 
@@ -220,12 +220,12 @@ def test_the_openai_compatible_provider_against_a_real_llama_cpp_server(llama_se
         temperature=0.0,
     )
     real = REMOTE_PROVIDERS["openai-compatible"]("server", config, httpx.Client())
-    chunks, error = collect(real.stream(MESSAGES, max_tokens=6))
+    chunks, error = collect(through_gate(real, MESSAGES, max_tokens=6))
     assert error is None and chunks[-1].finish_reason in ("stop", "length")
     assert chunks[-1].usage.completion_tokens > 0 and any(c.logprobs for c in chunks)
-    stream = real.stream(MESSAGES, max_tokens=64)
+    stream = through_gate(real, MESSAGES, max_tokens=64)
     first = next(stream)
     stream.close()  # stopping mid-stream releases the connection
     assert first.text or first.logprobs
-    again, error = collect(real.stream(MESSAGES, max_tokens=4))
+    again, error = collect(through_gate(real, MESSAGES, max_tokens=4))
     assert error is None and again[-1].usage is not None

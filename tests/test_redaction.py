@@ -9,34 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from app.core.cascade import EscalationRequest, Finished
+from app.core.cascade import Finished
 from app.core.config import Privacy
 from app.core.errors import HearthError
+from app.core.gate import ConsentRequest, Decision
 from app.core.outbound import StreamRestorer, payload_fingerprint
 from app.core.providers.base import Message
 from app.core.redaction import Redaction
 from app.core.session import open_session
+from bench.redaction import SETS, measure
 from tests.conftest import REPO, config_text, write_user_config
-
-DATA = REPO / "tests" / "data" / "redaction.jsonl"
-
-
-def measure() -> dict[str, float]:
-    tp = fp = fn = 0
-    for line in DATA.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        redaction = Redaction()
-        redaction.redact(row["text"])
-        found = {(placeholder[1:].rsplit("_", 1)[0], value) for placeholder, value in redaction.values.items()}
-        wanted = {(entity["kind"], entity["text"]) for entity in row["entities"]}
-        tp, fp, fn = tp + len(found & wanted), fp + len(found - wanted), fn + len(wanted - found)
-    return {"precision": tp / (tp + fp), "recall": tp / (tp + fn), "entities": tp + fn}
+from tests.fault_server import fault_server, received
 
 
-def test_recall_and_precision_on_the_labelled_sentences():
-    result = measure()
+@pytest.mark.parametrize("labelled", ["plain", "tuning", "held_out"])
+def test_recall_and_precision_on_the_labelled_sentences(labelled: str):
+    result = measure(SETS[labelled])
     assert result["entities"] >= 30
-    assert result["recall"] >= 0.95 and result["precision"] >= 0.9, result
+    assert result["recall"] >= 0.95 and result["precision"] >= 0.9, result["wrong"]
 
 
 @pytest.mark.parametrize(
@@ -82,11 +72,11 @@ QUESTION = "My email is ann.lee@example.com and my card is 4111 1111 1111 1111. 
 def test_the_cloud_receives_placeholders_the_user_sees_real_values_and_the_audit_records_it(
     hearth_home: Path, model_file: Path, llama_server: str
 ):
-    asked: list[EscalationRequest] = []
+    asked: list[ConsentRequest] = []
 
-    def consent(request: EscalationRequest) -> bool:
+    def consent(request: ConsentRequest) -> Decision:
         asked.append(request)
-        return True
+        return Decision.ONCE
 
     text = config_text(
         model_file, privacy="cloud-with-consent", threshold=1.0, server_url=llama_server, server_location="cloud"
@@ -115,6 +105,8 @@ def test_the_cloud_receives_placeholders_the_user_sees_real_values_and_the_audit
     assert len(trail) == 1 and trail[0]["tier"] == "cloud" and trail[0]["destination"].endswith("/v1")
     assert trail[0]["payload_sha256"] == remote.payload_sha256 and trail[0]["policy"] == "cloud-with-consent"
     assert trail[0]["cost"] > 0 and trail[0]["redacted"] == {"EMAIL": 1, "CARD": 1}
+    assert trail[0]["location"] == "cloud" and trail[0]["basis"] == "approved for this message"
+    assert trail[0]["outcome"] == "answered" and trail[0]["estimated_cost"] == asked[0].estimated_cost
 
 
 def test_with_nothing_sent_the_audit_says_so(configured_home: Path):
@@ -166,3 +158,62 @@ def test_a_conversation_kept_local_never_connects_even_when_the_app_allows_the_c
         session.close()
     answer = next(e.answer for e in second if isinstance(e, Finished))
     assert not answer.escalated and connections == []
+
+
+PASTED = {
+    "CARD": "4111\u00a01111\u00a01111\u00a01111",  # from a PDF: no-break spaces
+    "IBAN": "gb82-west-1234-5698-7654-32",
+    "EMAIL": "jürgen@müller.de",
+    "PHONE": "0612345678",
+    "IP": "192\uff0e168\uff0e1\uff0e20",  # full-width dots
+}
+
+
+def test_pasted_and_typed_variants_are_found_and_the_user_keeps_their_own_text():
+    redaction = Redaction()
+    text = "Salut ! " + ", ".join(f"{kind}: {value}" for kind, value in PASTED.items()) + " — ｍｅｒｃｉ"
+    hidden = redaction.redact(text)
+    placeholders = ", ".join(f"{kind}: [{kind}_1]" for kind in PASTED)
+    assert hidden == f"Salut ! {placeholders} — ｍｅｒｃｉ"
+    assert redaction.restore(hidden) == text
+    assert redaction.values == {f"[{kind}_1]": value for kind, value in PASTED.items()}
+
+
+def test_one_value_written_two_ways_gets_one_placeholder():
+    redaction = Redaction()
+    hidden = redaction.redact(
+        "Card 4111 1111 1111 1111, I mean 4111-1111-1111-1111; mail ANN@example.com or ann@EXAMPLE.com"
+    )
+    assert hidden == "Card [CARD_1], I mean [CARD_1]; mail [EMAIL_1] or [EMAIL_1]"
+    assert redaction.found == {"CARD": 1, "EMAIL": 1}
+
+
+def compact(text: str) -> str:
+    """What a value is however it is written: folded, without spaces, dashes or dots, lower case."""
+    from app.core.text_folding import fold
+
+    return "".join(ch for ch in fold(text).text.lower() if ch.isalnum() or ch == "@")
+
+
+def test_no_variant_of_a_value_reaches_a_cloud_server_and_the_reply_shows_the_users_own(
+    hearth_home: Path, model_file: Path
+):
+    values = [*PASTED.values(), "m.rossi\uff20esempio.it", "tom\u200b@example.org", "5555.5555.5555.4444"]
+    question = "Please remember: " + "; ".join(values) + ". Repeat them."
+    with fault_server() as server:
+        text = config_text(
+            model_file, privacy="cloud-auto", threshold=1.0, server_url=f"{server}/openai-compatible/echo",
+            server_location="cloud",
+        )  # fmt: skip
+        write_user_config(hearth_home, text)
+        session = open_session()
+        try:
+            answer = next(e.answer for e in session.chat.send(None, question) if isinstance(e, Finished))
+        finally:
+            session.close()
+        bodies = received()
+    assert answer.escalated and bodies, "the question did not reach the cloud server"
+    sent = [compact(message["content"]) for body in bodies for message in json.loads(body)["messages"]]
+    for value in values:
+        assert all(compact(value) not in content for content in sent), value
+        assert value in answer.text  # the server echoed placeholders; the user reads their own values back

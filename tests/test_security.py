@@ -24,7 +24,7 @@ from app.core.paths import user_paths
 from app.core.providers.base import Message
 from app.core.providers.openai_compat import OpenAICompatibleProvider
 from app.core.session import open_session
-from tests.conftest import REPO, MemoryKeychain, config_text, write_user_config
+from tests.conftest import REPO, MemoryKeychain, config_text, through_gate, write_user_config
 from tests.fault_server import fault_server, received
 
 PLANTED_KEYCHAIN = "sk-PLANTED-keychain-9a8b7c6d5e4f"
@@ -143,4 +143,4 @@ def test_a_service_with_an_untrusted_certificate_is_refused(self_signed_server: 
     config = RemoteModel(provider="openai-compatible", location="cloud", base_url=self_signed_server, model="m")
     provider = OpenAICompatibleProvider("cloud", config, httpx.Client(), api_key=PLANTED_ENV)
     with pytest.raises(ProviderUnreachable, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
-        list(provider.stream([Message("user", "hi")], max_tokens=4))
+        list(through_gate(provider, [Message("user", "hi")], max_tokens=4))

@@ -11,6 +11,7 @@ from app.core.cascade import Attempt, TextDelta
 from app.core.migrations import MIGRATIONS, migrate
 from app.core.session import open_session
 from app.core.store import Store
+from tests.conftest import database_before
 
 
 def test_migrating_an_empty_database_creates_the_schema():
@@ -29,15 +30,11 @@ def test_migrating_an_empty_database_creates_the_schema():
 def test_a_database_from_every_earlier_version_migrates_and_keeps_its_data(tmp_path: Path):
     for done in range(1, len(MIGRATIONS)):
         path = tmp_path / f"v{done}.db"
-        old = Database(path)
-        old["_migrations"].create({"name": str, "applied_at": str}, pk="name")
-        for migration in MIGRATIONS[:done]:
-            migration(old)
-            old["_migrations"].insert({"name": migration.__name__, "applied_at": "2026-01-01"})
-        old["conversations"].insert({"id": 1, "title": "old", "created_at": "t", "updated_at": "t"})
-        old["messages"].insert(
-            {"id": 1, "conversation_id": 1, "role": "user", "content": "kept?", "status": "complete", "created_at": "t"}
-        )
+        old = database_before(path, MIGRATIONS[:done])
+        when = "2026-01-01T09:30:00.000+00:00"  # as every version wrote it
+        old["conversations"].insert({"id": 1, "title": "old", "created_at": when, "updated_at": when})
+        message = {"id": 1, "conversation_id": 1, "role": "user", "content": "kept?", "status": "complete"}
+        old["messages"].insert({**message, "created_at": when})
         old.close()
 
         store = Store(path)

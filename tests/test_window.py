@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from app.core.errors import ConfigError
 from app.ui.main import build_window, create_app
+from app.ui.message_actions import MessageAction
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.welcome import Welcome
 from tests.conftest import Files, config_text, with_chat_template, write_user_config
+from tests.destinations import RecordingServer
 from tests.window_helpers import (
     ANSWER_TIMEOUT_MS,
     click_link,
@@ -56,6 +61,8 @@ def test_the_window_is_usable_while_the_model_loads(qtbot, window):
     qtbot.keyClicks(window.composer.edit, "typing while loading")
     assert window.composer.edit.toPlainText() == "typing while loading"
     qtbot.waitUntil(lambda: window.model_state.text().startswith("Ready"), timeout=ANSWER_TIMEOUT_MS)
+    # Hovering the status says what computes; this build has one CPU backend, so no module was chosen.
+    assert window.model_state.toolTip() == "llama.cpp computes on CPU, built into this copy of Hearth"
 
 
 def test_shift_enter_starts_a_new_line_instead_of_sending(qtbot, window):
@@ -79,7 +86,7 @@ def test_stop_keeps_the_text_so_far(qtbot, window, configured_home: Path):
 def test_the_stop_link_under_a_streaming_answer_stops_it(qtbot, window):
     type_and_send(qtbot, window, "Tell me a very long story about a lighthouse keeper and the sea.")
     qtbot.waitUntil(lambda: len(last(window).text) > 15, timeout=ANSWER_TIMEOUT_MS)
-    click_link(qtbot, window, 1, "action:stop")
+    click_link(qtbot, window, 1, MessageAction.STOP)
     wait_idle(qtbot, window)
     assert "Stopped" in last(window).note and not last(window).streaming
 
@@ -130,7 +137,11 @@ def test_a_broken_configuration_stops_before_any_window(qtbot, hearth_home: Path
 def test_first_run_welcomes_fetches_the_model_with_progress_then_chats(
     qtbot, hearth_home: Path, model_file: Path, server
 ):
-    """No model on disk yet: the welcome shows the download, then the user chats with zero configuration."""
+    """No model on disk yet: the welcome shows the download, then the user chats with zero configuration.
+
+    The welcome is in the empty conversation, so the user can write while the model arrives; once it is
+    ready no progress is left on show, and the welcome goes with the first message.
+    """
     Files.files["/HuggingFaceTB/SmolLM2/resolve/main/model.gguf"] = model_file.read_bytes()
     sha = hashlib.sha256(Files.files["/HuggingFaceTB/SmolLM2/resolve/main/model.gguf"]).hexdigest()
     source = (
@@ -144,14 +155,20 @@ def test_first_run_welcomes_fetches_the_model_with_progress_then_chats(
         statuses: list[str] = []
         welcome.status.setText = lambda value, real=welcome.status.setText: (statuses.append(value), real(value))[1]
         win.prepare_model()
-        qtbot.waitUntil(lambda: "is ready on this computer" in welcome.status.text(), timeout=ANSWER_TIMEOUT_MS)
+        qtbot.keyClicks(win.composer.edit, "Hello!")  # written while the model arrives
+        assert welcome.isVisible() and welcome.progress.isVisible()
+        qtbot.waitUntil(lambda: "is ready on this computer" in welcome.hint.text(), timeout=ANSWER_TIMEOUT_MS)
         assert any(s.startswith("Downloading model.gguf") for s in statuses)
-        assert welcome.progress.value() == welcome.progress.maximum()
+        assert not welcome.status.isVisible() and not welcome.progress.isVisible()
+        assert welcome.isVisible() and not win.chat.empty_state.isVisible()
         assert (hearth_home / "data" / "models" / "smol.gguf").stat().st_size == model_file.stat().st_size
-        qtbot.mouseClick(welcome.start, Qt.MouseButton.LeftButton)
+        assert not (hearth_home / "data" / "welcomed").exists()
+        qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not win.chat.viewport().findChildren(Welcome))
         assert (hearth_home / "data" / "welcomed").exists()
-        type_and_send(qtbot, win, "Hello!")
         assert wait_for_answer(qtbot, win).text
+        win.new_conversation()
+        assert win.chat.empty_state.isVisible()  # an empty conversation from now on shows the usual hint
 
 
 def test_closing_the_window_mid_answer_keeps_the_text_and_raises_nothing(qtbot, configured_home: Path):
@@ -172,16 +189,16 @@ def test_closing_the_window_mid_answer_keeps_the_text_and_raises_nothing(qtbot, 
 def test_an_answer_can_be_rated_copied_and_regenerated_by_clicking_its_links(qtbot, window, configured_home: Path):
     type_and_send(qtbot, window, "Name a colour.")
     first = wait_for_answer(qtbot, window)
-    click_link(qtbot, window, 1, "action:down")
+    click_link(qtbot, window, 1, MessageAction.RATE_DOWN)
     with open_store(configured_home) as store:
         assert [(r["message_id"], r["rating"]) for r in store.db["feedback"].rows] == [(first.message_id, -1)]
-    click_link(qtbot, window, 1, "action:copy")
+    click_link(qtbot, window, 1, MessageAction.COPY)
     assert QApplication.clipboard().text() == first.text
-    click_link(qtbot, window, 1, "action:regenerate")
+    click_link(qtbot, window, 1, MessageAction.REGENERATE)
     second = wait_for_answer(qtbot, window)
     assert second.message_id != first.message_id and second.text
     assert (second.version, second.versions) == (2, 2)
-    click_link(qtbot, window, 1, "version:previous")
+    click_link(qtbot, window, 1, MessageAction.PREVIOUS_VERSION)
     assert last(window).message_id == first.message_id and last(window).text == first.text
     with open_store(configured_home) as store:
         assert [v.id for v in store.versions(first.message_id)] == [first.message_id, second.message_id]
@@ -190,10 +207,28 @@ def test_an_answer_can_be_rated_copied_and_regenerated_by_clicking_its_links(qtb
 def test_asking_a_stronger_model_under_local_only_keeps_the_answer_and_says_why(qtbot, window):
     type_and_send(qtbot, window, "Name a colour.")
     before = wait_for_answer(qtbot, window)
-    click_link(qtbot, window, 1, "action:stronger")
+    said = answer_message_box("Close")
+    click_link(qtbot, window, 1, MessageAction.STRONGER)  # the message box runs its own loop until answered
     wait_idle(qtbot, window)
     assert last(window).text == before.text and last(window).badge == before.badge
-    assert "privacy policy 'local-only' does not allow it" in last(window).note
+    text, buttons = said[0]
+    assert "Not the self-hosted tier: the privacy policy 'local-only' does not allow it" in text
+    assert "Privacy settings…" in buttons
+
+
+def test_with_only_the_local_model_ask_a_stronger_model_offers_to_add_one(qtbot, hearth_home: Path, model_file: Path):
+    text = config_text(model_file)
+    local = text[text.index("[models.smollm2-135m]") : text.index("[models.server]")]
+    write_user_config(hearth_home, text[: text.index("[[tiers]]")] + LOCAL_TIER + local)
+    with open_window(qtbot) as win:
+        type_and_send(qtbot, win, "Name a colour.")
+        wait_for_answer(qtbot, win)
+        opened: list[str] = []
+        said = answer_message_box("Add a model…", then=lambda dialog: opened.append(tab_of(dialog)))
+        click_link(qtbot, win, 1, MessageAction.STRONGER)
+    text, buttons = said[0]
+    assert "there is no tier above local" in text and "Add a model…" in buttons
+    assert opened == ["&Models and tiers"]
 
 
 def test_editing_a_message_resends_it_as_a_new_branch(qtbot, window, configured_home: Path):
@@ -212,7 +247,7 @@ def test_editing_a_message_resends_it_as_a_new_branch(qtbot, window, configured_
     assert (items(window)[0].version, items(window)[0].versions) == (2, 2)
     with open_store(configured_home) as store:
         assert [m.content for m in store.versions(original.message_id)] == ["Name a colour.", "Name a fruit."]
-    click_link(qtbot, window, 0, "version:previous")
+    click_link(qtbot, window, 0, MessageAction.PREVIOUS_VERSION)
     assert items(window)[0].text == "Name a colour." and len(items(window)) == 2
 
 
@@ -227,3 +262,76 @@ def test_a_model_whose_chat_template_refuses_still_answers_and_the_window_says_w
         assert answer.text.strip()
         assert "ChatML" in win.statusBar().currentMessage()
         assert "System role not supported" in win.model_state.toolTip()
+
+
+LOCAL_TIER = '[[tiers]]\nname = "local"\nmodels = ["smollm2-135m"]\n\n'
+
+
+def tab_of(dialog: SettingsDialog) -> str:
+    return dialog.tabs.tabText(dialog.tabs.currentIndex())
+
+
+def answer_message_box(
+    button: str, then: Callable[[SettingsDialog], None] | None = None
+) -> list[tuple[str, list[str]]]:
+    """Click ``button`` in the next message box; a Settings dialog it opens is passed to ``then`` and closed."""
+    said: list[tuple[str, list[str]]] = []
+
+    def answer() -> None:
+        widget = QApplication.activeModalWidget()
+        if isinstance(widget, QMessageBox):
+            said.append((widget.text() + " " + widget.informativeText(), [b.text() for b in widget.buttons()]))
+            next(b for b in widget.buttons() if b.text() == button).click()
+        elif isinstance(widget, SettingsDialog) and then is not None:
+            then(widget)
+            widget.reject()
+            return
+        if not said or then is not None:
+            QTimer.singleShot(20, answer)
+
+    QTimer.singleShot(20, answer)
+    return said
+
+
+def test_a_server_resting_after_failures_says_so_and_can_be_tried_again_from_the_answer(
+    qtbot, hearth_home: Path, model_file: Path
+):
+    server = RecordingServer()
+    server.reset("5xx")
+    text = config_text(model_file, privacy="local-and-self-hosted", threshold=0.99, server_url=server.url)
+    write_user_config(hearth_home, text)
+    try:
+        with open_window(qtbot) as win:
+            type_and_send(qtbot, win, "What is the capital of Peru?")
+            answered = wait_for_answer(qtbot, win)
+            assert answered.resting == ("server",) and answered.badge is not None
+            assert "server failed 3 times; it rests for 60 s" in answered.badge.why()
+            type_and_send(qtbot, win, "And of Chile?")
+            qtbot.waitUntil(lambda: len(items(win)) == 4 and last(win).badge is not None, timeout=ANSWER_TIMEOUT_MS)
+            wait_idle(qtbot, win)
+            assert "server is resting for" in last(win).badge.why() and last(win).resting == ("server",)
+            server.reset("answers")
+            click_link(qtbot, win, 3, MessageAction.WAKE)
+            qtbot.waitUntil(
+                lambda: last(win).badge is not None and last(win).badge.tier == "self-hosted", timeout=ANSWER_TIMEOUT_MS
+            )
+            wait_idle(qtbot, win)
+            assert last(win).text == "Lima is the capital." and last(win).resting == ()
+        server.settle()
+        assert server.connections == 1, "woken, the server was asked again, once"
+    finally:
+        server.close()
+
+
+def test_the_welcome_fills_the_empty_conversation_at_1400_by_900(qtbot, configured_home: Path):
+    """Nothing from behind it shows beside it, and none of its text is cut off."""
+    with open_window(qtbot, prepare=False) as win:
+        win.resize(1400, 900)
+        welcome = win.show_welcome()
+        qtbot.waitUntil(lambda: welcome.isVisible())
+        qtbot.wait(50)  # laid out
+        assert welcome.geometry() == win.chat.viewport().rect()
+        assert not win.chat.empty_state.isVisible()
+        for label in welcome.findChildren(QLabel):
+            if label.isVisible() and label.wordWrap():
+                assert label.height() >= label.heightForWidth(label.width()), f"cut off: {label.text()[:30]}"

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 from typing import Any
 
-from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal
+from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal, json_text
 from app.core.cascade import Answer, AttemptStarted, Finished, TextDelta
 from app.core.chat import ChatEvent, Routed, UserMessageSaved
 from app.core.config import Privacy
-from app.core.errors import HearthError
+from app.core.errors import HearthError, NoStrongerModel
 from app.core.paths import user_paths
-from app.core.session import open_session
+from app.core.session import Session, open_session
 from app.core.store import Store
 
 
@@ -36,6 +35,7 @@ def answer_json(answer: Answer, conversation_id: int | None) -> dict[str, Any]:
             {
                 "tier": a.tier,
                 "model": a.model_id,
+                "location": a.location,
                 "confidence": a.confidence,
                 "latency_ms": round(a.latency_ms, 1),
                 "first_token_ms": None if a.first_token_ms is None else round(a.first_token_ms, 1),
@@ -67,9 +67,27 @@ def cmd_reask(args: argparse.Namespace) -> int:
             conversation_id = store.message(args.message).conversation_id
         finally:
             store.close()
-        return _show(session.chat.reask(args.message, privacy=args.privacy), args.json, conversation_id, args.message)
+        events = session.chat.reask(args.message, privacy=args.privacy)
+        try:
+            return _show(events, args.json, conversation_id, args.message)
+        except NoStrongerModel as exc:
+            print(f"hearth: {exc}\n{_how_to_get_stronger(exc, session, conversation_id)}", file=sys.stderr)
+            return 1
     finally:
         session.close()
+
+
+def _how_to_get_stronger(problem: NoStrongerModel, session: Session, conversation_id: int) -> str:
+    where = session.paths.user_config_file
+    if not problem.configured:
+        return (
+            f"Add a self-hosted server or a cloud model as a tier in {where} (copy Hearth's default models.toml "
+            "there first; its comments show how)."
+        )
+    return (
+        f"To let one answer, allow it for this conversation (`hearth privacy {conversation_id} POLICY`), for this "
+        f"re-ask (`--privacy POLICY`), or for every message (`privacy = ...` in {where})."
+    )
 
 
 def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | None, message_id: int | None) -> int:
@@ -93,7 +111,7 @@ def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | Non
     assert answer is not None
     if as_json:
         summary = {**answer_json(answer, conversation_id), "message_id": message_id, "route": route}
-        print(json.dumps(summary, ensure_ascii=False))
+        print(json_text(summary))
     else:
         confidence = "n/a" if answer.confidence is None else f"{answer.confidence:.2f}"
         print(f"\n\n[{answer.tier} · {answer.model_id} · confidence {confidence}] {answer.reason}", file=sys.stderr)

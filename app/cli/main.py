@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import __version__
+from app.cli.arguments import row_id, undecodable_argument
 from app.cli.chatting import (
     cmd_ask,
     cmd_edit,
@@ -23,9 +24,11 @@ from app.cli.history import add_history_commands
 from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.reports import cmd_audit, cmd_stats
 from app.cli.setup import cmd_erase_data, cmd_fetch, cmd_key, cmd_models
-from app.core import crash_reports, keys
+from app.cli.terminal import printable_output
+from app.core import crash_reports, keys, wal
 from app.core.config import Privacy
 from app.core.errors import ConfigError, HearthError
+from app.core.key_scrubbing import scrub_keys
 from app.core.paths import user_paths
 
 
@@ -54,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="ask one question and stream the answer")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
-    ask.add_argument("--conversation", type=int, help="continue this conversation (its id)")
+    ask.add_argument("--conversation", type=row_id, help="continue this conversation (its id)")
     ask.add_argument("--privacy", type=Privacy, choices=list(Privacy), help="override the privacy policy")
     ask.add_argument("--quick", action="store_true", help="a quick answer: skip tiers marked slow")
     ask.add_argument(
@@ -68,13 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=cmd_ask)
 
     reask = commands.add_parser("reask", help="ask a stronger model to answer a message again")
-    reask.add_argument("message", type=int, help="the answer's message id (from ask --json)")
+    reask.add_argument("message", type=row_id, help="the answer's message id (from ask --json)")
     reask.add_argument("--json", action="store_true")
     reask.add_argument("--privacy", type=Privacy, choices=list(Privacy))
     reask.set_defaults(func=cmd_reask)
 
     models = commands.add_parser("models", help="list configured models and whether each is present")
     models.add_argument("--where", action="store_true", help="print where your own models.toml goes")
+    models.add_argument(
+        "--wake", action="store_true", help="end the rests of models that failed repeatedly: ask them again now"
+    )
     models.set_defaults(func=cmd_models)
 
     fetch = commands.add_parser("fetch", help="download local models now (the default model if none named)")
@@ -116,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats_parser.set_defaults(func=cmd_stats)
 
     feedback = commands.add_parser("feedback", help="rate an answer: thumbs up or down")
-    feedback.add_argument("message", type=int, help="the answer's message id (from ask --json)")
+    feedback.add_argument("message", type=row_id, help="the answer's message id (from ask --json)")
     feedback.add_argument("rating", choices=["up", "down"])
     feedback.set_defaults(func=cmd_feedback)
 
@@ -132,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     erase.set_defaults(func=cmd_erase_data)
 
     privacy = commands.add_parser("privacy", help="give one conversation its own privacy policy")
-    privacy.add_argument("conversation", type=int)
+    privacy.add_argument("conversation", type=row_id)
     privacy.add_argument("policy", choices=[p.value for p in Privacy] + ["default"])
     privacy.set_defaults(func=cmd_privacy)
 
@@ -141,27 +147,27 @@ def build_parser() -> argparse.ArgumentParser:
     audit.set_defaults(func=cmd_audit)
 
     summary = commands.add_parser("summary", help="read or rewrite a conversation's rolling summary")
-    summary.add_argument("conversation", type=int)
+    summary.add_argument("conversation", type=row_id)
     summary.add_argument("--set", metavar="TEXT", help="replace the summary with your own text")
     summary.set_defaults(func=cmd_summary)
 
     regenerate = commands.add_parser("regenerate", help="answer again as a new version (the old one stays)")
-    regenerate.add_argument("message", type=int, help="the answer's message id")
+    regenerate.add_argument("message", type=row_id, help="the answer's message id")
     regenerate.add_argument("--json", action="store_true")
     regenerate.set_defaults(func=cmd_regenerate)
 
     edit = commands.add_parser("edit", help="edit one of your messages and answer it (a new branch)")
-    edit.add_argument("message", type=int)
+    edit.add_argument("message", type=row_id)
     edit.add_argument("text")
     edit.add_argument("--json", action="store_true")
     edit.set_defaults(func=cmd_edit)
 
     versions = commands.add_parser("versions", help="list the versions of a message (* on show)")
-    versions.add_argument("message", type=int)
+    versions.add_argument("message", type=row_id)
     versions.set_defaults(func=cmd_versions)
 
     switch = commands.add_parser("switch", help="show the branch through this version of a message")
-    switch.add_argument("message", type=int)
+    switch.add_argument("message", type=row_id)
     switch.set_defaults(func=cmd_switch)
 
     add_history_commands(commands)
@@ -189,14 +195,29 @@ def run() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except ConfigError as exc:
-        print(f"hearth: configuration error: {exc}", file=sys.stderr)
-        return 2
-    except HearthError as exc:
-        print(f"hearth: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    """Run one command; everything it prints is made printable first (app/cli/terminal.py)."""
+    with printable_output():
+        args = build_parser().parse_args(argv)
+        problem = undecodable_argument(args)
+        if problem:
+            _error(problem)
+            return 2
+        try:
+            if args.func is not cmd_window:  # the window says it in a dialog
+                finding = wal.check(user_paths().database)
+                if finding is not None:
+                    _error(finding.describe())
+            return int(args.func(args))
+        except ConfigError as exc:
+            _error(f"configuration error: {exc}")
+            return 2
+        except HearthError as exc:
+            _error(str(exc))
+            return 1
+        except KeyboardInterrupt:
+            return 130
+
+
+def _error(message: str) -> None:
+    """An error on stderr, without any API key Hearth knows of, whatever echoed it."""
+    print(f"hearth: {scrub_keys(message, keys.known_secrets(user_paths()))}", file=sys.stderr)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.cli.terminal import ProgressPrinter
+from app.cli.arguments import count
+from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal
 from app.core import evaluation
 from app.core.calibration import (
     DEFAULT_FEATURES,
@@ -28,14 +31,14 @@ from app.core.eval_plot import write_plot
 from app.core.eval_report import build_report
 from app.core.evaluation import EvalItem, ItemResult, load_items
 from app.core.fetch import ensure_model_file
+from app.core.gate import Passage
 from app.core.metrics import auroc
 from app.core.plain_baseline import PlainModel, run_plain
-from app.core.policy import Allowance, allowance
 from app.core.session import Session, open_session
 
 
-def _eval_tiers(session: Session, names: str | None) -> list[TierPlan]:
-    """The tiers named, or else every tier the privacy policy allows without asking."""
+def _eval_tiers(session: Session, names: str | None, passage: Passage) -> list[TierPlan]:
+    """The tiers named, or else every tier whose model the privacy policy lets answer without asking."""
     plans = session.chat.tiers()
     if names:
         wanted = [name.strip() for name in names.split(",")]
@@ -43,8 +46,19 @@ def _eval_tiers(session: Session, names: str | None) -> list[TierPlan]:
         if unknown:
             raise HearthError(f"No tier named {', '.join(sorted(unknown))} in {config_file(session.paths)}.")
         return [plan for plan in plans if plan.name in wanted]
-    privacy = session.config.settings.privacy
-    return [plan for plan in plans if allowance(privacy, plan.providers[0].location) is Allowance.ALLOWED]
+    return [plan for plan in plans if passage.unasked(plan.providers[0])]
+
+
+@contextmanager
+def _measuring_session() -> Iterator[tuple[Session, Passage]]:
+    """A session, and the way out for its questions: the app's policy; the terminal asks where it must."""
+    session = open_session(progress=ProgressPrinter(), consent=ask_consent_on_terminal)
+    store = session.open_store()
+    try:
+        yield session, session.chat.gate.passage(store, session.config.settings.privacy, purpose="evaluation")
+    finally:
+        store.close()
+        session.close()
 
 
 class EvalProgress:
@@ -73,18 +87,16 @@ def _plain_baseline(session: Session, items: list[EvalItem], max_tokens: int) ->
 
 def cmd_eval(args: argparse.Namespace) -> int:
     items = load_items(args.data)[: args.limit]
-    session = open_session(progress=ProgressPrinter())
-    try:
-        tiers = _eval_tiers(session, args.tiers)
+    with _measuring_session() as (session, passage):
+        tiers = _eval_tiers(session, args.tiers, passage)
         print(f"Evaluating {len(items)} questions on: {', '.join(t.name for t in tiers)}", file=sys.stderr)
+        settings = session.config.settings
         results = evaluation.run(
-            items, tiers, session.chat.scorer, session.config.settings.system_prompt, args.max_tokens, EvalProgress()
+            items, tiers, session.chat.scorer, settings.system_prompt, args.max_tokens, passage, EvalProgress()
         )
         if not args.no_baseline:
             session.registry.close()  # one model in memory at a time
             results += _plain_baseline(session, items, args.max_tokens)
-    finally:
-        session.close()
     strong = tiers[1].name if len(tiers) > 1 else None
     report = build_report(results, tiers[0].name, strong)
     out = args.out or Path(f"hearth-eval-{args.data.stem}")
@@ -129,8 +141,7 @@ def format_summary(report: dict[str, Any]) -> str:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     items = load_items(args.data)[: args.limit]
-    session = open_session(progress=ProgressPrinter())
-    try:
+    with _measuring_session() as (session, passage):
         model_id = args.model or session.config.tiers[0].models[0]
         if model_id not in session.config.models:
             raise HearthError(f"No model named '{model_id}' in {config_file(session.paths)}.")
@@ -142,10 +153,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             Scorer(session.config.settings.threshold),
             session.config.settings.system_prompt,
             args.max_tokens,
+            passage,
             EvalProgress(),
         )
-    finally:
-        session.close()
     usable = [r for r in results if r.error is None and r.confidence is not None]
     signals = [Signals.from_dict(r.signals) for r in usable]
     correct = [r.correct for r in usable]
@@ -179,5 +189,5 @@ def _fmt(value: float | None) -> str:
 
 
 def answering_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    parser.add_argument("--max-tokens", type=int, default=64, help="the longest answer, in tokens")
+    parser.add_argument("--limit", type=count, default=None, help="only the first N questions")
+    parser.add_argument("--max-tokens", type=count, default=64, help="the longest answer, in tokens")

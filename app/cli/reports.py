@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from app.cli.terminal import json_text
 from app.core import stats
+from app.core.outbound_records import OutboundRecords
 from app.core.paths import user_paths
 from app.core.session import session_and_store
 from app.core.store import Store
@@ -15,7 +17,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     with session_and_store() as (session, store):
         report = stats.compute(store, session.config)
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json_text(report, indent=2))
         return 0
     print(
         f"{'model':<20} {'answers':>7} {'escal.':>6} {'👍':>3} {'👎':>3} {'p50 ms':>8} {'p95 ms':>8} "
@@ -51,6 +53,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     )
     for row in spending["by_conversation"][:5]:
         print(f"  ${row['cost']:.4f}  {row['title']} (conversation {row['id']})")
+    if report["unreadable_attempts"]:
+        print(
+            f"{report['unreadable_attempts']} attempts could not be read (stored with values Hearth cannot use) "
+            "and are not counted."
+        )
     if report["cost_saved_reference"] is None:
         print("Money saved is counted against the priciest configured cloud model; none has prices yet.")
     return 0
@@ -59,22 +66,28 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     store = Store(user_paths().database)
     try:
-        rows = store.audit()
+        rows = OutboundRecords(store).audit()
     finally:
         store.close()
     if args.json:
         print(
-            json.dumps(
+            json_text(
                 [
                     {
                         "when": r.created_at,
-                        "tier": r.tier,
+                        "tier": r.purpose,
                         "model": r.model,
+                        "location": r.location,
                         "destination": r.destination,
+                        "address": r.address,
                         "policy": r.policy,
+                        "basis": r.basis,
                         "payload_sha256": r.payload_sha256,
                         "redacted": json.loads(r.redacted or "{}"),
+                        "estimated_cost": r.estimated_cost,
                         "cost": r.cost,
+                        "outcome": r.outcome,
+                        "conversation_id": r.conversation_id,
                         "message_id": r.message_id,
                     }
                     for r in rows
@@ -88,8 +101,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     for r in rows:
         hidden = ", ".join(f"{n} {k.lower()}" for k, n in json.loads(r.redacted or "{}").items()) or "nothing"
         print(
-            f"{r.created_at[:19].replace('T', ' ')}  {r.tier} → {r.destination}  policy {r.policy}  "
-            f"${r.cost:.4f}  sha256 {(r.payload_sha256 or '')[:16]}…  redacted: {hidden}"
+            f"{r.created_at[:19].replace('T', ' ')}  {r.purpose}: {r.model} ({r.location}) → {r.destination}  "
+            f"policy {r.policy}, {r.basis}  ${r.cost or 0.0:.4f}  sha256 {r.payload_sha256[:16]}…  "
+            f"redacted: {hidden}  {r.outcome or 'on its way'}"
         )
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import time
 
 from app.cli.terminal import ProgressPrinter
 from app.core import keys
@@ -12,6 +13,7 @@ from app.core.config import LocalModel, config_file
 from app.core.erase import erase_user_data
 from app.core.errors import HearthError
 from app.core.fetch import ensure_model_file, installed_model_file
+from app.core.outbound_records import OutboundRecords
 from app.core.paths import user_paths
 from app.core.session import open_session
 
@@ -22,6 +24,15 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(paths.user_config_file)
         return 0
     session = open_session()
+    store = session.open_store()
+    try:
+        records = OutboundRecords(store)
+        if args.wake:
+            records.wake(list(session.config.models))
+        resting = records.rests(time.time())
+    finally:
+        store.close()
+        session.close()
     print(f"Configuration: {config_file(paths)}")
     for tier in session.config.tiers:
         for model_id in tier.models:
@@ -31,9 +42,12 @@ def cmd_models(args: argparse.Namespace) -> int:
                 state = "present" if path.exists() else "missing" + (" (fetched on first use)" if model.source else "")
                 where = str(path)
             else:
-                state = model.location.value
+                left = resting.get(model_id, 0.0) - time.time()
+                state = model.location.value + (f", resting {left:.0f} s after failures" if left > 0 else "")
                 where = model.base_url
             print(f"{tier.name:<12} {model_id:<20} {state:<30} {where}")
+    if resting and not args.wake:
+        print("Resting models are not asked until their rest ends; `hearth models --wake` asks them again now.")
     return 0
 
 
@@ -58,11 +72,15 @@ def cmd_key(args: argparse.Namespace) -> int:
         print(f"Deleted '{args.name}'." if keys.delete_key(args.name) else f"There was no key '{args.name}'.")
     else:
         found = keys.where(args.name)
-        print(
-            f"'{args.name}' comes from the {found}."
-            if found
-            else f"No key '{args.name}': " + keys.missing_key_message(args.name).split(": ", 1)[-1]
-        )
+        if not found:
+            print(f"No key '{args.name}': " + keys.missing_key_message(args.name).split(": ", 1)[-1])
+            return 0
+        try:
+            keys.api_key(args.name)
+        except HearthError as exc:
+            print(f"'{args.name}' comes from the {found}, but cannot be used: {exc}")
+            return 1
+        print(f"'{args.name}' comes from the {found}.")
     return 0
 
 
@@ -76,6 +94,8 @@ def cmd_erase_data(args: argparse.Namespace) -> int:
         if input("Type 'erase' to go on: ").strip() != "erase":
             print("Nothing was erased.")
             return 1
-    erased = erase_user_data(paths)
-    print("\n".join(f"Erased {what}" for what in erased) or "There was nothing to erase.")
+    result = erase_user_data(paths)
+    print("\n".join(f"Erased {what}" for what in result.erased) or "There was nothing to erase.")
+    for what in result.kept:
+        print(f"Left {what}.")
     return 0

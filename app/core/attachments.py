@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import HearthError
+from app.core.user_files import check_regular, read_regular
 
 MAX_IMAGE_BYTES = 20_000_000
 MAX_TEXT_BYTES = 1_000_000
@@ -54,16 +55,14 @@ class Attachments:
 
 
 def _read(path: Path, limit: int) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise AttachmentError(
-                f"{path.name} is {size / 1e6:.1f} MB; Hearth attaches files up to {limit / 1e6:.0f} MB. "
-                "Attach a part of it instead."
-            )
-        return path.read_bytes()
-    except OSError as exc:
-        raise AttachmentError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    """An ordinary file's bytes, up to ``limit`` (a device or a pipe is refused before it is opened)."""
+    size = check_regular(path).st_size
+    if size > limit:
+        raise AttachmentError(
+            f"{path.name} is {size / 1e6:.1f} MB; Hearth attaches files up to {limit / 1e6:.0f} MB. "
+            "Attach a part of it instead."
+        )
+    return read_regular(path, limit, "attachment")
 
 
 def image_url(path: Path) -> str:

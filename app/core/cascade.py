@@ -10,17 +10,14 @@ answer.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from app.core.calibration import Scorer
 from app.core.confidence import TokenTrace
-from app.core.config import Location, Privacy
-from app.core.errors import HearthError, ProviderError
-from app.core.outbound import RedactingProvider
-from app.core.policy import Allowance, allowance
+from app.core.errors import GateClosed, HearthError, ProviderError
+from app.core.gate import GatedProvider, Passage
 from app.core.providers.base import Message, Provider, Sampling
-from app.core.redaction import Redaction
 from app.core.retry import DEFAULT_RETRY, Cooldowns, RetryPolicy
 
 
@@ -62,17 +59,6 @@ class Attempt:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-@dataclass(frozen=True)
-class EscalationRequest:
-    """What consent is asked for: the exact (redacted) messages, where they would go, what it may cost."""
-
-    tier: str
-    model_id: str
-    destination: str
-    messages: Sequence[Message]
-    estimated_cost: float | None = None
 
 
 @dataclass(frozen=True)
@@ -118,13 +104,7 @@ class Finished:
 
 
 Event = AttemptStarted | TextDelta | AttemptEnded | Finished
-ConsentFn = Callable[[EscalationRequest], bool]
 ContextFn = Callable[[Provider], list[Message]]
-CostFn = Callable[[str, Sequence[Message]], float]
-
-
-def _refuse(_: EscalationRequest) -> bool:
-    return False
 
 
 class Cascade:
@@ -133,53 +113,46 @@ class Cascade:
         tiers: Sequence[TierPlan],
         *,
         scorer: Scorer,
-        privacy: Privacy,
+        passage: Passage,
         max_answer_tokens: int,
-        consent: ConsentFn = _refuse,
         excluded: Mapping[str, str] | None = None,
-        redact: bool = True,
-        estimate: CostFn | None = None,
-        message_budget: float | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         cooldowns: Cooldowns | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        """``excluded`` names tiers the router ruled out for this message, with the reason.
+        """``passage`` is this answer's way out (app/core/gate.py): each model of a tier is cleared on its own.
 
-        ``estimate`` prices a request before it is sent (for consent and the
-        per-message ``message_budget``); ``redact`` hides personal data from remote tiers.
+        ``excluded`` names tiers the router ruled out for this message, with the reason.
         """
         self.tiers = tiers
+        self.scorer = scorer
+        self.passage = passage
+        self.max_answer_tokens = max_answer_tokens
         self.excluded = excluded or {}
-        self.redact = redact
-        self.estimate = estimate
-        self.message_budget = message_budget
         self.retry = retry
         self.cooldowns = cooldowns or Cooldowns()
         self.sleep = sleep
-        self._redaction = Redaction()
-        self._outbound: dict[str, RedactingProvider] = {}
-        self.scorer = scorer
-        self.privacy = privacy
-        self.max_answer_tokens = max_answer_tokens
-        self.consent = consent
 
     def run(self, context: ContextFn, start_at: int = 0) -> Iterator[Event]:
-        """Answer from tier ``start_at`` upwards (a user's "ask a stronger model" starts one up)."""
+        """Answer from tier ``start_at`` upwards (a user's "ask a stronger model" starts higher up)."""
         started = time.perf_counter()
         attempts: list[Attempt] = []
-        self._redaction = Redaction()  # one set of placeholders for every tier of this answer
-        self._outbound = {}
-        tier_index = start_at
-        while tier_index < len(self.tiers):
-            tier = self.tiers[tier_index]
-            attempt = yield from self._run_tier(tier, context, attempts)
-            next_index, reason = self._next_step(tier_index, attempt, context)
-            attempt.reason = reason
-            yield AttemptEnded(len(attempts) - 1, attempt)
-            if next_index is None:
-                break
-            tier_index = next_index
+        before: list[str] = []  # what was said before any model was asked
+        tier_index: int | None = start_at
+        while tier_index is not None:
+            attempt = yield from self._run_tier(self.tiers[tier_index], context, attempts, before)
+            if attempt is not None:
+                done, attempt.reason = self._verdict(attempt)
+                yield AttemptEnded(len(attempts) - 1, attempt)
+                if done:
+                    break
+            tier_index, why_not = self.next_allowed(tier_index)
+            if tier_index is None:
+                self._say(attempts, before, why_not)
+        if not attempts:
+            raise GateClosed(" ".join(before))
+        if before:
+            attempts[0].reason = " ".join([*before, attempts[0].reason])
         final, warning = self._choose(attempts)
         reason = " ".join(attempt.reason for attempt in attempts if attempt.reason)
         if final is not attempts[-1]:
@@ -216,11 +189,40 @@ class Cascade:
             f"this is the most confident one ({best.tier}, {best.confidence:.2f})."
         )
 
-    def _run_tier(self, tier: TierPlan, context: ContextFn, attempts: list[Attempt]) -> Iterator[Event]:
-        """Try each model of the tier until one answers; returns the last attempt."""
+    @staticmethod
+    def _say(attempts: list[Attempt], before: list[str], text: str) -> None:
+        """Add to the reason of the latest attempt: what happened after it."""
+        if not text:
+            return
+        if attempts:
+            attempts[-1].reason = f"{attempts[-1].reason} {text}".strip()
+        else:
+            before.append(text)
+
+    def _run_tier(
+        self, tier: TierPlan, context: ContextFn, attempts: list[Attempt], before: list[str]
+    ) -> Generator[Event, None, Attempt | None]:
+        """Try each model of the tier until one answers; returns the last attempt (None: none could be asked).
+
+        Each model is a destination of its own: the gate decides for it, from its own location.
+        """
         attempt: Attempt | None = None
         for model in tier.providers:
+            skipped = self.passage.barrier(model)
             resting = self.cooldowns.left(model.model_id)
+            provider = self.passage.through(model, tier.name)
+            if skipped is None and resting <= 0:
+                try:
+                    self.passage.check(model, context(provider), why=_what_led_here(attempts))
+                except GateClosed as exc:
+                    skipped = str(exc)
+            if skipped is not None:
+                self._say(attempts, before, f"Not {model.model_id} ({model.location.value}): {skipped.rstrip('.')}.")
+                continue
+            if attempts:
+                self._say(
+                    attempts, before, f"Asked {model.model_id} instead." if attempt else f"Asked the {tier.name} tier."
+                )
             if resting > 0:
                 attempt = Attempt(
                     tier=tier.name,
@@ -231,17 +233,16 @@ class Cascade:
                 attempts.append(attempt)
                 yield AttemptEnded(len(attempts) - 1, attempt)
                 continue
-            attempt = yield from self._tries(tier, self._through(model), context, attempts)
+            attempt = yield from self._tries(tier, provider, context, attempts)
             if attempt.ok:
                 break
             if model is not tier.providers[-1]:
                 yield AttemptEnded(len(attempts) - 1, attempt)
-        assert attempt is not None
         return attempt
 
     def _tries(
         self, tier: TierPlan, provider: Provider, context: ContextFn, attempts: list[Attempt]
-    ) -> Iterator[Event]:
+    ) -> Generator[Event, None, Attempt]:
         """Ask one model, again while another try can help; returns the last attempt."""
         for number in range(1, self.retry.tries + 1):
             attempt = Attempt(tier=tier.name, model_id=provider.model_id, location=provider.location.value)
@@ -249,75 +250,77 @@ class Cascade:
             index = len(attempts) - 1
             yield AttemptStarted(index, tier.name, provider.model_id, provider.label)
             yield from stream_attempt(provider, context, attempt, index, self.max_answer_tokens, self.scorer)
-            if isinstance(provider, RedactingProvider):
-                attempt.destination = provider.label
-                attempt.policy = self.privacy.value
-                attempt.payload_sha256 = provider.sent_fingerprint
-                attempt.redacted = self._redaction.found
+            stamp(attempt, provider)
             if attempt.ok or not attempt.retryable or attempt.text:
                 break
             wait = self.retry.wait(number, attempt.retry_after)
             if number == self.retry.tries or wait > self.retry.cap_s:
-                self.cooldowns.start(provider.model_id, max(self.retry.cooldown_s, attempt.retry_after or 0.0))
+                rest = max(self.retry.cooldown_s, attempt.retry_after or 0.0)
+                self.cooldowns.start(provider.model_id, rest)
+                attempt.reason = (
+                    f"{provider.model_id} failed {number} time{'s' if number > 1 else ''}; it rests for {rest:.0f} s, "
+                    "so the next messages do not wait for it."
+                )
                 break
             attempt.reason = f"Trying {provider.model_id} again in {wait:.1f} s."
             yield AttemptEnded(index, attempt)
             self.sleep(wait)
         return attempt
 
-    def _through(self, provider: Provider) -> Provider:
-        """Remote tiers see redacted messages (and the user sees their replies restored)."""
-        if not self.redact or provider.location is Location.LOCAL:
-            return provider
-        if provider.model_id not in self._outbound:
-            self._outbound[provider.model_id] = RedactingProvider(provider, self._redaction)
-        return self._outbound[provider.model_id]
-
-    def _next_step(self, tier_index: int, attempt: Attempt, context: ContextFn) -> tuple[int | None, str]:
-        """Where to go after ``attempt``, and the reason in words."""
+    def _verdict(self, attempt: Attempt) -> tuple[bool, str]:
+        """Whether the cascade stops at ``attempt``, and why, in words (after what was said of it already)."""
         if attempt.ok and attempt.confidence is None:
-            return None, f"The {attempt.tier} tier answered (it reports no token probabilities, so it is not scored)."
+            why = f"The {attempt.tier} tier answered (it reports no token probabilities, so it is not scored)."
+            return True, why
         threshold = self.scorer.threshold(attempt.model_id)
         if attempt.ok and attempt.confidence is not None and attempt.confidence >= threshold:
-            return None, f"Confident enough: {attempt.confidence:.2f} ≥ threshold {threshold:.2f}."
-        why = (
-            f"Unsure: confidence {attempt.confidence:.2f} < threshold {threshold:.2f}."
-            if attempt.ok and attempt.confidence is not None
-            else f"{attempt.tier} failed: {attempt.error}"
-        )
-        next_index, how = self.next_allowed(tier_index, context)
-        return next_index, f"{why} {how}"
+            return True, f"Confident enough: {attempt.confidence:.2f} ≥ threshold {threshold:.2f}."
+        if attempt.ok and attempt.confidence is not None:
+            return False, f"Unsure: confidence {attempt.confidence:.2f} < threshold {threshold:.2f}."
+        return False, f"{attempt.tier} failed: {attempt.error} {attempt.reason}".strip()
 
-    def next_allowed(self, tier_index: int, context: ContextFn) -> tuple[int | None, str]:
-        """The next tier above ``tier_index`` the privacy policy (and the user's consent) allows."""
+    def next_allowed(self, tier_index: int) -> tuple[int | None, str]:
+        """The next tier above ``tier_index`` with a model the gate may let this message reach, or why none.
+
+        Nothing is asked here: consent, where the policy asks, is asked for each model as it is reached.
+        """
         for next_index in range(tier_index + 1, len(self.tiers)):
             tier = self.tiers[next_index]
-            rule = allowance(self.privacy, tier.providers[0].location)
-            if rule is Allowance.FORBIDDEN or tier.name in self.excluded:
-                continue
-            provider = self._through(tier.providers[0])
-            outgoing = context(provider)
-            if isinstance(provider, RedactingProvider):
-                outgoing = provider.outgoing(outgoing)
-            cost = self.estimate(provider.model_id, outgoing) if self.estimate else None
-            if cost is not None and self.message_budget is not None and cost > self.message_budget:
-                self.excluded = {
-                    **self.excluded,
-                    tier.name: (
-                        f"it would cost about ${cost:.4f}, over the per-message budget of ${self.message_budget:.4f}"
-                    ),
-                }
-                continue
-            if rule is Allowance.ASK:
-                request = EscalationRequest(tier.name, provider.model_id, provider.label, outgoing, cost)
-                if not self.consent(request):
-                    return None, f"You did not approve sending it to {tier.name}."
-            return next_index, f"Asked the {tier.name} tier."
-        above = [tier.name for tier in self.tiers[tier_index + 1 :]]
+            if tier.name not in self.excluded and any(self.passage.barrier(m) is None for m in tier.providers):
+                return next_index, ""
+        above = self.tiers[tier_index + 1 :]
         if not above:
             return None, "No higher tier is configured."
-        policy = f"the privacy policy '{self.privacy.value}' does not allow it"
-        return None, " ".join(f"Not the {name} tier: {self.excluded.get(name, policy)}." for name in above)
+        return None, " ".join(f"Not the {tier.name} tier: {self._why_not(tier).rstrip('.')}." for tier in above)
+
+    def _why_not(self, tier: TierPlan) -> str:
+        if tier.name in self.excluded:
+            return self.excluded[tier.name]
+        barriers = {model.model_id: self.passage.barrier(model) for model in tier.providers}
+        if len(set(barriers.values())) == 1:
+            return next(iter(barriers.values())) or ""
+        return "; ".join(f"{model_id}: {why}" for model_id, why in barriers.items())
+
+
+def _what_led_here(attempts: Sequence[Attempt]) -> str:
+    """For the consent question: why another model is being asked."""
+    if not attempts:
+        return ""
+    last = attempts[-1]
+    if last.error is not None:
+        return f"{last.model_id} did not answer ({last.error})."
+    if last.confidence is not None:
+        return f"The {last.tier} answer was unsure (confidence {last.confidence:.2f})."
+    return ""
+
+
+def stamp(attempt: Attempt, provider: Provider) -> None:
+    """The attempt's part of the audit trail, when what it sent went through the outgoing gate."""
+    if isinstance(provider, GatedProvider) and provider.last is not None:
+        attempt.destination = provider.label
+        attempt.policy = provider.last.policy.value
+        attempt.payload_sha256 = provider.last.fingerprint
+        attempt.redacted = dict(provider.passage.redaction.found)
 
 
 def stream_attempt(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,32 +24,28 @@ from app.core.calibration import Scorer
 from app.core.cascade import (
     Answer,
     Attempt,
-    AttemptEnded,
-    AttemptStarted,
     Cascade,
-    ConsentFn,
     ContextFn,
     Event,
-    Finished,
-    TextDelta,
     TierPlan,
 )
-from app.core.config import Config, Privacy, RemoteBase
-from app.core.context import build_context
+from app.core.config import Config, Privacy
+from app.core.context import build_context, recent_history
 from app.core.ensemble import EnsembleRun
 from app.core.errors import HearthError
-from app.core.policy import Allowance, allowance
+from app.core.gate import ConsentFn, OutboundGate, Passage
+from app.core.outbound_records import OutboundRecords
+from app.core.pricing import Pricing
 from app.core.providers.base import Message, Provider
+from app.core.recording import AnswerRecorder
 from app.core.registry import ProviderRegistry
 from app.core.retry import Cooldowns
+from app.core.rows import MessageRow
 from app.core.shadow import selected, shadow_job
-from app.core.store import Store, shown_attempt
+from app.core.store import Store
+from app.core.stronger import answered_tier, stronger_tier
 from app.core.summary import summary_job
 
-# Streamed text is saved, then shown, at most this often: what was shown survives a crash.
-SAVE_EVERY_S = 0.1
-# What an attempt recorded while it streamed says until it ends (for ever, if Hearth was killed).
-INTERRUPTED = "Interrupted before it finished."
 TITLE_LENGTH = 60
 
 
@@ -81,33 +77,31 @@ class ChatService:
         self.config = config
         self.registry = registry
         self._open_store = store
-        self._consent = consent
         self.scorer = scorer or Scorer(config.settings.threshold)
+        self.pricing = Pricing(config)
+        settings = config.settings
+        self.gate = OutboundGate(
+            consent, pricing=self.pricing, message_budget=settings.message_budget, redact=settings.redact
+        )
         self.background = BackgroundTasks()  # shadow runs and summaries, after the answer
-        self.cooldowns = Cooldowns()  # failing models rest across messages
+        # Failing models rest across messages, on the wall clock: the rests are recorded for the next run too.
+        self.cooldowns = Cooldowns(clock=time.time)
+        self.recorder = AnswerRecorder(config, self.pricing, self.cooldowns)
 
     def tiers(self) -> list[TierPlan]:
         return [
             TierPlan(tier.name, [self.registry.get(model_id) for model_id in tier.models]) for tier in self.config.tiers
         ]
 
-    def cascade(
-        self, privacy: Privacy | None = None, route: router.Route | None = None, scorer: Scorer | None = None
-    ) -> Cascade:
+    def cascade(self, passage: Passage, route: router.Route | None = None, scorer: Scorer | None = None) -> Cascade:
         """A cascade over the tiers, less those the router ruled out for this message."""
-        settings = self.config.settings
-        extra = {"consent": self._consent} if self._consent else {}
         return Cascade(
             self.tiers(),
+            passage=passage,
             excluded=route.excluded if route else None,
-            redact=settings.redact,
             cooldowns=self.cooldowns,
-            estimate=self.estimate_cost,
-            message_budget=settings.message_budget,
             scorer=scorer or self.scorer,
-            privacy=privacy or settings.privacy,
-            max_answer_tokens=settings.max_answer_tokens,
-            **extra,
+            max_answer_tokens=self.config.settings.max_answer_tokens,
         )
 
     def send(
@@ -195,15 +189,20 @@ class ChatService:
         yield Routed(route)
 
         context = self._context(history, summary)
+        passage = self.gate.passage(store, privacy, conversation_id=conversation_id, message_id=answer_id)
         if mode == "ensemble":
-            events = self.ensemble(privacy, scorer).run(context)
+            events = self.ensemble(passage, scorer).run(context)
         else:
             start = [tier.name for tier in self.config.tiers].index(route.start)
-            events = self.cascade(privacy, route, scorer).run(context, start_at=start)
-        answer = yield from self._save_while_streaming(store, answer_id, events, trigger="auto")
+            events = self.cascade(passage, route, scorer).run(context, start_at=start)
+        answer = yield from self.recorder.save_while_streaming(store, answer_id, events, trigger="auto")
         if answer is not None and answer.complete:
-            self._maybe_shadow(answer_id, answer, context, privacy, scorer)
-            self.background.submit(summary_job(self.registry.local(), conversation_id, self._open_store))
+            privacy = passage.privacy  # narrowed if the user said "never" on the way
+            self._maybe_shadow(conversation_id, answer_id, answer, context, privacy, scorer)
+            summary = summary_job(
+                self.registry.local(), conversation_id, self._open_store, self._background_passage(privacy, "summary")
+            )
+            self.background.submit(summary)
 
     def conversation_privacy(self, store: Store, conversation_id: int | None) -> Privacy:
         """The conversation's own policy if it has one, else the app's."""
@@ -214,10 +213,12 @@ class ChatService:
         return self.config.settings.privacy
 
     def set_privacy(self, conversation_id: int, privacy: Privacy | None) -> None:
-        """Give a conversation its own policy (None: follow the app's)."""
+        """Give a conversation its own policy (None: follow the app's); destinations it approved "always"
+        are forgotten."""
         store = self._open_store()
         try:
             store.set_conversation_privacy(conversation_id, privacy.value if privacy else None)
+            OutboundRecords(store).forget_approvals(conversation_id)  # a new choice starts from what it says
         finally:
             store.close()
 
@@ -230,39 +231,46 @@ class ChatService:
         return scorer, ab.mode or self.config.settings.mode
 
     def _maybe_shadow(
-        self, answer_id: int, shown: Answer, context: ContextFn, privacy: Privacy, scorer: Scorer
+        self, conversation_id: int, answer_id: int, shown: Answer, context: ContextFn, privacy: Privacy, scorer: Scorer
     ) -> None:
         shadow = self.config.shadow
         if shadow.model is None or not selected(answer_id, shadow.share):
             return
-        if allowance(privacy, self.config.models[shadow.model].location) is not Allowance.ALLOWED:
-            return  # a silent run never sends anything the user did not allow
-        provider = self.registry.get(shadow.model)
         job = shadow_job(
-            provider,
+            self.registry.get(shadow.model),
             context,
             shown,
             answer_id,
             scorer,
             self.config.settings.max_answer_tokens,
             self._open_store,
+            self._background_passage(privacy, "shadow", conversation_id, answer_id),
             self._cost,
         )
         self.background.submit(job)
+
+    def _background_passage(
+        self, privacy: Privacy, purpose: str, conversation_id: int | None = None, message_id: int | None = None
+    ) -> Callable[[Store], Passage]:
+        """The way out of a job that runs after the answer: it never asks, so it only goes where the
+        policy allows without asking (a silent run never sends anything the user did not allow)."""
+        return lambda store: self.gate.passage(
+            store, privacy, conversation_id=conversation_id, message_id=message_id, purpose=purpose, ask=False
+        )
 
     def close(self) -> None:
         """Let a background job in progress finish (it holds a model and a database connection)."""
         self.background.close()
 
-    def ensemble(self, privacy: Privacy, scorer: Scorer | None = None) -> EnsembleRun:
+    def ensemble(self, passage: Passage, scorer: Scorer | None = None) -> EnsembleRun:
         """The ensemble's models that the privacy policy lets answer without asking."""
         settings, ensemble = self.config.settings, self.config.ensemble
         model_ids = ensemble.models or [self.config.tiers[0].models[0]]
-        allowed = [m for m in model_ids if allowance(privacy, self.config.models[m].location) is Allowance.ALLOWED]
+        allowed = [provider for m in model_ids if passage.unasked(provider := self.registry.get(m))]
         if not allowed:
-            raise HearthError(f"The privacy policy '{privacy.value}' allows none of the ensemble's models.")
+            raise HearthError(f"The privacy policy '{passage.privacy.value}' allows none of the ensemble's models.")
         return EnsembleRun(
-            [self.registry.get(model_id) for model_id in allowed],
+            [passage.through(provider, "ensemble") for provider in allowed],
             samples=ensemble.samples,
             temperature=ensemble.temperature,
             agreement_weight=ensemble.agreement_weight,
@@ -277,59 +285,73 @@ class ChatService:
         month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         return budget - store.cost_since(month_start.isoformat(timespec="milliseconds"))
 
-    def estimate_cost(self, model_id: str, messages: Sequence[Message]) -> float:
-        """What sending ``messages`` would cost at most: the prompt plus a full-length answer."""
-        model = self.config.models.get(model_id)
-        if not isinstance(model, RemoteBase):
-            return 0.0
-        provider = self.registry.get(model_id)
-        prompt = sum(provider.count_tokens(m.content) for m in messages)
-        return (prompt * model.price_in + self.config.settings.max_answer_tokens * model.price_out) / 1_000_000
-
     def _cost(self, attempt: Attempt) -> float:
-        model = self.config.models.get(attempt.model_id)
-        if not isinstance(model, RemoteBase):
-            return 0.0
-        return (attempt.tokens_in * model.price_in + attempt.tokens_out * model.price_out) / 1_000_000
+        return self.pricing.cost(attempt.model_id, attempt.tokens_in, attempt.tokens_out)
+
+    def stronger(self, answer_id: int, *, privacy: Privacy | None = None) -> str:
+        """The tier "ask a stronger model" would go to: strictly above the one whose answer is on show.
+
+        Raises NoStrongerModel, saying whether none is configured or none is allowed.
+        """
+        store = self._open_store()
+        try:
+            return self._stronger(store, store.message(answer_id), privacy)[2]
+        finally:
+            store.close()
+
+    def _stronger(self, store: Store, answer: MessageRow, privacy: Privacy | None) -> tuple[Cascade, int, str]:
+        if answer.role != "assistant":
+            raise HearthError("Only an answer can be asked again.")
+        policy = privacy or self.conversation_privacy(store, answer.conversation_id)
+        passage = self.gate.passage(
+            store, policy, conversation_id=answer.conversation_id, message_id=answer.id, purpose="re-ask"
+        )
+        cascade = self.cascade(passage)
+        names = [tier.name for tier in self.config.tiers]
+        current = answered_tier(store.attempts(answer.id), answer.content, names)
+        start = stronger_tier(cascade, current)
+        return cascade, current, names[start]
 
     def reask(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
-        """Ask the next tier up that the policy allows to answer again ("ask a stronger model").
+        """Ask a strictly higher tier that the policy allows to answer again ("ask a stronger model").
 
         The cascade's own decision is recorded as a routing miss. If the new
-        answer is interrupted, the earlier one stays as it was.
+        answer is interrupted or fails, the earlier one stays as it was.
         """
         store = self._open_store()
         try:
             message = store.message(answer_id)
-            if message.role != "assistant":
-                raise HearthError("Only an answer can be asked again.")
+            cascade, current, target = self._stronger(store, message, privacy)
             history, summary = self._history(store, message.conversation_id, through=message.after_id)
-            shown = shown_attempt(store.attempts(answer_id), message.content)
             names = [tier.name for tier in self.config.tiers]
-            current = names.index(shown.tier) if shown is not None and shown.tier in names else -1
-            cascade = self.cascade(privacy or self.conversation_privacy(store, message.conversation_id))
-            context = self._context(history, summary)
-            start, why = cascade.next_allowed(current, context)
-            if start is None:
-                raise HearthError(f"No stronger model can answer this: {why}")
-            store.add_routing_event(answer_id, "user-escalation", shown.tier if shown else None, names[start])
-            events = cascade.run(context, start_at=start)
-            yield from self._save_while_streaming(store, answer_id, events, trigger="user", keep_partial=False)
+            store.add_routing_event(answer_id, "user-escalation", names[current], target)
+            events = cascade.run(self._context(history, summary), start_at=names.index(target))
+            yield from self.recorder.save_while_streaming(store, answer_id, events, trigger="user", keep_partial=False)
         finally:
             store.close()
 
-    def _history(
-        self, store: Store, conversation_id: int, through: int | None = None
-    ) -> tuple[list[Message], str | None]:
-        """The thread up to message ``through`` (default: the branch on show) that the summary does not cover."""
-        summary = store.summary(conversation_id)
-        covers = summary.covers_through if summary else 0
-        history = [
-            Message(row.role, row.content)
-            for row in store.thread(conversation_id, through=through)
-            if row.role != "system" and row.id > covers
-        ]
-        return history, summary.content if summary else None
+    def resting(self, answer_id: int) -> dict[str, float]:
+        """The models this answer tried that are resting now, and for how many seconds more."""
+        store = self._open_store()
+        try:
+            tried = {attempt.model for attempt in store.attempts(answer_id)}
+            self.cooldowns.merge(OutboundRecords(store).rests(time.time()))
+        finally:
+            store.close()
+        return {model: left for model in sorted(tried) if (left := self.cooldowns.left(model)) > 0}
+
+    def wake(self, model_ids: list[str]) -> None:
+        """End the rests of ``model_ids`` ("try again"): the next message asks them again."""
+        self.cooldowns.end(model_ids)
+        store = self._open_store()
+        try:
+            OutboundRecords(store).wake(model_ids)
+        finally:
+            store.close()
+
+    def _history(self, store: Store, conversation_id: int, through: int | None) -> tuple[list[Message], str | None]:
+        longest = max(model.n_ctx for model in self.config.models.values())
+        return recent_history(store, conversation_id, through, longest)
 
     def _context(self, history: list[Message], summary: str | None = None) -> ContextFn:
         settings = self.config.settings
@@ -349,81 +371,6 @@ class ChatService:
             store.save_summary(conversation_id, text.strip(), covers, edited=True)
         finally:
             store.close()
-
-    def _save_while_streaming(
-        self, store: Store, answer_id: int, events: Iterator[Event], trigger: str, keep_partial: bool = True
-    ) -> Generator[ChatEvent, None, Answer | None]:
-        """Forward the events, saving first: text is passed on only once it is in the database, and
-        each attempt is recorded as it ends, so a crash loses nothing anyone was shown.
-
-        Returns the final answer (None if stopped early).
-        """
-        shown: list[str] = []  # the current attempt's text
-        held: list[TextDelta] = []  # received, not yet saved, so not yet passed on
-        first = len(store.attempts(answer_id))  # a re-ask adds to the attempts already there
-        recorded: dict[int, str] = {}  # index -> the reason it was recorded with
-        streaming: AttemptStarted | None = None
-        answer: Answer | None = None
-        saved_at = 0.0  # the first words are saved and shown at once; then at most every SAVE_EVERY_S
-
-        def release() -> Iterator[TextDelta]:
-            nonlocal saved_at
-            if held:
-                if keep_partial:
-                    store.update_message(answer_id, "".join(shown), "incomplete")
-                elif streaming is not None:  # the message keeps its earlier answer: the attempt holds this one
-                    location = self.config.models[streaming.model_id].location.value
-                    partial = Attempt(streaming.tier, streaming.model_id, location, "".join(shown), error=INTERRUPTED)
-                    store.put_attempt(answer_id, first + streaming.index, partial, trigger)
-                saved_at = time.monotonic()
-                yield TextDelta(held[0].index, "".join(delta.text for delta in held))
-                held.clear()
-
-        def record(index: int, attempt: Attempt) -> None:
-            if index not in recorded:
-                attempt.cost = self._cost(attempt)
-                model = self.config.models.get(attempt.model_id)
-                attempt.provider = model.provider if model else ""
-                store.put_attempt(answer_id, first + index, attempt, trigger)
-                recorded[index] = attempt.reason
-
-        try:
-            for event in events:
-                if isinstance(event, TextDelta):
-                    shown.append(event.text)
-                    held.append(event)
-                    if time.monotonic() - saved_at >= SAVE_EVERY_S:
-                        yield from release()
-                    continue
-                yield from release()
-                if isinstance(event, AttemptStarted):
-                    shown = []
-                    streaming = event
-                elif isinstance(event, AttemptEnded):
-                    record(event.index, event.attempt)
-                elif isinstance(event, Finished):
-                    answer = event.answer
-                    for index, attempt in enumerate(answer.attempts):
-                        record(index, attempt)
-                    changed = {
-                        first + index: attempt.reason
-                        for index, attempt in enumerate(answer.attempts)
-                        if recorded[index] != attempt.reason
-                    }
-                    store.set_attempt_reasons(answer_id, changed)
-                    status = "complete" if answer.complete else "failed"
-                    store.update_message(answer_id, answer.text, status, answer.warning)
-                yield event
-            yield from release()
-        finally:
-            # Closing the cascade now releases the model it may hold, even while an error
-            # (whose traceback keeps this frame alive) is still on its way up.
-            close = getattr(events, "close", None)
-            if close is not None:
-                close()
-            if answer is None and keep_partial:
-                store.update_message(answer_id, "".join(shown), "incomplete")
-        return answer
 
 
 def _title(text: str) -> str:

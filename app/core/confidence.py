@@ -114,6 +114,7 @@ def signals_from(
     span_lp = lp[mask]
     span_ent = ent[mask] if len(ent) == len(lp) else ent
     span_mar = mar[mask] if len(mar) == len(lp) else mar
+    checked = answer_checks.sample(answer)
     return Signals(
         n_tokens=len(logprobs),
         mean_logprob=stat(lp, "mean"),
@@ -123,12 +124,12 @@ def signals_from(
         q25_prob=quantile(0.25),
         median_prob=quantile(0.5),
         mean_entropy=stat(ent, "mean"),
-        hedge=answer_checks.hedges(answer),
-        refusal=answer_checks.refuses(answer),
+        hedge=answer_checks.hedges(checked),
+        refusal=answer_checks.refuses(checked),
         truncated=finish_reason == "length",
-        repetition=answer_checks.repetition(answer),
-        empty=answer_checks.is_empty(answer),
-        language_mismatch=answer_checks.language_mismatch(question, answer),
+        repetition=answer_checks.repetition(checked),
+        empty=answer_checks.is_empty(checked),
+        language_mismatch=answer_checks.language_mismatch(question, checked),
         finish_reason=finish_reason,
         sum_logprob=stat(lp, "sum"),
         max_entropy=stat(ent, "max"),

@@ -12,14 +12,17 @@ import os
 import re
 import tomllib
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.core.errors import ConfigError
+from app.core.errors import ConfigError, FileError
+from app.core.key_names import env_name, name_problem
 from app.core.paths import UserPaths, bundled
+from app.core.remote_address import address_problem
 from app.core.toml_lines import KeyPath, key_lines, line_of
+from app.core.user_files import read_regular
 
 
 class Strict(BaseModel):
@@ -54,9 +57,22 @@ class PyPIWheelSource(Strict):
 class HuggingFaceSource(Strict):
     kind: Literal["huggingface"]
     repo: str
-    filename: str
+    filename: str = Field(description="the file's path in the repository; it is saved under its own name")
     revision: str = "main"
     endpoint: str = "https://huggingface.co"
+
+    @field_validator("filename")
+    @classmethod
+    def _stays_in_the_repository(cls, filename: str) -> str:
+        parts = PurePosixPath(filename).parts
+        if not parts or filename.startswith("/") or "\\" in filename or {".", ".."} & set(parts):
+            raise ValueError(f"'{filename}' is not a file in a repository (no '..', no leading '/', no '\\')")
+        return filename
+
+    @property
+    def saved_as(self) -> str:
+        """The name the file gets in the models folder."""
+        return PurePosixPath(self.filename).name
 
 
 ModelSource = Annotated[PyPIWheelSource | HuggingFaceSource, Field(discriminator="kind")]
@@ -102,6 +118,21 @@ class RemoteBase(Strict):
     price_out: float = Field(default=0.0, ge=0, description="USD per million answer tokens")
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=60.0, gt=0, description="seconds without a byte before giving up")
+
+    @field_validator("key")
+    @classmethod
+    def _key_name(cls, key: str | None) -> str | None:
+        problem = name_problem(key) if key is not None else None
+        if problem:
+            raise ValueError(problem)
+        return key
+
+    @model_validator(mode="after")
+    def _safe_destination(self) -> RemoteBase:
+        problem = address_problem(self.base_url, self.key)
+        if problem:
+            raise _KeyProblem(("base_url",), problem)
+        return self
 
 
 class RemoteModel(RemoteBase):
@@ -226,7 +257,23 @@ class Config(Strict):
         first = self.models[self.tiers[0].models[0]]
         if not isinstance(first, LocalModel):
             raise _KeyProblem(("tiers", 0, "models"), "the first tier must be a local model")
+        self._one_variable_per_key()
         return self
+
+    def _one_variable_per_key(self) -> None:
+        """Two key names that meet in one environment variable would read one key for two services."""
+        seen: dict[str, tuple[str, str]] = {}
+        for model_id, model in self.models.items():
+            if not isinstance(model, RemoteBase) or model.key is None:
+                continue
+            variable = env_name(model.key)
+            other_id, other_key = seen.setdefault(variable, (model_id, model.key))
+            if other_key != model.key:
+                raise _KeyProblem(
+                    ("models", model_id, "key"),
+                    f"key '{model.key}' and key '{other_key}' (model '{other_id}') would both be read from the "
+                    f"environment variable {variable}; give one of them another name",
+                )
 
 
 class _KeyProblem(ValueError):
@@ -251,13 +298,17 @@ def load_config(paths: UserPaths) -> Config:
 
 
 def load_config_file(file: Path) -> Config:
+    return parse_config(read_config_text(file), file)
+
+
+def read_config_text(file: Path) -> str:
+    """The text of a configuration file (an ordinary file, UTF-8)."""
+    if not file.exists():
+        raise ConfigError("the file does not exist", file=file)
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("the file does not exist", file=file) from None
-    except (OSError, UnicodeDecodeError) as exc:
+        return read_regular(file).decode("utf-8")
+    except (FileError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot be read ({exc})", file=file) from None
-    return parse_config(text, file)
 
 
 def parse_config(text: str, file: Path) -> Config:
@@ -267,6 +318,11 @@ def parse_config(text: str, file: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise ConfigError(f"is not valid TOML: {exc}", file=file, line=int(match.group(1)) if match else None) from None
+    except RecursionError:
+        raise ConfigError(
+            "nests arrays or tables too deeply to be read; no Hearth setting goes more than a few levels deep",
+            file=file,
+        ) from None
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
@@ -276,8 +332,8 @@ def parse_config(text: str, file: Path) -> Config:
 def _translate(exc: ValidationError, data: dict[str, Any], text: str, file: Path) -> ConfigError:
     error = exc.errors()[0]
     cause = error.get("ctx", {}).get("error")
-    if isinstance(cause, _KeyProblem):
-        path, message = cause.path, str(cause)
+    if isinstance(cause, _KeyProblem):  # its path is under the model that raised it
+        path, message = _path_in_data(tuple(error["loc"]) + cause.path, data), str(cause)
     else:
         loc = tuple(error["loc"])
         if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
@@ -322,4 +378,6 @@ def _describe(error: Any) -> str:
         return f"'{error['ctx']['tag']}' is not one of {error['ctx']['expected_tags']}"
     if kind == "union_tag_not_found":
         return "this required key is missing"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
     return f"{error['msg']} (got {error.get('input')!r})"

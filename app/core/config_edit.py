@@ -7,8 +7,6 @@ copy, atomically: a failed save leaves the old file as it was.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,14 +14,15 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from app.core.config import Config, config_file, parse_config
-from app.core.errors import ConfigError
+from app.core.config import Config, config_file, parse_config, read_config_text
+from app.core.errors import ConfigError, FileError
 from app.core.paths import UserPaths
+from app.core.user_files import write_regular
 
 
 def current_text(paths: UserPaths) -> str:
     """The configuration in force: the user's copy, or the default shipped with Hearth."""
-    return config_file(paths).read_text(encoding="utf-8")
+    return read_config_text(config_file(paths))
 
 
 def _document(text: str, file: Path) -> tomlkit.TOMLDocument:
@@ -70,12 +69,8 @@ def save(paths: UserPaths, text: str) -> Config:
     target = paths.user_config_file
     config = parse_config(text, target)
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".models-", suffix=".toml")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, target)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise ConfigError(f"cannot be written ({exc.strerror or exc})", file=target) from None
+        write_regular(target, text.encode("utf-8"))
+    except FileError as exc:
+        raise ConfigError(f"cannot be written ({exc})", file=target) from None
     return config

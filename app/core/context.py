@@ -2,6 +2,10 @@
 
 Tokens are counted with the model's own tokenizer (an estimate for remote
 models), leaving room for the answer and for the chat template's own tokens.
+Only the newest turns that could possibly fit are read from the database:
+each costs at least its template tokens, so a window of ``n_ctx`` tokens holds
+at most ``n_ctx / 8`` of them, and a conversation of 100,000 messages is
+answered as fast as one of a few hundred.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from collections.abc import Sequence
 
 from app.core.errors import ModelError
 from app.core.providers.base import Message, Provider
+from app.core.store import Store
 
 # Tokens a chat template adds around each message (role markers, separators).
 TEMPLATE_TOKENS_PER_MESSAGE = 8
@@ -41,6 +46,18 @@ def build_context(
         )
     kept.reverse()
     return [system, *kept]
+
+
+def recent_history(
+    store: Store, conversation_id: int, through: int | None, longest_context: int
+) -> tuple[list[Message], str | None]:
+    """The thread up to message ``through`` (default: the branch on show) that the summary does not cover,
+    as far back as a window of ``longest_context`` tokens could reach; and the summary."""
+    summary = store.summary(conversation_id)
+    covers = summary.covers_through if summary else 0
+    rows = store.thread(conversation_id, limit=longest_context // TEMPLATE_TOKENS_PER_MESSAGE + 1, through=through)
+    history = [Message(row.role, row.content) for row in rows if row.role != "system" and row.id > covers]
+    return history, summary.content if summary else None
 
 
 def _cost(message: Message, provider: Provider) -> int:

@@ -33,6 +33,8 @@ from typing import IO
 import psutil
 
 from app import __version__
+from app.core.key_names import PREFIX
+from app.core.key_scrubbing import scrub_keys
 from app.core.redaction import Redaction
 
 FOLDER = "crash-reports"
@@ -47,9 +49,7 @@ def folder(data: Path) -> Path:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in sorted((s for s in secrets if len(s) >= 8), key=len, reverse=True):
-        text = text.replace(secret, "[key removed]")
-    return Redaction().redact(text)
+    return Redaction().redact(scrub_keys(text, secrets))
 
 
 def write_report(data: Path, error: BaseException, secrets: Iterable[str], where: str = "main thread") -> Path:
@@ -79,8 +79,13 @@ def install(data: Path, secrets: Callable[[], Iterable[str]], announce: Callable
 
     def report(error: BaseException, where: str) -> None:
         try:
-            path = write_report(data, error, secrets(), where)
+            found = list(secrets())
+        except Exception:  # noqa: BLE001 - a configuration that cannot be read names no more keys
+            found = [value for name, value in os.environ.items() if name.startswith(PREFIX)]
+        try:
+            path = write_report(data, error, found, where)
         except Exception:  # noqa: BLE001 - a failing report must not hide the original error
+            print(f"hearth: an unexpected {type(error).__name__} stopped Hearth; no report was saved.", file=sys.stderr)
             return
         announce(path)
 

@@ -16,7 +16,8 @@ import numpy as np
 
 from app.core import stats
 from app.core.config import Config
-from app.core.store import AttemptRow, Store, shown_attempt
+from app.core.rows import AttemptRow, shown_attempt
+from app.core.store import Store
 
 BINS = 10
 DAYS = 30
@@ -40,8 +41,8 @@ def overview(store: Store, config: Config, today: datetime | None = None) -> Ove
     today = today or datetime.now(UTC)
     result = Overview(threshold=config.settings.threshold)
     attempts: dict[int, list[AttemptRow]] = defaultdict(list)
-    for row in store.db["attempts"].rows_where(order_by="message_id, position"):
-        attempts[row["message_id"]].append(AttemptRow.model_validate({**row, "signals": {}}))
+    for attempt in store.readable_attempts()[0]:
+        attempts[attempt.message_id].append(attempt)
     tiers: Counter[str] = Counter()
     escalated: dict[str, list[bool]] = defaultdict(list)
     latencies: dict[str, list[float]] = defaultdict(list)
@@ -60,7 +61,7 @@ def overview(store: Store, config: Config, today: datetime | None = None) -> Ove
         for attempt in tried:
             if attempt.error is None and attempt.latency_ms is not None:
                 latencies[attempt.tier].append(attempt.latency_ms)
-            costs[attempt.created_at[:10]] += attempt.cost
+            costs[attempt.created_at[:10]] += attempt.spent
     days = [(today - timedelta(days=back)).strftime("%Y-%m-%d") for back in range(DAYS - 1, -1, -1)]
     result.answers = sum(tiers.values())
     result.by_tier = dict(tiers.most_common())

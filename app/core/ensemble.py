@@ -15,7 +15,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from app.core.calibration import Scorer
-from app.core.cascade import Answer, Attempt, AttemptEnded, AttemptStarted, ContextFn, Event, Finished, stream_attempt
+from app.core.cascade import (
+    Answer,
+    Attempt,
+    AttemptEnded,
+    AttemptStarted,
+    ContextFn,
+    Event,
+    Finished,
+    stamp,
+    stream_attempt,
+)
 from app.core.providers.base import Provider, Sampling
 
 SEED_BASE = 7919
@@ -85,6 +95,7 @@ class EnsembleRun:
                 yield from stream_attempt(
                     provider, context, attempt, index, self.max_answer_tokens, self.scorer, sampling
                 )
+                stamp(attempt, provider)
                 yield AttemptEnded(index, attempt)
         yield Finished(self._answer(attempts, (time.perf_counter() - started) * 1000))
 

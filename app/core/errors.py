@@ -8,13 +8,17 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
     ├── ConfigError            models.toml is unreadable or invalid (file, line, key)
     ├── DataError              an evaluation or import file is unreadable or invalid (file, line)
     ├── InvalidInput           something the user gave cannot be used (a title, a file to import)
+    │   └── FileError          a path names no ordinary file, a missing folder, or one too large; a disk is full
     ├── ModelError             a local model cannot be used
     │   ├── ModelMissingError  the GGUF file is not on disk
-    │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large)
+    │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large), or no CPU module runs
     ├── FetchError             downloading a model failed (network, checksum)
     │   └── FetchStopped       the user paused or cancelled the download
     ├── NotFound               no conversation or message with that id
     ├── StorageError           the database cannot be written or read (disk full, read-only, damaged)
+    ├── DamagedRecord          one stored row breaks Hearth's rules (an older bug, a hand edit): which, and why
+    ├── GateClosed             nothing was sent to a destination: the policy, a missing key, the budget or you said no
+    ├── NoStrongerModel        "ask a stronger model" has no higher tier that may answer
     └── ProviderError          a tier could not answer (provider, retryable)
         ├── ProviderUnreachable    connection refused, DNS failure
         ├── ProviderTimeout        connect, first token or idle stream timeout
@@ -62,7 +66,15 @@ class StorageError(HearthError):
         super().__init__(message)
 
 
+class DamagedRecord(HearthError):
+    """One conversation cannot be read; the others can (the database itself is sound)."""
+
+
 class InvalidInput(HearthError):
+    pass
+
+
+class FileError(InvalidInput):
     pass
 
 
@@ -88,6 +100,17 @@ class FetchError(HearthError):
 
 class FetchStopped(FetchError):
     """The user paused or cancelled a download (raised from its progress callback)."""
+
+
+class GateClosed(HearthError):
+    """The outgoing gate kept a request on this computer; the message says why."""
+
+
+class NoStrongerModel(HearthError):
+    def __init__(self, why: str, *, configured: bool):
+        self.why = why
+        self.configured = configured  # False: only the local tier exists, so one must be added first
+        super().__init__(f"No stronger model can answer this: {why}")
 
 
 class ProviderError(HearthError):

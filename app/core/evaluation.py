@@ -18,10 +18,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from app.core.calibration import Scorer
 from app.core.cascade import Attempt, Cascade, Finished, TierPlan
-from app.core.config import Privacy
 from app.core.context import build_context
-from app.core.errors import DataError
+from app.core.errors import DataError, FileError, GateClosed
+from app.core.gate import Passage
 from app.core.providers.base import Message
+from app.core.user_files import read_regular
 
 
 class EvalItem(BaseModel):
@@ -50,8 +51,8 @@ class EvalItem(BaseModel):
 
 def load_items(path: Path) -> list[EvalItem]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        lines = read_regular(path).decode("utf-8").splitlines()
+    except (FileError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot be read ({exc})", file=path) from None
     items = []
     for number, line in enumerate(lines, start=1):
@@ -131,21 +132,22 @@ class ItemResult:
 Progress = Callable[[int, int, str], None]
 
 
-def answer_item(item: EvalItem, tier: TierPlan, scorer: Scorer, system_prompt: str, max_tokens: int) -> ItemResult:
+def answer_item(
+    item: EvalItem, tier: TierPlan, scorer: Scorer, system_prompt: str, max_tokens: int, passage: Passage
+) -> ItemResult:
     """One question, asked the way the chat asks it: the same context (system prompt, the
     message) and a one-tier cascade, so the same sampling, signals and confidence."""
     question = [Message("user", item.prompt)]
     single = Cascade(
-        [TierPlan(tier.name, tier.providers[:1])],
-        scorer=scorer,
-        privacy=Privacy.CLOUD_AUTO,  # one tier: the policy never comes into play
-        max_answer_tokens=max_tokens,
+        [TierPlan(tier.name, tier.providers[:1])], scorer=scorer, passage=passage, max_answer_tokens=max_tokens
     )
-    attempt: Attempt | None = None
-    for event in single.run(lambda provider: build_context(system_prompt, question, provider, max_tokens)):
-        if isinstance(event, Finished):
-            attempt = event.answer.attempts[-1]
-    assert attempt is not None
+    attempt = Attempt(tier.name, tier.providers[0].model_id, tier.providers[0].location.value)
+    try:
+        for event in single.run(lambda provider: build_context(system_prompt, question, provider, max_tokens)):
+            if isinstance(event, Finished):
+                attempt = event.answer.attempts[-1]
+    except GateClosed as exc:  # the outgoing gate kept this question here: it counts as unanswered
+        attempt.error = str(exc)
     return ItemResult(
         id=item.id,
         tier=tier.name,
@@ -167,13 +169,15 @@ def run(
     scorer: Scorer,
     system_prompt: str,
     max_tokens: int,
+    passage: Passage,
     progress: Progress | None = None,
 ) -> list[ItemResult]:
+    """Answer every item on every tier; what leaves this computer goes through ``passage``."""
     results = []
     total = len(items) * len(tiers)
     for tier in tiers:
         for item in items:
-            results.append(answer_item(item, tier, scorer, system_prompt, max_tokens))
+            results.append(answer_item(item, tier, scorer, system_prompt, max_tokens, passage))
             if progress is not None:
                 progress(len(results), total, f"{tier.name}: {item.id}")
     return results

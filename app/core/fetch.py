@@ -25,10 +25,12 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel, ValidationError
 
 from app.core.config import HuggingFaceSource, LocalModel, PyPIWheelSource
-from app.core.errors import FetchError, ModelLoadError, ModelMissingError
+from app.core.errors import FetchError, FileError, ModelLoadError, ModelMissingError
 from app.core.paths import bundled
+from app.core.user_files import check_regular, open_regular
 
 CHUNK = 1 << 20
+GGUF_MAGIC = b"GGUF"
 SHIPPED_MODELS = bundled("models")
 
 
@@ -73,6 +75,10 @@ def ensure_model_file(
 def _ensure_locked(model: LocalModel, models_dir: Path, progress: ProgressFn, client: httpx.Client | None) -> Path:
     path = installed_model_file(model, models_dir)
     if path.exists():
+        try:
+            check_regular(path)
+        except FileError as exc:
+            raise ModelLoadError(f"{exc} Point `file` in models.toml at a GGUF model file.") from None
         if _verified(path, model.sha256, models_dir, progress):
             return path
         if model.source is None:
@@ -80,8 +86,11 @@ def _ensure_locked(model: LocalModel, models_dir: Path, progress: ProgressFn, cl
                 f"The model file {path} is damaged (its SHA-256 does not match models.toml). "
                 "Replace the file, or add a `source` so Hearth can fetch it again."
             )
-        progress(FetchProgress(f"The model file {path.name} is damaged; fetching it again"))
         path = model.path(models_dir)  # never written into the installation
+        refusal = _not_hearths_to_replace(path, models_dir)
+        if refusal:
+            raise ModelLoadError(refusal)
+        progress(FetchProgress(f"The model file {path.name} is damaged; fetching it again"))
     elif model.source is None:
         raise ModelMissingError(
             f"The model file {path} does not exist. Put the GGUF file there, "
@@ -106,6 +115,37 @@ def _ensure_locked(model: LocalModel, models_dir: Path, progress: ProgressFn, cl
             http.close()
     _mark_verified(path, models_dir)
     return path
+
+
+def _not_hearths_to_replace(path: Path, models_dir: Path) -> str | None:
+    """Why a file that fails its checksum must not be overwritten by a new download, or None.
+
+    Only a GGUF file in Hearth's own models folder is Hearth's (a damaged or outdated download);
+    anything else is the user's, whatever models.toml says about it.
+    """
+    if not path.exists():
+        return None
+    keep = "Hearth does not overwrite a file it did not download"
+    if path.resolve().parent != models_dir.resolve():
+        return (
+            f"{path} does not match the sha256 in models.toml, and it is not in Hearth's models folder "
+            f"({models_dir}): {keep}. Check `file` and `sha256`, or move the file away so Hearth can fetch the model."
+        )
+    if not is_gguf(path):
+        return (
+            f"{path} is not a GGUF model file, so it is not a download of Hearth's: {keep}. "
+            "Move it out of the models folder, or fix `file` in models.toml."
+        )
+    return None
+
+
+def is_gguf(path: Path) -> bool:
+    """Whether ``path`` is an ordinary file that starts like a GGUF model (a pipe is never waited on)."""
+    try:
+        with open_regular(path) as handle:
+            return handle.read(4) == GGUF_MAGIC
+    except (FileError, OSError):
+        return False
 
 
 def installed_model_file(model: LocalModel, models_dir: Path) -> Path:

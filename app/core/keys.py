@@ -3,6 +3,10 @@
 Providers never look keys up; whoever builds a provider does, and injects
 the key. Hearth never writes a key anywhere else: not to the database,
 config files, logs, exports or error messages.
+
+A key is checked where it comes in (``hearth key set``, the settings dialog,
+the environment): spaces and line breaks around it are dropped, and a key
+with a character no HTTP header can carry is refused, without being echoed.
 """
 
 from __future__ import annotations
@@ -13,14 +17,41 @@ import keyring
 from keyring.errors import KeyringError, PasswordDeleteError
 
 from app.core.config import RemoteBase, default_config_file, load_config, load_config_file
-from app.core.errors import ConfigError, HearthError
+from app.core.errors import ConfigError, HearthError, InvalidInput
+from app.core.key_names import PREFIX, env_name, name_problem
 from app.core.paths import UserPaths
 
 SERVICE = "Hearth"
 
 
-def env_name(key_name: str) -> str:
-    return "HEARTH_KEY_" + "".join(ch if ch.isalnum() else "_" for ch in key_name).upper()
+def clean_key(value: str, where: str) -> str:
+    """``value`` without the spaces and line breaks around it; refused if a header cannot carry it.
+
+    ``where`` names the key in the message (which never shows the key itself).
+    """
+    key = value.strip()
+    if not key:
+        raise InvalidInput(f"{where} is empty; nothing was used or stored.")
+    for position, char in enumerate(key, 1):
+        if not "!" <= char <= "~":
+            raise InvalidInput(
+                f"{where} has {_kind_of(char)} at position {position} of {len(key)}, which an API "
+                "key cannot contain (it could not be sent in an HTTP header). Copy the key again from your "
+                "provider's page; nothing was used or stored."
+            )
+    return key
+
+
+def _kind_of(char: str) -> str:
+    if char.isspace():
+        return "a space or line break"
+    return "a non-ASCII character" if char.isprintable() else "a control character"
+
+
+def _check_name(key_name: str) -> None:
+    problem = name_problem(key_name)
+    if problem:
+        raise InvalidInput(f"{problem}.")
 
 
 def keychain_problem() -> str | None:
@@ -32,21 +63,31 @@ def keychain_problem() -> str | None:
 
 
 def api_key(key_name: str) -> str | None:
-    """The key named ``key_name``: the environment first (explicit wins), then the keychain."""
-    from_env = os.environ.get(env_name(key_name))
-    if from_env:
-        return from_env
+    """The key named ``key_name``: the environment first (explicit wins), then the keychain.
+
+    Raises InvalidInput for a key no HTTP header can carry.
+    """
+    variable = env_name(key_name)
+    from_env = os.environ.get(variable)
+    if from_env and from_env.strip():
+        return clean_key(from_env, f"The key in the environment variable {variable}")
     try:
-        return keyring.get_password(SERVICE, key_name)
+        stored = keyring.get_password(SERVICE, key_name)
     except (KeyringError, RuntimeError):
         return None
+    return clean_key(stored, f"The key '{key_name}' in the keychain") if stored and stored.strip() else None
 
 
 def where(key_name: str) -> str | None:
     """Where the key is found ("environment" or "keychain"), never the key itself."""
-    if os.environ.get(env_name(key_name)):
+    from_env = os.environ.get(env_name(key_name))
+    if from_env and from_env.strip():
         return "environment"
-    return "keychain" if api_key(key_name) else None
+    try:
+        stored = keyring.get_password(SERVICE, key_name)
+    except (KeyringError, RuntimeError):
+        return None
+    return "keychain" if stored and stored.strip() else None
 
 
 def missing_key_message(key_name: str) -> str:
@@ -63,13 +104,13 @@ def missing_key_message(key_name: str) -> str:
 
 
 def store_key(key_name: str, value: str) -> None:
-    if not value.strip():
-        raise HearthError("The key is empty; nothing was stored.")
+    _check_name(key_name)
+    key = clean_key(value, "The key you entered")
     problem = keychain_problem()
     if problem:
         raise HearthError(f"Cannot store the key: {problem}. Set {env_name(key_name)} instead.")
     try:
-        keyring.set_password(SERVICE, key_name, value.strip())
+        keyring.set_password(SERVICE, key_name, key)
     except (KeyringError, RuntimeError) as exc:
         raise HearthError(
             f"The keychain refused the key ({type(exc).__name__}). Set {env_name(key_name)} instead."
@@ -102,7 +143,13 @@ def key_names(paths: UserPaths) -> set[str]:
 
 
 def known_secrets(paths: UserPaths) -> list[str]:
-    """Every key value Hearth could hold: for scrubbing them out of anything it writes."""
-    values = [value for name, value in os.environ.items() if name.startswith("HEARTH_KEY_") and value]
-    values += [value for name in key_names(paths) if (value := api_key(name))]
+    """Every key value Hearth could hold, as found (a key it would refuse too): for scrubbing them out."""
+    values = [value for name, value in os.environ.items() if name.startswith(PREFIX) and value.strip()]
+    for name in key_names(paths):
+        try:
+            stored = keyring.get_password(SERVICE, name)
+        except (KeyringError, RuntimeError):
+            continue
+        if stored:
+            values.append(stored)
     return values

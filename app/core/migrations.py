@@ -151,6 +151,54 @@ def m009_threads(db: Database) -> None:
     db["messages"].create_index(["after_id"])
 
 
+def m010_imported_attempts(db: Database) -> None:
+    """Attempts that came in with an imported conversation: history, never budget or audit rows."""
+    db["attempts"].add_column("imported", int, not_null_default=0)
+
+
+def m011_outbound_gate(db: Database) -> None:
+    """The outgoing gate's own records: every request it let leave (the audit), destinations a
+    conversation sends to without asking, and models resting after repeated failures."""
+    db["outbound"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "conversation_id": int,
+            "message_id": int,
+            "purpose": str,
+            "model": str,
+            "location": str,
+            "address": str,
+            "destination": str,
+            "policy": str,
+            "basis": str,
+            "payload_sha256": str,
+            "redacted": str,
+            "estimated_cost": float,
+            "cost": float,
+            "outcome": str,
+        },
+        pk="id",
+        not_null={"created_at", "purpose", "model", "location", "policy", "basis", "payload_sha256"},
+    )
+    db["outbound"].create_index(["conversation_id"])
+    # What earlier versions recorded (on the attempts) stays in the audit.
+    db.execute(
+        "INSERT INTO outbound (created_at, conversation_id, message_id, purpose, model, location, destination, "
+        "policy, basis, payload_sha256, redacted, cost, outcome) "
+        "SELECT a.created_at, m.conversation_id, a.message_id, a.tier, a.model, a.location, a.destination, "
+        "COALESCE(a.policy, ''), 'recorded before Hearth kept the basis', a.payload_sha256, a.redacted, a.cost, "
+        "COALESCE(a.error, 'answered') FROM attempts a JOIN messages m ON m.id = a.message_id "
+        "WHERE a.payload_sha256 IS NOT NULL AND a.imported = 0 ORDER BY a.id"
+    )
+    db["approvals"].create(
+        {"conversation_id": int, "model": str, "address": str, "location": str, "created_at": str},
+        pk=("conversation_id", "model", "address"),
+        not_null={"location", "created_at"},
+    )
+    db["rests"].create({"model": str, "until": float}, pk="model", not_null={"until"})
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -161,6 +209,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m007_summaries,
     m008_attempt_provider,
     m009_threads,
+    m010_imported_attempts,
+    m011_outbound_gate,
 ]
 
 

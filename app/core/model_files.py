@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,10 +11,10 @@ import psutil
 from pydantic import BaseModel
 
 from app.core.config import Config, HuggingFaceSource, LocalModel
-from app.core.errors import FetchError, InvalidInput
-from app.core.fetch import ProgressFn, ensure_model_file, installed_model_file
+from app.core.errors import FetchError, FetchStopped, InvalidInput
+from app.core.fetch import CHUNK, FetchProgress, ProgressFn, ensure_model_file, installed_model_file, is_gguf
+from app.core.user_files import check_regular, open_regular
 
-GGUF_MAGIC = b"GGUF"
 # Beyond the weights, llama.cpp needs its context (KV cache) and scratch
 # buffers; for the small models Hearth runs on a CPU this stays under a fifth.
 OVERHEAD = 1.2
@@ -67,16 +67,12 @@ def too_large_for_memory(size: int) -> str | None:
     return f"it needs about {size * OVERHEAD / 1024**3:.1f} GB of memory and this computer has {total / 1024**3:.0f} GB"
 
 
-def is_gguf(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(4) == GGUF_MAGIC
-    except OSError:
-        return False
+def import_gguf(source: Path, models_dir: Path, progress: ProgressFn = lambda _: None) -> Path:
+    """Copy a GGUF file into the models folder (through a .part file, so a failed or stopped copy leaves nothing).
 
-
-def import_gguf(source: Path, models_dir: Path) -> Path:
-    """Copy a GGUF file into the models folder (through a .part file, so a failed copy leaves nothing)."""
+    ``progress`` hears how far the copy is, and may stop it by raising FetchStopped.
+    """
+    check_regular(source)
     if not is_gguf(source):
         raise InvalidInput(f"{source.name} is not a GGUF model file (it does not start with 'GGUF').")
     target = models_dir / source.name
@@ -85,22 +81,34 @@ def import_gguf(source: Path, models_dir: Path) -> Path:
     part = target.with_name(target.name + ".part")
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, part)
+        with open_regular(source) as reader, part.open("wb") as writer:
+            total, done = os.fstat(reader.fileno()).st_size, 0
+            while block := reader.read(CHUNK):
+                writer.write(block)
+                done += len(block)
+                progress(FetchProgress(f"Importing {source.name}", done, total))
         part.replace(target)
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise InvalidInput(f"Cannot copy {source.name}: {exc.strerror or exc}.") from None
+    except FetchStopped:
+        part.unlink(missing_ok=True)
+        raise
     return target
 
 
 def delete_model_file(path: Path, models_dir: Path) -> None:
-    """Delete a model file Hearth manages; a file the user keeps elsewhere is never touched."""
-    if path.resolve().parent != models_dir.resolve():
+    """Delete a model file Hearth manages: one whose entry is in the models folder (a link there: the link).
+
+    A file the user keeps elsewhere, or a link elsewhere that points in, is never touched, nor anything beside it.
+    """
+    if path.absolute().parent.resolve() != models_dir.resolve():
         raise InvalidInput(
             f"{path} is not in Hearth's models folder, so Hearth does not delete it. "
             "Remove it from models.toml instead, and delete the file yourself if you want to."
         )
-    for leftover in [path] + [path.with_name(path.name + suffix) for suffix in (".verified", ".part", ".lock")]:
+    entry = models_dir / path.name
+    for leftover in [entry] + [entry.with_name(entry.name + suffix) for suffix in (".verified", ".part", ".lock")]:
         leftover.unlink(missing_ok=True)
 
 
@@ -138,7 +146,7 @@ def download_from_huggingface(
     http = client or httpx.Client(follow_redirects=True, timeout=httpx.Timeout(30.0, connect=10.0))
     try:
         expected = sha256 or huggingface_checksum(http, source)
-        model = LocalModel(provider="llama-cpp", file=source.filename, sha256=expected, source=source)
+        model = LocalModel(provider="llama-cpp", file=source.saved_as, sha256=expected, source=source)
         return ensure_model_file(model, models_dir, progress, http)
     finally:
         if own:

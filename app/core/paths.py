@@ -15,6 +15,8 @@ import platformdirs
 
 APP_NAME = "Hearth"
 HOME_ENV = "HEARTH_HOME"
+UPDATE_CHECK = "update-check.json"  # in the data folder: the last update check's result
+WELCOMED = "welcomed"  # in the data folder: the welcome was shown
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,11 @@ class UserPaths:
     def calibration(self) -> Path:
         """Fitted confidence models, one JSON file per model."""
         return self.data / "calibration"
+
+    @property
+    def cache(self) -> Path:
+        """What Hearth can work out again, kept to save time (which llama.cpp CPU module runs here)."""
+        return self.data / "cache"
 
     @property
     def backups(self) -> Path:

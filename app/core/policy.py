@@ -41,6 +41,13 @@ def allowance(privacy: Privacy, location: Location) -> Allowance:
     return _RULES[privacy][location]
 
 
+def narrowed(privacy: Privacy, location: Location) -> Privacy:
+    """The widest policy, no wider than ``privacy``, that never sends anything to ``location``."""
+    order = list(Privacy)  # from most to least private
+    allowed = order[: order.index(privacy) + 1]
+    return next(p for p in reversed(allowed) if allowance(p, location) is Allowance.FORBIDDEN)
+
+
 PRIVACY_LABELS: dict[Privacy, str] = {
     Privacy.LOCAL_ONLY: "Local only",
     Privacy.SELF_HOSTED: "Local and self-hosted",

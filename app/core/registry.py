@@ -1,4 +1,8 @@
-"""Builds providers from the configuration, once, and closes them together."""
+"""Builds providers from the configuration, once, and closes them together.
+
+Keys are looked up here and injected. A remote provider handed out sends nothing on
+its own: each request needs the outgoing gate's clearance (app/core/gate.py).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from app.core.config import Config, LocalModel
+from app.core.errors import InvalidInput
 from app.core.fetch import ProgressFn, ensure_model_file
 from app.core.keys import api_key, missing_key_message
 from app.core.providers.anthropic import AnthropicProvider
@@ -56,9 +61,15 @@ class ProviderRegistry:
             return LlamaCppProvider(model_id, model, self._model_file(model))
         if self._http is None:
             self._http = httpx.Client()
-        key = api_key(model.key) if model.key else None
-        missing = missing_key_message(model.key) if model.key and key is None else None
-        return REMOTE_PROVIDERS[model.provider](model_id, model, self._http, api_key=key, missing_key=missing)
+        key, problem = None, None
+        if model.key:
+            try:
+                key = api_key(model.key)
+            except InvalidInput as exc:  # a key no header can carry: nothing is sent, the user is told why
+                problem = str(exc)
+            if key is None and problem is None:
+                problem = missing_key_message(model.key)
+        return REMOTE_PROVIDERS[model.provider](model_id, model, self._http, api_key=key, missing_key=problem)
 
     def close(self) -> None:
         with self._lock:

@@ -33,7 +33,11 @@ DEFAULT_RETRY = RetryPolicy()
 
 @dataclass
 class Cooldowns:
-    """Models resting after repeated failures; shared by every message of a session."""
+    """Models resting after repeated failures; shared by every message of a session.
+
+    With a wall clock (``time.time``) the rests can be recorded and read back by
+    another run of Hearth (the window and the command line share them).
+    """
 
     clock: Callable[[], float] = time.monotonic
     _until: dict[str, float] = field(default_factory=dict)
@@ -43,3 +47,17 @@ class Cooldowns:
 
     def start(self, model_id: str, seconds: float) -> None:
         self._until[model_id] = self.clock() + seconds
+
+    def resting(self) -> dict[str, float]:
+        """The models resting now, and until when (on this clock)."""
+        now = self.clock()
+        return {model_id: until for model_id, until in self._until.items() if until > now}
+
+    def merge(self, until: dict[str, float]) -> None:
+        """Rests recorded elsewhere; the longer rest of a model wins."""
+        for model_id, end in until.items():
+            self._until[model_id] = max(self._until.get(model_id, 0.0), end)
+
+    def end(self, model_ids: list[str]) -> None:
+        for model_id in model_ids:
+            self._until.pop(model_id, None)

@@ -68,8 +68,13 @@ def plan(config: Config, request: Request, privacy: Privacy, budget_left: float 
         excluded.update({name: why for name in names})
         tiers = [t for t in tiers if t.name not in names]
 
-    located = [(t.name, config.models[t.models[0]].location) for t in tiers]
-    forbidden = [name for name, where in located if allowance(privacy, where) is Allowance.FORBIDDEN]
+    # A tier may mix locations: it is ruled out only when the policy allows none of its models (the
+    # outgoing gate decides for each model of the others).
+    forbidden = [
+        t.name
+        for t in tiers
+        if all(allowance(privacy, config.models[m].location) is Allowance.FORBIDDEN for m in t.models)
+    ]
     if forbidden:
         exclude(forbidden, f"the privacy policy '{privacy.value}' does not allow it")
         reasons.append(f"Privacy '{privacy.value}': not {', '.join(forbidden)}.")

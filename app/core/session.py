@@ -7,10 +7,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from app.core.calibration import Scorer
-from app.core.cascade import ConsentFn
 from app.core.chat import ChatService
 from app.core.config import Config, load_config
 from app.core.fetch import ProgressFn
+from app.core.gate import ConsentFn
 from app.core.paths import UserPaths, user_paths
 from app.core.registry import ProviderRegistry
 from app.core.store import Store

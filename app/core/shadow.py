@@ -3,7 +3,8 @@
 It never changes what the user sees: it starts only once the shown answer
 is saved, runs on its own thread with its own database connection, and its
 result is only stored for ``hearth stats``. A challenger the privacy policy
-does not allow without asking is never run.
+does not allow without asking is never run, and what it sends goes through
+the outgoing gate like everything else.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from app.core.calibration import Scorer
 from app.core.cascade import Answer, Attempt, ContextFn, stream_attempt
 from app.core.ensemble import similarity
+from app.core.gate import Passage
 from app.core.providers.base import Provider
 from app.core.store import Store
 
@@ -32,14 +34,20 @@ def shadow_job(
     scorer: Scorer,
     max_tokens: int,
     open_store: Callable[[], Store],
+    passage_for: Callable[[Store], Passage],
     cost: Callable[[Attempt], float],
 ) -> Callable[[], None]:
+    """The challenger's run, through its own passage out (one that never asks)."""
+
     def run() -> None:
-        attempt = Attempt(tier="shadow", model_id=provider.model_id, location=provider.location.value)
-        for _ in stream_attempt(provider, context, attempt, 0, max_tokens, scorer):
-            pass
         store = open_store()
         try:
+            passage = passage_for(store)
+            if not passage.unasked(provider):
+                return  # a silent run never sends anything the user did not allow
+            attempt = Attempt(tier="shadow", model_id=provider.model_id, location=provider.location.value)
+            for _ in stream_attempt(passage.through(provider), context, attempt, 0, max_tokens, scorer):
+                pass
             store.add_shadow_run(
                 {
                     "message_id": message_id,

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from app.core.config import Config, LocalModel, RemoteBase
-from app.core.store import AttemptRow, Store, shown_attempt
+from app.core.rows import AttemptRow, shown_attempt
+from app.core.store import Store
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
@@ -38,8 +39,9 @@ def compute(store: Store, config: Config) -> dict[str, Any]:
     arm_of = {row["id"]: row["arm"] for row in db["conversations"].rows}
     answers = list(db["messages"].rows_where("role = 'assistant' AND status = 'complete'"))
     attempts_by_message: dict[int, list[AttemptRow]] = defaultdict(list)
-    for row in db["attempts"].rows_where(order_by="message_id, position"):
-        attempts_by_message[row["message_id"]].append(AttemptRow.model_validate({**row, "signals": {}}))
+    readable, unreadable = store.readable_attempts()
+    for attempt in readable:
+        attempts_by_message[attempt.message_id].append(attempt)
     feedback: dict[int, list[int]] = defaultdict(list)
     for row in db["feedback"].rows:
         feedback[row["message_id"]].append(row["rating"])
@@ -75,14 +77,14 @@ def compute(store: Store, config: Config) -> dict[str, Any]:
         side["thumbs_up"] += sum(r > 0 for r in feedback[message["id"]])
         side["thumbs_down"] += sum(r < 0 for r in feedback[message["id"]])
         for attempt in attempts:
-            per_arm[arm]["cost"] += attempt.cost
+            per_arm[arm]["cost"] += attempt.spent
     for attempts in attempts_by_message.values():
         for attempt in attempts:
             model = per_model[attempt.model]
             model["attempts"] += 1
             model["tokens_in"] += attempt.tokens_in or 0
             model["tokens_out"] += attempt.tokens_out or 0
-            model["cost"] += attempt.cost
+            model["cost"] += attempt.spent
 
     shadows: dict[str, dict[str, Any]] = {}
     for challenger in {row["challenger"] for row in db["shadow_runs"].rows}:
@@ -103,7 +105,8 @@ def compute(store: Store, config: Config) -> dict[str, Any]:
     month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     by_conversation = db.execute(
         "SELECT c.id, c.title, SUM(a.cost) FROM attempts a JOIN messages m ON m.id = a.message_id "
-        "JOIN conversations c ON c.id = m.conversation_id GROUP BY c.id HAVING SUM(a.cost) > 0 "
+        "JOIN conversations c ON c.id = m.conversation_id WHERE a.imported = 0 "  # AttemptRow.spent
+        "GROUP BY c.id HAVING SUM(a.cost) > 0 "
         "ORDER BY SUM(a.cost) DESC LIMIT 10"
     ).fetchall()
     spending = {
@@ -130,6 +133,7 @@ def compute(store: Store, config: Config) -> dict[str, Any]:
         },
         "shadow": shadows,
         "cost_saved_reference": reference[0] if reference else None,
+        "unreadable_attempts": unreadable,
     }
 
 

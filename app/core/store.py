@@ -7,113 +7,55 @@ runs in a transaction.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel
-from sqlite_utils import Database
+from pydantic import BaseModel, ValidationError
 from sqlite_utils.db import NotFoundError
 
-from app.core.cascade import Attempt
-from app.core.errors import InvalidInput, NotFound, StorageError
+from app.core.database import HearthDatabase, translating_errors
+from app.core.errors import DamagedRecord, InvalidInput, NotFound
 from app.core.migrations import migrate
+from app.core.rows import (
+    AttemptRow,
+    ConversationRow,
+    MessageRow,
+    MessageStatus,
+    RoutingEventRow,
+    SearchHit,
+    SummaryRow,
+    damaged,
+    lenient_conversation,
+)
 
-MessageStatus = Literal["complete", "incomplete", "failed"]
+if TYPE_CHECKING:
+    from app.core.cascade import Attempt
+
+Row = TypeVar("Row", bound=BaseModel)
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-class ConversationRow(BaseModel):
-    id: int
-    title: str
-    created_at: str
-    updated_at: str
-    privacy: str | None = None
-    arm: Literal["A", "B"] = "A"
-    pinned: bool = False
-    leaf_id: int | None = None  # the last message of the branch on show
+def _read(model: type[Row], raw: dict[str, Any], what: str) -> Row:
+    """A stored row as ``model``: one that breaks a rule is a DamagedRecord naming it and its field."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise damaged(what, exc) from None
 
 
-class MessageRow(BaseModel):
-    id: int
-    conversation_id: int
-    role: Literal["system", "user", "assistant"]
-    content: str
-    status: MessageStatus
-    created_at: str
-    warning: str | None = None
-    parent_id: int | None = None  # the first version of this message (edits and regenerations are versions)
-    after_id: int | None = None  # the message this one follows in its thread
-    route: str | None = None  # JSON: the router's decision and its reasons
-    attachments: str | None = None  # JSON: the files attached to a user message
+def _message(raw: dict[str, Any]) -> MessageRow:
+    return _read(MessageRow, raw, f"Message {raw.get('id')} of conversation {raw.get('conversation_id')}")
 
 
-class RoutingEventRow(BaseModel):
-    id: int
-    message_id: int
-    kind: Literal["user-escalation"]
-    from_tier: str | None
-    to_tier: str | None
-    created_at: str
-
-
-class AttemptRow(BaseModel):
-    id: int
-    message_id: int
-    position: int
-    tier: str
-    model: str
-    location: str
-    text: str
-    confidence: float | None
-    signals: dict[str, float | int | str | bool | None]
-    latency_ms: float | None
-    first_token_ms: float | None
-    tokens_in: int | None
-    tokens_out: int | None
-    finish_reason: str | None
-    error: str | None
-    reason: str | None
-    created_at: str
-    trigger: Literal["auto", "user"] = "auto"
-    cost: float = 0.0
-    provider: str | None = None
-    destination: str | None = None
-    policy: str | None = None
-    payload_sha256: str | None = None
-    redacted: str | None = None  # JSON: how many values of each kind were replaced
-
-
-def shown_attempt(attempts: list[AttemptRow], content: str) -> AttemptRow | None:
-    """The attempt whose answer the message shows (the cascade may show an earlier, surer one)."""
-    answered = [attempt for attempt in attempts if attempt.error is None]
-    return next((a for a in reversed(answered) if a.text == content), answered[-1] if answered else None)
-
-
-class SummaryRow(BaseModel):
-    conversation_id: int
-    content: str
-    covers_through: int  # the last message id the summary includes
-    edited: bool = False  # the user wrote or changed it
-    updated_at: str
-
-
-class SearchHit(BaseModel):
-    message_id: int
-    conversation_id: int
-    conversation_title: str
-    role: str
-    snippet: str  # the matching words between [ and ]
-    created_at: str
+def _attempt(raw: dict[str, Any]) -> AttemptRow:
+    return _read(AttemptRow, raw, f"The attempt at position {raw.get('position')} of message {raw.get('message_id')}")
 
 
 def _attempt_row(message_id: int, position: int, attempt: Attempt, trigger: str, now: str) -> dict[str, object]:
@@ -144,79 +86,7 @@ def _attempt_row(message_id: int, position: int, attempt: Attempt, trigger: str,
     }
 
 
-class _Database(Database):
-    """Write transactions take SQLite's write lock as they begin (BEGIN IMMEDIATE).
-
-    With the default deferred BEGIN, a transaction that reads before it writes
-    cannot upgrade once another copy of Hearth has written in between, and fails
-    at once with "database is locked" instead of waiting its turn.
-    """
-
-    @contextmanager
-    def atomic(self) -> Iterator[Database]:
-        if self.conn.in_transaction:  # nested: sqlite-utils' savepoints
-            with super().atomic():
-                yield self
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self
-        except BaseException:
-            self.rollback()
-            raise
-        else:
-            try:
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.rollback()
-                raise
-
-
-def storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
-    """What a failing SQLite call means for the user, and what to do about it."""
-    text = str(exc).lower()
-    if "disk is full" in text or "disk i/o error" in text:
-        what = (
-            f"The disk holding your conversations ({path.parent}) is full. Free some space and try again; "
-            "everything saved before is kept."
-        )
-    elif "readonly" in text or "read-only" in text:
-        what = (
-            f"Your conversations file {path} is read-only, so nothing new can be saved. You can still read "
-            "your conversations; check the file's permissions or the disk it is on."
-        )
-    elif "locked" in text or "busy" in text:
-        what = f"Another program is holding {path} and did not let go within 10 s. Try again in a moment."
-    elif "not a database" in text or "malformed" in text:
-        what = (
-            f"{path} is damaged ({exc}). Hearth keeps daily backups in {path.parent / 'backups'}: "
-            "close Hearth and copy the newest one over it."
-        )
-    else:
-        what = f"Your conversations file {path} could not be used ({exc})."
-    return StorageError(what, file=path)
-
-
-def _translating_errors(cls: type[Store]) -> type[Store]:
-    """Every public method raises StorageError, not a bare sqlite3 error."""
-
-    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(method)
-        def translated(self: Store, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return method(self, *args, **kwargs)
-            except sqlite3.Error as exc:
-                raise storage_error(exc, self.path) from None
-
-        return translated
-
-    for name, value in list(vars(cls).items()):
-        if callable(value) and (not name.startswith("_") or name == "__init__"):
-            setattr(cls, name, wrap(value))
-    return cls
-
-
-@_translating_errors
+@translating_errors
 class Store:
     def __init__(self, path: Path):
         self.path = path
@@ -225,9 +95,9 @@ class Store:
         # the conversations can still be read, and each write says why it failed.
         read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
         if read_only:
-            self.db = _Database(sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True))
+            self.db = HearthDatabase(sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True))
             return
-        self.db = _Database(sqlite3.connect(str(path), timeout=10.0))
+        self.db = HearthDatabase(sqlite3.connect(str(path), timeout=10.0))
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.enable_wal()
         # In WAL mode, NORMAL still keeps every commit through a crash of the process (SIGKILL
@@ -255,11 +125,12 @@ class Store:
     def conversations(self) -> list[ConversationRow]:
         """Pinned first, then the most recently active."""
         rows = self.db["conversations"].rows_where(order_by="pinned desc, updated_at desc, id desc")
-        return [ConversationRow.model_validate(row) for row in rows]
+        return [lenient_conversation(row) for row in rows]
 
     def conversation(self, conversation_id: int) -> ConversationRow:
+        """The conversation's row; one that breaks a rule comes with safe values and its ``problem``."""
         try:
-            return ConversationRow.model_validate(self.db["conversations"].get(conversation_id))
+            return lenient_conversation(self.db["conversations"].get(conversation_id))
         except NotFoundError:
             raise NotFound(f"There is no conversation {conversation_id}.") from None
 
@@ -282,13 +153,14 @@ class Store:
         with self.db.atomic():
             for table in ("attempts", "routing_events", "feedback", "shadow_runs"):
                 self.db.execute(f"DELETE FROM {table} WHERE message_id IN ({ids})", [conversation_id])
-            self.db.execute("DELETE FROM summaries WHERE conversation_id = ?", [conversation_id])
+            for table in ("summaries", "outbound", "approvals"):
+                self.db.execute(f"DELETE FROM {table} WHERE conversation_id = ?", [conversation_id])
             self.db.execute("DELETE FROM messages WHERE conversation_id = ?", [conversation_id])
             self.db.execute("DELETE FROM conversations WHERE id = ?", [conversation_id])
 
     def summary(self, conversation_id: int) -> SummaryRow | None:
-        row = self.db.execute("SELECT * FROM summaries WHERE conversation_id = ?", [conversation_id]).fetchone()
-        return None if row is None else SummaryRow(**dict(zip(SummaryRow.model_fields, row, strict=True)))
+        rows = list(self.db["summaries"].rows_where("conversation_id = ?", [conversation_id]))
+        return _read(SummaryRow, rows[0], f"The summary of conversation {conversation_id}") if rows else None
 
     def save_summary(self, conversation_id: int, content: str, covers_through: int, edited: bool = False) -> None:
         with self.db.atomic():
@@ -368,14 +240,14 @@ class Store:
             [end, -1 if limit is None else limit, -1 if limit is None else limit],
         )
         names = [d[0] for d in rows.description]
-        return [MessageRow.model_validate(dict(zip(names, row, strict=True))) for row in rows.fetchall()]
+        return [_message(dict(zip(names, row, strict=True))) for row in rows.fetchall()]
 
     def versions(self, message_id: int) -> list[MessageRow]:
         """Every version of a message (edits, regenerations), oldest first."""
         message = self.message(message_id)
         root = message.parent_id or message.id
         rows = self.db["messages"].rows_where("id = ? OR parent_id = ?", [root, root], order_by="id")
-        return [MessageRow.model_validate(row) for row in rows]
+        return [_message(row) for row in rows]
 
     def show_version(self, message_id: int) -> None:
         """Show the branch through this version: down to its newest descendant."""
@@ -396,12 +268,15 @@ class Store:
             self.db["messages"].update(message_id, {key: json.dumps(value) for key, value in meta.items()})
 
     def cost_since(self, since_iso: str) -> float:
-        row = self.db.execute("SELECT COALESCE(SUM(cost), 0) FROM attempts WHERE created_at >= ?", [since_iso])
+        """What this installation spent since then (AttemptRow.spent: imported attempts count nothing)."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(cost), 0) FROM attempts WHERE created_at >= ? AND imported = 0", [since_iso]
+        )
         return float(row.fetchone()[0])
 
     def message(self, message_id: int) -> MessageRow:
         try:
-            return MessageRow.model_validate(self.db["messages"].get(message_id))
+            return _message(self.db["messages"].get(message_id))
         except NotFoundError:
             raise NotFound(f"There is no message {message_id}.") from None
 
@@ -411,7 +286,7 @@ class Store:
 
     def messages(self, conversation_id: int) -> list[MessageRow]:
         rows = self.db["messages"].rows_where("conversation_id = ?", [conversation_id], order_by="id")
-        return [MessageRow.model_validate(row) for row in rows]
+        return [_message(row) for row in rows]
 
     # Attempts
     def add_attempts(self, message_id: int, attempts: list[Attempt], trigger: str = "auto") -> None:
@@ -441,7 +316,17 @@ class Store:
 
     def attempts(self, message_id: int) -> list[AttemptRow]:
         rows = self.db["attempts"].rows_where("message_id = ?", [message_id], order_by="position")
-        return [AttemptRow.model_validate({**row, "signals": json.loads(row["signals"] or "{}")}) for row in rows]
+        return [_attempt(row) for row in rows]
+
+    def readable_attempts(self) -> tuple[list[AttemptRow], int]:
+        """Every attempt that can be read, by message and position, and how many could not (for reports)."""
+        readable, unreadable = [], 0
+        for row in self.db["attempts"].rows_where(order_by="message_id, position"):
+            try:
+                readable.append(_attempt(row))
+            except DamagedRecord:
+                unreadable += 1
+        return readable, unreadable
 
     # Routing events: the user overruling the cascade
     def add_routing_event(self, message_id: int, kind: str, from_tier: str | None, to_tier: str | None) -> None:
@@ -457,7 +342,8 @@ class Store:
             )
 
     def routing_events(self) -> list[RoutingEventRow]:
-        return [RoutingEventRow.model_validate(row) for row in self.db["routing_events"].rows_where(order_by="id")]
+        rows = self.db["routing_events"].rows_where(order_by="id")
+        return [_read(RoutingEventRow, row, f"Routing event {row['id']}") for row in rows]
 
     # Feedback: thumbs up (+1) or down (-1) on an answer
     def add_feedback(self, message_id: int, rating: int) -> None:
@@ -470,8 +356,3 @@ class Store:
     def add_shadow_run(self, run: dict[str, object]) -> None:
         with self.db.atomic():
             self.db["shadow_runs"].insert({**run, "created_at": _now()})
-
-    def audit(self) -> list[AttemptRow]:
-        """Every attempt that sent something off this machine, newest first."""
-        rows = self.db["attempts"].rows_where("payload_sha256 IS NOT NULL", order_by="id desc")
-        return [AttemptRow.model_validate({**row, "signals": {}}) for row in rows]

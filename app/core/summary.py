@@ -4,14 +4,17 @@ When the part of a conversation the summary does not cover outgrows its
 budget (half the local model's window), the local model folds the oldest of
 those turns into the summary, in the background after an answer. The most
 recent turns are always left out of it, so the model sees them verbatim.
+A summary written by a model off this computer goes through the outgoing gate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from app.core.gate import Passage
 from app.core.providers.base import Message, Provider
-from app.core.store import MessageRow, Store
+from app.core.rows import MessageRow
+from app.core.store import Store
 
 KEEP_RECENT = 4  # turns never folded into the summary
 SUMMARY_TOKENS = 200
@@ -26,8 +29,15 @@ def unsummarised(messages: Sequence[MessageRow], covers_through: int) -> list[Me
 
 
 def needs_update(rows: Sequence[MessageRow], provider: Provider) -> bool:
-    tokens = sum(provider.count_tokens(m.content) for m in rows)
-    return len(rows) > KEEP_RECENT and tokens > provider.n_ctx // 2
+    """Whether ``rows`` outgrew half the window; counts only until they do (the tokenizer shares the model)."""
+    if len(rows) <= KEEP_RECENT:
+        return False
+    tokens = 0
+    for row in reversed(rows):
+        tokens += provider.count_tokens(row.content)
+        if tokens > provider.n_ctx // 2:
+            return True
+    return False
 
 
 def fold(provider: Provider, current: str, rows: Sequence[MessageRow]) -> tuple[str, int]:
@@ -53,16 +63,24 @@ def fold(provider: Provider, current: str, rows: Sequence[MessageRow]) -> tuple[
     return text or current, taken[-1].id
 
 
-def summary_job(provider: Provider, conversation_id: int, open_store: Callable[[], Store]) -> Callable[[], None]:
+def summary_job(
+    provider: Provider,
+    conversation_id: int,
+    open_store: Callable[[], Store],
+    passage_for: Callable[[Store], Passage],
+) -> Callable[[], None]:
+    """The summary's update, written by ``provider`` through its own passage out (one that never asks)."""
+
     def run() -> None:
         store = open_store()
         try:
+            writer = passage_for(store).through(provider, "summary")
             existing = store.summary(conversation_id)
             covers = existing.covers_through if existing else 0
             rows = unsummarised(store.thread(conversation_id), covers)
-            if not needs_update(rows, provider):
+            if not needs_update(rows, writer):
                 return
-            text, through = fold(provider, existing.content if existing else "", rows)
+            text, through = fold(writer, existing.content if existing else "", rows)
             if through > covers:
                 store.save_summary(conversation_id, text, through, edited=bool(existing and existing.edited))
         finally:

@@ -20,6 +20,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.errors import HearthError
+from app.core.paths import UPDATE_CHECK
 
 CHECK_EVERY = timedelta(days=1)
 
@@ -107,7 +108,7 @@ def check_and_remember(url: str, current: str, folder: Path) -> UpdateStatus:
 
 def last_check(folder: Path, current: str) -> UpdateStatus | None:
     try:
-        saved = LastCheck.model_validate_json((folder / "update-check.json").read_text(encoding="utf-8"))
+        saved = LastCheck.model_validate_json((folder / UPDATE_CHECK).read_text(encoding="utf-8"))
     except (OSError, ValidationError):
         return None
     return UpdateStatus(current, saved.latest, saved.url, saved.checked_at)
@@ -115,7 +116,7 @@ def last_check(folder: Path, current: str) -> UpdateStatus | None:
 
 def remember(folder: Path, status: UpdateStatus) -> None:
     record = LastCheck(checked_at=status.checked_at, latest=status.latest, url=status.url)
-    (folder / "update-check.json").write_text(record.model_dump_json(), encoding="utf-8")
+    (folder / UPDATE_CHECK).write_text(record.model_dump_json(), encoding="utf-8")
 
 
 def due(previous: UpdateStatus | None, now: datetime) -> bool:

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.core import updates
 from app.core.config import Updates
+from app.ui import inert
 from app.ui.worker import run_call
 
 LIBRARIES = (
@@ -75,8 +75,11 @@ class AboutDialog(QDialog):
         self.setWindowTitle("About Hearth")
         self.setAccessibleName("About Hearth")
         self.resize(620, 520)
-        header = QLabel(
-            f"<b>Hearth {version()}</b><br>A desktop assistant that is private by default. Licensed under Apache-2.0.",
+        header = inert.rich_label(
+            inert.markup(
+                "<b>Hearth {version}</b><br>A desktop assistant that is private by default. Licensed under Apache-2.0.",
+                version=version(),
+            ),
             self,
         )
         rows = (
@@ -92,7 +95,7 @@ class AboutDialog(QDialog):
         for row, values in enumerate(rows):
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
-                item.setToolTip(value)  # long licence expressions are cut at the column's edge
+                item.setToolTip(inert.tooltip(value))  # long licence expressions are cut at the column's edge
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         close = QPushButton("Close", self)
@@ -106,14 +109,14 @@ class AboutDialog(QDialog):
     def _updates(self) -> QGroupBox:
         box = QGroupBox("Updates", self)
         automatic = "on: once a day at start" if self.settings.check else "off (Tools → Settings turns it on)"
-        self.update_state = QLabel(self)
+        self.update_state = inert.rich_label("", self)  # its one link, to the release page, is a web address
         self.update_state.setOpenExternalLinks(True)
         self.update_state.setWordWrap(True)
         self.update_state.setAccessibleName("Update status")
         self._show(updates.last_check(self.data_dir, __version__), f"Automatic check: {automatic}.")
         self.check_now = QPushButton("Check &now", self)
         self.check_now.clicked.connect(self.check_for_update)
-        what = QLabel(updates.disclosure(self.settings.url, __version__), self)
+        what = inert.plain_label(updates.disclosure(self.settings.url, __version__), self)
         what.setWordWrap(True)
         what.setObjectName("hint")
         row = QHBoxLayout()
@@ -125,20 +128,25 @@ class AboutDialog(QDialog):
         return box
 
     def _show(self, status: updates.UpdateStatus | None, prefix: str = "") -> None:
+        """What the last check found; the release page's address is the server's word, linked only if it is web."""
         if status is None:
-            found = "Not checked yet."
+            found = inert.markup("{prefix} Not checked yet.", prefix=prefix)
         else:
             when = status.checked_at.astimezone().strftime("%Y-%m-%d %H:%M")
-            link = f' <a href="{status.url}">Release notes and download</a>' if status.newer_available else ""
-            found = f"{status.describe()}{link} (checked {when})"
-        self.update_state.setText(f"{prefix} {found}".strip())
+            link = " " + inert.link(status.url, "Release notes and download") if status.newer_available else ""
+            found = inert.markup("{prefix} {found}", prefix=prefix, found=status.describe()) + link
+            found += inert.markup(" (checked {when})", when=when)
+        self.update_state.setText(found.strip())
+
+    def _say(self, message: str) -> None:
+        self.update_state.setText(inert.markup("{message}", message=message))
 
     def check_for_update(self) -> None:
         """Only when the user asks: the same single request the daily check makes."""
         self.check_now.setEnabled(False)
-        self.update_state.setText("Checking…")
+        self._say("Checking…")
         url, folder = self.settings.url, self.data_dir
         self._checker = run_call(lambda: updates.check_and_remember(url, __version__, folder))
         self._checker.signals.item.connect(self._show)
-        self._checker.signals.failed.connect(self.update_state.setText)
+        self._checker.signals.failed.connect(self._say)
         self._checker.signals.done.connect(lambda: self.check_now.setEnabled(True))

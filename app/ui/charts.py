@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
+from app.ui.inert import tooltip
 from app.ui.theme import Theme
 
 Format = Callable[[float], str]
@@ -41,7 +42,7 @@ class Chart(QWidget):
         self.labels, self.values = labels, values
         described = ", ".join(f"{label}: {self.fmt(value)}" for label, value in zip(labels, values, strict=True))
         self.setAccessibleDescription(described or "no data yet")
-        self.setToolTip(described)
+        self.setToolTip(tooltip(described))
         self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt naming)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QToolButton,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.core.config import Privacy
 from app.core.policy import PRIVACY_LABELS
+from app.ui import inert
 from app.ui.conversation_list import privacy_icon
 
 EDIT_MIN_HEIGHT = 64
@@ -88,7 +88,7 @@ class Composer(QWidget):
         column.setContentsMargins(12, 6, 12, 10)
         column.setSpacing(4)
 
-        self.edit_banner = QLabel(self)
+        self.edit_banner = inert.plain_label("", self)
         self.edit_banner.setObjectName("editBanner")
         self.edit_banner.hide()
         column.addWidget(self.edit_banner)
@@ -102,7 +102,7 @@ class Composer(QWidget):
         self.attach_button.setToolTip("Attach images or text files (Ctrl+O); you can also drop them here")
         self.attach_button.setAccessibleName("Attach files")
         self.attach_button.setShortcut("Ctrl+O")
-        self.attached_label = QLabel(options)
+        self.attached_label = inert.plain_label("", options)
         self.attached_label.setObjectName("attachments")
         self.clear_attachments = QToolButton(options)
         self.clear_attachments.setText("✗")
@@ -121,7 +121,7 @@ class Composer(QWidget):
         row.addWidget(self.clear_attachments)
         row.addStretch(1)
         row.addWidget(self.quick)
-        row.addWidget(QLabel("Privacy:", options))
+        row.addWidget(inert.plain_label("Privacy:", options))
         row.addWidget(self.privacy)
         column.addWidget(options)
 
@@ -189,7 +189,7 @@ class Composer(QWidget):
         self.attachments = files
         names = ", ".join(f.name for f in files)
         self.attached_label.setText(f"Attached: {names}" if files else "")
-        self.attached_label.setToolTip("\n".join(str(f) for f in files))
+        self.attached_label.setToolTip(inert.tooltip("\n".join(str(f) for f in files)))
         self.clear_attachments.setVisible(bool(files))
 
     # Editing an earlier message

@@ -15,7 +15,6 @@ from PySide6.QtGui import QColor, QFont, QIcon, QKeyEvent, QKeySequence, QPainte
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -27,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from app.core.config import Privacy
 from app.core.policy import PRIVACY_LABELS
-from app.core.store import ConversationRow, SearchHit
+from app.core.rows import ConversationRow, SearchHit
+from app.ui import inert
 
 UNDO_MS = 8_000
 SEARCH_DELAY_MS = 150
@@ -107,7 +107,7 @@ class ConversationList(QWidget):
         self.undo_bar.setObjectName("undoBar")
         undo_row = QHBoxLayout(self.undo_bar)
         undo_row.setContentsMargins(6, 2, 6, 2)
-        self.undo_label = QLabel(self.undo_bar)
+        self.undo_label = inert.plain_label("", self.undo_bar)
         self.undo_button = QPushButton("Undo", self.undo_bar)
         self.undo_button.setAccessibleName("Undo delete")
         undo_row.addWidget(self.undo_label, 1)
@@ -192,7 +192,7 @@ class ConversationList(QWidget):
             item = QListWidgetItem(text)
             item.setData(ID_ROLE, conversation_id)
             item.setData(MESSAGE_ROLE, message_id)
-            item.setToolTip(tip)
+            item.setToolTip(inert.tooltip(tip))
             if icon is not None:
                 item.setIcon(icon)
             self.list.addItem(item)
@@ -202,7 +202,7 @@ class ConversationList(QWidget):
         self.visible_changed.emit()
 
     def _title(self, row: ConversationRow) -> str:
-        return ("★ " if row.pinned else "") + row.title
+        return ("★ " if row.pinned else "") + ("⚠ " if row.problem else "") + row.title
 
     def _policy(self, row: ConversationRow) -> Privacy:
         return Privacy(row.privacy) if row.privacy else self.app_privacy
@@ -213,7 +213,8 @@ class ConversationList(QWidget):
     def _tooltip(self, row: ConversationRow) -> str:
         source = "this conversation's own setting" if row.privacy else "the app's setting"
         when = row.updated_at[:16].replace("T", " ")
-        return f"{row.title}\nPrivacy: {PRIVACY_LABELS[self._policy(row)]} ({source})\nLast message {when} UTC"
+        problem = f"\nStored with values Hearth cannot use: {row.problem}" if row.problem else ""
+        return f"{row.title}\nPrivacy: {PRIVACY_LABELS[self._policy(row)]} ({source})\nLast message {when} UTC{problem}"
 
     def current_id(self) -> int | None:
         item = self.list.currentItem()
@@ -272,6 +273,7 @@ class ConversationList(QWidget):
         dialog.setWindowTitle("Rename conversation")
         dialog.setLabelText("Title:")
         dialog.setTextValue(self._rows[conversation_id].title)
+        inert.plain_labels(dialog)
         dialog.textValueSelected.connect(lambda title: self._renamed(conversation_id, title))
         self.rename_dialog = dialog
         dialog.open()

@@ -12,8 +12,10 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from app.core.store import AttemptRow, MessageRow, Store, shown_attempt
+from app.core.rows import AttemptRow, MessageRow, shown_attempt
+from app.core.store import Store
 from app.ui.badge import BadgeInfo, describe
+from app.ui.inert import tooltip
 
 PAGE = 40  # enough to fill a tall window; each row is rendered Markdown
 
@@ -30,6 +32,7 @@ class MessageItem:
     streaming: bool = False
     version: int = 1  # which version of this message is on show (edits, regenerations)
     versions: int = 1
+    resting: tuple[str, ...] = ()  # models this answer tried that rest after repeated failures
 
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -59,7 +62,7 @@ class ConversationModel(QAbstractListModel):
             details = f" ({describe(item.badge)})" if item.badge else ""
             return f"{who}: {item.text}{details}"
         if role == Qt.ItemDataRole.ToolTipRole and item.badge is not None:
-            return item.badge.why()
+            return tooltip(item.badge.why())
         return None
 
     def item(self, row: int) -> MessageItem:

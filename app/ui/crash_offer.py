@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.core import crash_reports
+from app.ui import inert
 
 
 class CrashReportOffer(QMessageBox):
@@ -19,6 +20,7 @@ class CrashReportOffer(QMessageBox):
         self.reports = reports
         times = "" if len(reports) == 1 else f" ({len(reports)} reports)"
         self.setIcon(QMessageBox.Icon.Information)
+        self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWindowTitle("Hearth stopped unexpectedly")
         self.setText(f"Hearth stopped unexpectedly last time{times}. A report was saved on this computer.")
         self.setInformativeText(
@@ -26,6 +28,7 @@ class CrashReportOffer(QMessageBox):
             "you decide whether to share it. Keys and personal details were removed from it."
         )
         self.setDetailedText(reports[0].read_text(encoding="utf-8", errors="replace"))
+        inert.plain_labels(self)
         self.keep = self.addButton("Keep", QMessageBox.ButtonRole.AcceptRole)
         self.delete = self.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
         self.open_folder = self.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)

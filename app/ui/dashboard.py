@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication, QDialog, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QGridLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.core.config import Config
 from app.core.dashboard import BINS, overview
 from app.core.store import Store
-from app.ui import theme
+from app.ui import inert, theme
 from app.ui.charts import Chart
 
 
@@ -20,16 +20,21 @@ class Dashboard(QDialog):
         look = theme.current(QApplication.instance())  # type: ignore[arg-type]
         data = overview(store, config)
         self.data = data
-        self.headline = QLabel(self)
-        self.headline.setWordWrap(True)
         saved = (
             f"answering locally saved ${data.saved:.2f} (at {data.saved_reference}'s prices)"
             if data.saved_reference
             else "no priced cloud model is configured, so nothing was saved or spent"
         )
-        self.headline.setText(
-            f"<b>{data.answers}</b> answers · spent <b>${data.spent_this_month:.2f}</b> this month · {saved}"
+        self.headline = inert.rich_label(
+            inert.markup(
+                "<b>{answers}</b> answers · spent <b>${spent}</b> this month · {saved}",
+                answers=data.answers,
+                spent=f"{data.spent_this_month:.2f}",
+                saved=saved,
+            ),
+            self,
         )
+        self.headline.setWordWrap(True)
         percent = lambda v: f"{v:.0%}"  # noqa: E731
         self.by_tier = Chart("Share of answers by tier", look, fmt=percent)
         total = sum(data.by_tier.values()) or 1

@@ -7,12 +7,14 @@ import sys
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.core.errors import ConfigError
-from app.core.paths import bundled
+from app.core import keys
+from app.core.errors import ConfigError, StorageError
+from app.core.paths import bundled, user_paths
 from app.core.session import Session, open_session
-from app.ui import theme
+from app.ui import inert, slot_errors, theme
 from app.ui.consent import ConsentBridge
 from app.ui.crash_offer import offer_crash_reports
+from app.ui.database_dialog import check_database
 from app.ui.main_window import MainWindow
 from app.ui.progress import ProgressRelay
 from app.ui.welcome import first_run
@@ -44,18 +46,26 @@ def build_window() -> MainWindow:
     window = MainWindow(session, relay, reopen)
     consent.dialog_parent = window
     consent.setParent(window)
-    consent.decided.connect(window.remember_consent)
+    consent.decided.connect(window.consent_decided)
     relay.setParent(window)
     return window
 
 
 def run_window() -> int:
     app = create_app()
+    paths = user_paths()
+    slot_errors.install(app, paths.data, lambda: keys.known_secrets(paths))
+    if not check_database(paths.database):
+        return 1
     try:
         window = build_window()
     except ConfigError as exc:
-        QMessageBox.critical(None, "Hearth cannot start", f"Your configuration has a problem:\n\n{exc}")
+        text = f"Your configuration has a problem:\n\n{exc}"
+        inert.message_box(None, QMessageBox.Icon.Critical, "Hearth cannot start", text).exec()
         return 2
+    except StorageError as exc:  # read-only, locked, or damaged in a way the check at start did not see
+        inert.message_box(None, QMessageBox.Icon.Critical, "Hearth cannot open your conversations", str(exc)).exec()
+        return 1
     window.show()
     window.prepare_model()
     window.start_upkeep()

@@ -8,14 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QSplitter,
     QVBoxLayout,
@@ -24,25 +22,28 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.core import archive, updates
-from app.core.cascade import AttemptEnded, AttemptStarted, EscalationRequest, Finished, TextDelta
+from app.core.cascade import AttemptEnded, AttemptStarted, Finished, TextDelta
 from app.core.chat import UserMessageSaved
-from app.core.config import Location, Privacy
-from app.core.errors import HearthError
+from app.core.config import Privacy
+from app.core.errors import HearthError, NoStrongerModel
 from app.core.fetch import FetchProgress
+from app.core.gate import ConsentRequest, Decision
 from app.core.policy import PRIVACY_LABELS
 from app.core.session import Session
 from app.core.store import Store
-from app.ui import theme
+from app.core.user_files import write_regular
+from app.ui import inert, theme
 from app.ui.about import AboutDialog
 from app.ui.chat_view import ChatView, copy_text
 from app.ui.composer import Composer, Draft, dropped_files
-from app.ui.consent import Decision
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_model import MessageItem
 from app.ui.dashboard import Dashboard
+from app.ui.message_actions import MessageAction, Request
 from app.ui.model_manager import ModelManager
 from app.ui.progress import ProgressRelay, show_progress
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.stronger_offer import offer_stronger_model
 from app.ui.welcome import PRIVACY_LINES, Welcome, mark_welcomed
 from app.ui.worker import GeneratorWorker, run_call, start
 
@@ -105,14 +106,14 @@ class MainWindow(QMainWindow):
         splitter.setChildrenCollapsible(False)
         self.setCentralWidget(splitter)
 
-        self.model_state = QLabel(self)
+        self.model_state = inert.plain_label("", self)
         self.model_state.setObjectName("modelState")
         self.model_state.setAccessibleName("Local model state")
         self.model_progress = QProgressBar(self)
         self.model_progress.setMaximumWidth(200)
         self.model_progress.setAccessibleName("Model download progress")
         self.model_progress.hide()
-        self.privacy_state = QLabel(self)
+        self.privacy_state = inert.plain_label("", self)
         self.statusBar().addWidget(self.model_state, 1)
         self.statusBar().addPermanentWidget(self.model_progress)
         self.statusBar().addPermanentWidget(self.privacy_state)
@@ -134,6 +135,7 @@ class MainWindow(QMainWindow):
         self.composer.stop_requested.connect(self.stop)
         self.composer.privacy_chosen.connect(lambda policy: self.set_privacy(self.conversation_id, policy))
         self.chat.action_requested.connect(self.act)
+        self.chat.notice.connect(lambda message: self.statusBar().showMessage(message, 8_000))
         self.refresh_sidebar()
         self._show_conversation_privacy()
         self.composer.edit.setFocus()
@@ -171,26 +173,25 @@ class MainWindow(QMainWindow):
     def _set_model_ready(self, model_id: str) -> None:
         self.model_ready = True
         self.model_state.setText(f"Ready · {model_id} on this computer")
+        self.model_state.setToolTip("\n".join(self.session.registry.local().computes_on()))
         self.model_ready_changed.emit(True, model_id)
 
     @_while_open
     def _on_model_failed(self, message: str) -> None:
         self.model_state.setText(f"The local model is not available: {message}")
-        self.model_state.setToolTip(message)
+        self.model_state.setToolTip(inert.tooltip(message))
         self.model_ready_changed.emit(False, message)
 
     def show_welcome(self) -> Welcome:
-        """The first-run welcome, over the window; the model keeps arriving behind it."""
-        welcome = Welcome(self.session.registry.local().model_id, self)
+        """The first-run welcome, in the empty conversation, while the model arrives; it goes with the first message."""
+        welcome = Welcome(self.session.registry.local().model_id)
         self._relay.progressed.connect(welcome.show_progress)
-        self.model_ready_changed.connect(
-            lambda ready, detail: welcome.model_ready(detail) if ready else welcome.model_failed(detail)
-        )
+        self.model_ready_changed.connect(welcome.model_changed)
         if self.model_ready:
-            welcome.model_ready(self.session.registry.local().model_id)
-        welcome.finished.connect(lambda _: mark_welcomed(self.session.paths.data))
-        welcome.finished.connect(self.composer.edit.setFocus)
-        welcome.open()
+            welcome.model_changed(True, self.session.registry.local().model_id)
+        self.chat.panel_closed.connect(lambda: mark_welcomed(self.session.paths.data))
+        self.chat.show_panel(welcome)
+        self.composer.edit.setFocus()
         return welcome
 
     def apply_settings(self) -> None:
@@ -284,7 +285,10 @@ class MainWindow(QMainWindow):
             return
         self.conversation_id = conversation_id
         self.composer.cancel_edit()
-        self.chat.show_conversation(self.store, conversation_id)
+        try:
+            self.chat.show_conversation(self.store, conversation_id)
+        except HearthError as exc:  # stored with values Hearth cannot use: this one shows why, the others open
+            self.chat.show_problem(str(exc))
         self._show_conversation_privacy()
 
     def open_message(self, conversation_id: int, message_id: int) -> None:
@@ -330,11 +334,11 @@ class MainWindow(QMainWindow):
         name, _ = QFileDialog.getSaveFileName(self, "Export conversation", _file_name(title) + suffix)
         if not name:
             return
-        text = archive.as_text(archive.export(self.store, [conversation_id]), markdown=kind == "markdown")
         try:
-            Path(name).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            QMessageBox.warning(self, "Export failed", f"Cannot write {name}: {exc.strerror or exc}.")
+            text = archive.as_text(archive.export(self.store, [conversation_id]), markdown=kind == "markdown")
+            write_regular(Path(name), text.encode("utf-8"))
+        except HearthError as exc:  # its text quotes stored values (and a FileError its path): plain text only
+            inert.warn(self, "Export failed", str(exc))
             return
         self.statusBar().showMessage(f"Exported to {name}", 8_000)
 
@@ -345,7 +349,7 @@ class MainWindow(QMainWindow):
         try:
             ids = archive.import_document(self.store, archive.read_document(Path(name)))
         except HearthError as exc:
-            QMessageBox.warning(self, "Import failed", str(exc))
+            inert.warn(self, "Import failed", str(exc))
             return
         self.refresh_sidebar()
         self.statusBar().showMessage(f"Imported {len(ids)} conversation(s).", 8_000)
@@ -416,35 +420,49 @@ class MainWindow(QMainWindow):
         self._worker = start(worker)
 
     # Answer actions
-    def act(self, row: int, action: str) -> None:
+    def act(self, row: int, request: Request) -> None:
         model = self.chat.conversation
         item = model.item(row)
-        if action == "copy":
+        action = request.action
+        if action == MessageAction.COPY:
             copy_text(item.text)
             self.statusBar().showMessage("Copied the message.", 3_000)
-        elif action.startswith("copy:"):
+        elif action == MessageAction.COPY_CODE:
             blocks = self.chat.code_blocks(row)
-            number = int(action.removeprefix("copy:"))
-            if number < len(blocks):
-                copy_text(blocks[number])
+            if request.number < len(blocks):
+                copy_text(blocks[request.number])
                 self.statusBar().showMessage("Copied the code.", 3_000)
-        elif action.startswith("open:"):
-            QDesktopServices.openUrl(QUrl(action.removeprefix("open:")))
-        elif action == "stop":
+        elif action == MessageAction.STOP:
             self.stop()
         elif item.message_id is None or self._worker is not None:
             self.statusBar().showMessage("Wait for the answer to finish first.", 4_000)
-        elif action in ("up", "down"):
-            self.store.add_feedback(item.message_id, 1 if action == "up" else -1)
+        elif action in (MessageAction.RATE_UP, MessageAction.RATE_DOWN):
+            self.store.add_feedback(item.message_id, 1 if action == MessageAction.RATE_UP else -1)
             self.statusBar().showMessage("Thanks: your rating is saved on this computer.", 5_000)
-        elif action == "regenerate":
+        elif action == MessageAction.REGENERATE:
             self._again(row, self.session.chat.regenerate)
-        elif action == "stronger":
-            self._again(row, self.session.chat.reask)
-        elif action == "edit":
+        elif action == MessageAction.STRONGER:
+            self.ask_stronger(row)
+        elif action == MessageAction.WAKE:
+            self.session.chat.wake(list(item.resting))
+            self.ask_stronger(row)
+        elif action == MessageAction.EDIT:
             self.composer.start_edit(item.message_id, item.text)
-        elif action.startswith("version:"):
-            self.switch_version(row, 1 if action == "version:next" else -1)
+        elif action in (MessageAction.PREVIOUS_VERSION, MessageAction.NEXT_VERSION):
+            self.switch_version(row, 1 if action == MessageAction.NEXT_VERSION else -1)
+
+    def ask_stronger(self, row: int) -> None:
+        """Ask a stronger model, or say why there is none and offer the way to add or allow one."""
+        message_id = self.chat.conversation.item(row).message_id
+        assert message_id is not None
+        try:
+            self.session.chat.stronger(message_id)
+        except NoStrongerModel as problem:
+            tab = offer_stronger_model(self, problem)
+            if tab is not None:
+                self.open_settings_at(tab)
+            return
+        self._again(row, self.session.chat.reask)
 
     def _again(self, row: int, ask: Callable[[int], Iterator[object]]) -> None:
         """Regenerate the answer, or ask a stronger model, streaming into the same row."""
@@ -516,6 +534,9 @@ class MainWindow(QMainWindow):
         model = self.chat.conversation
         if row is not None and row < model.rowCount() and model.item(row).message_id is not None:
             model.reload_row(self.store, row)  # as it will reopen: badge, cost, versions, note
+            message_id = model.item(row).message_id
+            assert message_id is not None
+            model.update(row, resting=tuple(self.session.chat.resting(message_id)))  # offers "try again"
             if self._failure:  # a failure of the whole request is not in the store
                 model.update(row, note=self._failure)
             if self._user_row is not None:  # its text with attachments, and its versions
@@ -525,25 +546,24 @@ class MainWindow(QMainWindow):
         self._draft = self._failure = None
         self.composer.set_busy(False)
         self.refresh_sidebar()
+        self._show_conversation_privacy()  # "Never …" in a consent question narrows it
         local = self.session.registry.local()
         note = local.template_note
-        if note and self.model_state.toolTip() != note:  # said once, the whole reason kept in the tooltip
-            self.model_state.setToolTip(note)
+        if note and note not in self.model_state.toolTip():  # said once, the whole reason kept in the tooltip
+            self.model_state.setToolTip(inert.tooltip("\n".join([*local.computes_on(), note])))
             self.statusBar().showMessage(
                 f"Using ChatML: {local.model_id}'s own chat template refused this conversation.", 15_000
             )
 
-    # Consent decisions that outlive one message
-    def remember_consent(self, decision: Decision, request: EscalationRequest) -> None:
-        if self.conversation_id is None or decision not in (Decision.ALWAYS, Decision.NEVER):
-            return
-        cloud = self.session.config.models[request.model_id].location == Location.CLOUD
-        if decision == Decision.ALWAYS:
-            policy = Privacy.CLOUD_AUTO if cloud else Privacy.SELF_HOSTED
-        else:
-            policy = Privacy.SELF_HOSTED if cloud else Privacy.LOCAL_ONLY
-        self.set_privacy(self.conversation_id, policy)
-        self.statusBar().showMessage(f"This conversation is now “{PRIVACY_LABELS[policy]}”.", 8_000)
+    # What a consent answer means was decided in the core; the window says it
+    def consent_decided(self, decision: Decision, request: ConsentRequest) -> None:
+        said = {
+            Decision.ALWAYS: f"This conversation now sends to {request.model_id} at {request.host} without asking; "
+            "any other destination is still asked about.",
+            Decision.NEVER: f"This conversation no longer sends anything to {request.location.value} models.",
+        }
+        if decision in said:
+            self.statusBar().showMessage(said[decision], 10_000)
 
     # Drag and drop anywhere on the window attaches the files
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt naming)
@@ -556,7 +576,10 @@ class MainWindow(QMainWindow):
 
     # Dialogs
     def open_settings(self) -> None:
-        if SettingsDialog(self.session.paths, self).exec():
+        self.open_settings_at(SettingsDialog.PRIVACY_TAB)
+
+    def open_settings_at(self, tab: int) -> None:
+        if SettingsDialog(self.session.paths, self, tab).exec():
             self.apply_settings()
 
     def open_models(self) -> None:
@@ -569,7 +592,7 @@ class MainWindow(QMainWindow):
         Dashboard(self.store, self.session.config, self).exec()
 
     def explain_privacy(self) -> None:
-        QMessageBox.information(self, "How Hearth keeps your privacy", "\n\n".join(PRIVACY_LINES))
+        inert.inform(self, "How Hearth keeps your privacy", "\n\n".join(PRIVACY_LINES))
 
     def about(self) -> None:
         AboutDialog(self.session.config.updates, self.session.paths.data, self).exec()

@@ -2,7 +2,9 @@
 
 Downloads run on a worker thread; pausing stops the transfer and keeps the
 partial file, resuming continues it with an HTTP Range request, cancelling
-deletes it. The checksum is checked before the file is used.
+deletes it. The checksum is checked before the file is used. Importing a file
+copies it on a worker thread too (a model is gigabytes), with its progress;
+closing the window stops it and keeps nothing.
 """
 
 from __future__ import annotations
@@ -10,15 +12,14 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from pydantic import ValidationError
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -33,8 +34,9 @@ from app.core.errors import FetchStopped, HearthError
 from app.core.fetch import FetchProgress
 from app.core.model_files import delete_model_file, download_from_huggingface, import_gguf, memory_hint, model_files
 from app.core.session import Session
+from app.ui import inert
 from app.ui.progress import ProgressRelay, show_progress
-from app.ui.worker import GeneratorWorker, run_call
+from app.ui.worker import GeneratorWorker, call_worker, start
 
 
 class ModelManager(QDialog):
@@ -44,7 +46,9 @@ class ModelManager(QDialog):
         self.endpoint = endpoint
         self.config_changed = False
         self._download: GeneratorWorker | None = None
+        self._import: GeneratorWorker | None = None
         self._stop = threading.Event()
+        self._stop_import = threading.Event()
         self._cancel = False
         self._relay = ProgressRelay(self)
         self._relay.progressed.connect(self._on_progress)
@@ -80,7 +84,7 @@ class ModelManager(QDialog):
         self.sha256.setAccessibleName("SHA-256 checksum")
         self.progress = QProgressBar(box)
         self.progress.setAccessibleName("Download progress")
-        self.status = QLabel(box)
+        self.status = inert.plain_label("", box)
         self.status.setWordWrap(True)
         row = QHBoxLayout()
         self.download_button = QPushButton("Download", box)
@@ -100,7 +104,9 @@ class ModelManager(QDialog):
         close = QPushButton("Close", self)
         close.clicked.connect(self.accept)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Models on this computer. Answers are written by the first model of the first tier."))
+        layout.addWidget(
+            inert.plain_label("Models on this computer. Answers are written by the first model of the first tier.")
+        )
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addWidget(box)
@@ -114,6 +120,7 @@ class ModelManager(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self._set_downloading(False)
         self.refresh()
+        inert.plain_labels(self)
 
     # The list
     def refresh(self) -> None:
@@ -126,7 +133,7 @@ class ModelManager(QDialog):
             fits = memory_hint(file.size) if file.present else ""
             for column, text in enumerate((name, file.path.name, size, fits)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)  # a narrow window elides the memory hint
+                item.setToolTip(inert.tooltip(text))  # a narrow window elides the memory hint
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
 
@@ -139,13 +146,36 @@ class ModelManager(QDialog):
         if name:
             self.import_path(Path(name))
 
-    def import_path(self, source: Path) -> None:
-        try:
-            target = import_gguf(source, self.session.paths.models)
-        except HearthError as exc:
-            QMessageBox.warning(self, "Not imported", str(exc))
-            return
+    def import_path(self, source: Path) -> GeneratorWorker:
+        """Copy ``source`` into the models folder in the background; the list shows it when done."""
+        self._stop_import.clear()
+        models = self.session.paths.models
+
+        def report(progress: FetchProgress) -> None:
+            if self._stop_import.is_set():
+                raise FetchStopped("The import was stopped; nothing was kept.")
+            self._relay.report(progress)
+
+        self._import = call_worker(lambda: import_gguf(source, models, report))
+        self._import.signals.item.connect(self._on_imported)
+        self._import.signals.failed.connect(self._on_import_failed)
+        self._import.signals.done.connect(self._on_import_done)
+        self.import_button.setEnabled(False)
+        self.status.setText(f"Importing {source.name}…")
+        return start(self._import)
+
+    def _on_imported(self, target: Path) -> None:
         self.status.setText(f"Imported {target.name}. Choose “Answer first with this model” to use it.")
+
+    def _on_import_failed(self, message: str) -> None:
+        if not self._stop_import.is_set():
+            self.status.setText("")
+            inert.warn(self, "Not imported", message)
+
+    def _on_import_done(self) -> None:
+        self._import = None
+        self.import_button.setEnabled(True)
+        self.progress.reset()
         self.refresh()
 
     def use_selected(self) -> None:
@@ -162,7 +192,7 @@ class ModelManager(QDialog):
                 model = parse_config(text, file_name).models[name].model_dump(mode="json", exclude_none=True)
             config_edit.save(self.session.paths, config_edit.with_local_model(text, file_name, name, model))
         except HearthError as exc:
-            QMessageBox.warning(self, "Not changed", str(exc))
+            inert.warn(self, "Not changed", str(exc))
             return
         self.config_changed = True
         self.status.setText(f"{name} now answers first. Hearth reloads its models when this window closes.")
@@ -175,14 +205,11 @@ class ModelManager(QDialog):
         warning = (
             " It is the model that answers first: Hearth will fetch it again when needed." if file.answers_first else ""
         )
-        answer = QMessageBox.question(
-            self, "Delete model file", f"Delete {file.path.name} ({file.size / 1e6:,.0f} MB)?{warning}"
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if inert.confirm(self, "Delete model file", f"Delete {file.path.name} ({file.size / 1e6:,.0f} MB)?{warning}"):
             try:
                 delete_model_file(file.path, self.session.paths.models)
             except HearthError as exc:
-                QMessageBox.warning(self, "Not deleted", str(exc))
+                inert.warn(self, "Not deleted", str(exc))
             self.refresh()
 
     # Downloading
@@ -194,8 +221,9 @@ class ModelManager(QDialog):
                 filename=self.filename.text().strip(),
                 endpoint=self.endpoint,
             )
-        except ValueError:
-            self.status.setText("Give the repository and the file name.")
+        except ValidationError as exc:
+            reason = exc.errors()[0].get("ctx", {}).get("error")  # a rule of ours, such as a name with '..'
+            self.status.setText(f"{reason}." if reason else "Give the repository and the file name.")
             return
         if not source.repo or not source.filename.endswith(".gguf"):
             self.status.setText("Give the repository and a .gguf file name.")
@@ -210,12 +238,13 @@ class ModelManager(QDialog):
                 raise FetchStopped("Download paused; the part already downloaded is kept.")
             self._relay.report(progress)
 
-        self._download = run_call(lambda: download_from_huggingface(source, models, report, sha256))
+        self._download = call_worker(lambda: download_from_huggingface(source, models, report, sha256))
         self._download.signals.item.connect(lambda path: self.status.setText(f"Downloaded and checked {path.name}."))
         self._download.signals.failed.connect(self._on_failed)
         self._download.signals.done.connect(self._on_done)
         self._set_downloading(True)
         self.status.setText(f"Downloading {source.filename}…")
+        start(self._download)  # connected first: a download that fails at once still reports it
 
     def pause(self) -> None:
         if self._download is None:  # paused: resume
@@ -266,8 +295,11 @@ class ModelManager(QDialog):
         self.pause_button.setEnabled(busy)
         self.cancel_button.setEnabled(busy)
 
-    def done(self, result: int) -> None:  # closing stops a download; its partial file is kept
+    def done(self, result: int) -> None:  # closing stops a download (its partial file is kept) and an import
         if self._download is not None:
             self._stop.set()
             self._download.wait(10)
+        if self._import is not None:
+            self._stop_import.set()
+            self._import.wait(10)
         super().done(result)

@@ -132,6 +132,8 @@ def _exercise(timeout_s: float) -> dict[str, object]:
         )
         result["model_load_s"] = round(time.monotonic() - started, 3)
         result["llama_backends"] = backends().describe()
+        cpu = backends().cpu
+        result["cpu_modules"] = cpu.report() if cpu else None  # None: one CPU backend is linked in
 
         started = time.monotonic()
         window.send(Draft(PROMPT))

@@ -17,9 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -36,6 +34,7 @@ from app.core.config import Config, Privacy, RemoteBase, parse_config
 from app.core.errors import ConfigError, HearthError
 from app.core.paths import UserPaths
 from app.core.policy import PRIVACY_LABELS
+from app.ui import inert
 
 NO_LIMIT = 0.0  # a budget spin box at zero means "no budget"
 
@@ -51,7 +50,9 @@ def _money(parent: QWidget, value: float | None) -> QDoubleSpinBox:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, paths: UserPaths, parent: QWidget | None = None):
+    PRIVACY_TAB, MODELS_TAB = 0, 2
+
+    def __init__(self, paths: UserPaths, parent: QWidget | None = None, tab: int = PRIVACY_TAB):
         super().__init__(parent)
         self.paths = paths
         self.setWindowTitle("Settings")
@@ -64,7 +65,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._appearance(config), "&Appearance")
         self.tabs.addTab(self._models(text), "&Models and tiers")
         self.tabs.addTab(self._keys(config), "API &keys")
-        self.problem = QLabel(self)
+        self.tabs.setCurrentIndex(tab)
+        self.problem = inert.plain_label("", self)
         self.problem.setObjectName("editBanner")
         self.problem.setWordWrap(True)
         self.problem.hide()
@@ -75,6 +77,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
+        inert.plain_labels(self)
 
     # Tabs
     def _general(self, config: Config) -> QWidget:
@@ -114,7 +117,7 @@ class SettingsDialog(QDialog):
         self.check_updates = QCheckBox("Check for a newer Hearth once a day", page)
         self.check_updates.setChecked(config.updates.check)
         self.check_updates.setAccessibleName("Check for updates")
-        what = QLabel(updates.disclosure(config.updates.url, __version__), page)
+        what = inert.plain_label(updates.disclosure(config.updates.url, __version__), page)
         what.setWordWrap(True)
         what.setObjectName("hint")
         form.addRow("Updates:", self.check_updates)
@@ -141,7 +144,7 @@ class SettingsDialog(QDialog):
     def _models(self, text: str) -> QWidget:
         page = QWidget(self)
         layout = QVBoxLayout(page)
-        hint = QLabel(
+        hint = inert.plain_label(
             "Models and tiers as in models.toml: each comment explains its setting. "
             "Saving checks the file exactly as Hearth does at start-up.",
             page,
@@ -152,7 +155,7 @@ class SettingsDialog(QDialog):
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         check = QPushButton("Check", page)
         check.clicked.connect(self.check)
-        self.check_result = QLabel(page)
+        self.check_result = inert.plain_label("", page)
         row = QHBoxLayout()
         row.addWidget(check)
         row.addWidget(self.check_result, 1)
@@ -166,7 +169,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(page)
         names = sorted({m.key for m in config.models.values() if isinstance(m, RemoteBase) and m.key})
         problem = keys.keychain_problem()
-        note = QLabel(
+        note = inert.plain_label(
             "Keys are kept in your system keychain, never in Hearth's files."
             + (f"\nThis computer has {problem}; set the environment variables instead." if problem else ""),
             page,
@@ -194,7 +197,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.key_table, 1)
         layout.addLayout(buttons)
         if not names:
-            layout.addWidget(QLabel("No configured model needs a key.", page))
+            layout.addWidget(inert.plain_label("No configured model needs a key.", page))
         return page
 
     def _show_key_states(self) -> None:
@@ -214,13 +217,17 @@ class SettingsDialog(QDialog):
         name = self._selected_key()
         if name is None:
             return
-        value, ok = QInputDialog.getText(self, "Set key", f"API key for {name}:", QLineEdit.EchoMode.Password)
-        if not ok:
+        ask = QInputDialog(self)
+        ask.setWindowTitle("Set key")
+        ask.setLabelText(f"API key for {name}:")  # the key's name is a setting: shown as plain text
+        ask.setTextEchoMode(QLineEdit.EchoMode.Password)
+        inert.plain_labels(ask)
+        if not ask.exec():
             return
         try:
-            keys.store_key(name, value)
+            keys.store_key(name, ask.textValue())
         except HearthError as exc:
-            QMessageBox.warning(self, "The key was not stored", str(exc))
+            inert.warn(self, "The key was not stored", str(exc))
         self._show_key_states()
 
     def delete_key(self) -> None:
@@ -229,7 +236,7 @@ class SettingsDialog(QDialog):
             try:
                 keys.delete_key(name)
             except HearthError as exc:
-                QMessageBox.warning(self, "The key was not deleted", str(exc))
+                inert.warn(self, "The key was not deleted", str(exc))
             self._show_key_states()
 
     # Saving

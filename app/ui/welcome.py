@@ -1,13 +1,20 @@
-"""The first start: the privacy model in three lines, and the default model arriving with a progress bar."""
+"""The first start: the privacy model in three lines, and the default model arriving with a progress bar.
+
+It is shown in the empty conversation, not over the window: the user can write
+while the model arrives. When the model is ready the progress goes; the
+welcome itself goes with the first message.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QVBoxLayout, QWidget
 
 from app.core.fetch import FetchProgress
+from app.core.paths import WELCOMED
+from app.ui.inert import plain_label
 from app.ui.progress import show_progress
 
 PRIVACY_LINES = (
@@ -16,66 +23,72 @@ PRIVACY_LINES = (
     "privacy setting allows it: by default, nowhere.",
     "3. Before anything would leave this computer you see exactly what would be sent, and where, and you decide.",
 )
+CARD_WIDTH = 620
 
 
 def first_run(data_dir: Path) -> bool:
-    return not (data_dir / "welcomed").exists()
+    return not (data_dir / WELCOMED).exists()
 
 
 def mark_welcomed(data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "welcomed").touch()
+    (data_dir / WELCOMED).touch()
 
 
-class Welcome(QDialog):
+class Welcome(QWidget):
     def __init__(self, model_id: str, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("Welcome to Hearth")
+        self.setObjectName("welcome")
         self.setAccessibleName("Welcome")
-        self.setFixedWidth(600)  # wrapped labels need a known width to know their height
-        title = QLabel("Welcome to Hearth", self)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # covers the view behind it
+        card = QFrame(self)
+        card.setObjectName("welcomeCard")
+        card.setFixedWidth(CARD_WIDTH)
+        title = plain_label("Welcome to Hearth", card)
         title.setObjectName("welcomeTitle")
-        lines = QLabel("\n\n".join(PRIVACY_LINES), self)
+        lines = plain_label("\n\n".join(PRIVACY_LINES), card)
         lines.setWordWrap(True)
-        self.status = QLabel(f"Getting the default model ({model_id}) ready…", self)
+        self.status = plain_label(f"Getting the default model ({model_id}) ready…", card)
         self.status.setWordWrap(True)
-        self.progress = QProgressBar(self)
+        self.progress = QProgressBar(card)
         self.progress.setRange(0, 0)
         self.progress.setAccessibleName("Default model progress")
-        self.start = QPushButton("Start chatting", self)
-        self.start.setObjectName("primaryButton")
-        self.start.setDefault(True)
-        self.start.clicked.connect(self.accept)
-        hint = QLabel("You can write while the model arrives; the first answer starts as soon as it is ready.", self)
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setSpacing(12)
-        layout.addWidget(title)
-        layout.addWidget(lines)
-        layout.addSpacing(8)
-        layout.addWidget(self.status)
-        layout.addWidget(self.progress)
-        layout.addWidget(hint)
-        layout.addWidget(self.start)
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt naming)
-        """A dialog does not size itself by its wrapped labels' height for its width; give it that height."""
-        super().showEvent(event)
-        for label in self.findChildren(QLabel):
-            if label.wordWrap():
-                label.setMinimumHeight(label.heightForWidth(label.width()) + 4)
-        self.adjustSize()
+        self.hint = plain_label(
+            "You can write your first message below while the model arrives; it is answered as soon as the model "
+            "is ready.",
+            card,
+        )
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        column = QVBoxLayout(card)
+        column.setContentsMargins(28, 24, 28, 24)
+        column.setSpacing(12)
+        column.addWidget(title)
+        column.addWidget(lines)
+        column.addSpacing(8)
+        for widget in (self.status, self.progress, self.hint):
+            column.addWidget(widget)
+        centred = QHBoxLayout()  # not an alignment: an aligned widget gets no height for its width
+        centred.addStretch(1)
+        centred.addWidget(card)
+        centred.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(centred)
+        outer.addStretch(2)
 
     def show_progress(self, progress: FetchProgress) -> None:
         show_progress(self.status, self.progress, progress)
 
-    def model_ready(self, model_id: str) -> None:
-        self.status.setText(f"The default model ({model_id}) is ready on this computer. No account or key is needed.")
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-
-    def model_failed(self, message: str) -> None:
-        self.status.setText(f"The default model could not be prepared: {message}")
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
+    def model_changed(self, ready: bool, detail: str) -> None:
+        """The model is ready (``detail``: its id), and no progress is left on show; or it failed (why)."""
+        self.progress.hide()
+        if ready:
+            self.status.hide()
+            self.hint.setText(
+                f"The default model ({detail}) is ready on this computer; no account or key is needed. "
+                "Write your first message below."
+            )
+        else:
+            self.status.setText(f"The default model could not be prepared: {detail}")
+            self.status.show()

@@ -61,10 +61,15 @@ def start(worker: GeneratorWorker) -> GeneratorWorker:
     return worker
 
 
-def run_call(call: Callable[[], Any]) -> GeneratorWorker:
-    """Run one blocking call in the background; its result arrives as a single item."""
+def call_worker(call: Callable[[], Any]) -> GeneratorWorker:
+    """A worker for one blocking call, not started yet (connect its signals first); its result is one item."""
 
     def once() -> Iterator[Any]:
         yield call()
 
-    return start(GeneratorWorker(once))
+    return GeneratorWorker(once)
+
+
+def run_call(call: Callable[[], Any]) -> GeneratorWorker:
+    """Run one blocking call in the background; its result arrives as a single item."""
+    return start(call_worker(call))

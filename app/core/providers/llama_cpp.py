@@ -19,6 +19,7 @@ import numpy as np
 
 from app.core.config import LocalModel, Location
 from app.core.errors import ModelError, ModelLoadError
+from app.core.llama_backends import Backends
 from app.core.llama_backends import ensure_loaded as ensure_backends_loaded
 from app.core.logprobs import token_stats
 from app.core.model_files import too_large_for_memory
@@ -48,6 +49,8 @@ class LlamaCppProvider:
         self._formatter: Any = None
         # Why the model's own chat template was set aside for ChatML, if it was.
         self.template_note: str | None = None
+        # What llama.cpp computes on, once the model is loaded.
+        self.backends: Backends | None = None
 
     @property
     def label(self) -> str:
@@ -56,6 +59,10 @@ class LlamaCppProvider:
     @property
     def loaded(self) -> bool:
         return self._llm is not None
+
+    def computes_on(self) -> list[str]:
+        """What llama.cpp computes on, and which CPU modules it skipped and why (nothing before the model loads)."""
+        return self.backends.lines() if self.backends else []
 
     def load(self) -> None:
         """Load the model now (for example in the background at start-up)."""
@@ -73,7 +80,7 @@ class LlamaCppProvider:
                     f"{path.name} is too large for this computer: {problem}. Choose a smaller model "
                     "or a smaller quantisation in Tools → Models."
                 )
-        ensure_backends_loaded()
+        self.backends = ensure_backends_loaded()
         import llama_cpp
 
         try:

@@ -1,20 +1,23 @@
 """What every provider reached over HTTP shares: the request, the SSE stream, and error translation.
 
 httpx exceptions and HTTP statuses become Hearth's provider errors here, once,
-for every service. Subclasses say how to build the request and how to read
-their stream's events.
+for every service, with the API key taken out of their text in every form a
+server or a library may echo it in (app/core/key_scrubbing.py), so no error
+that is shown, stored or exported holds it. Subclasses say how to build the
+request and how to read their stream's events.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from app.core.config import RemoteBase
 from app.core.errors import (
+    GateClosed,
     ProviderAuthError,
     ProviderContextTooLong,
     ProviderError,
@@ -25,7 +28,11 @@ from app.core.errors import (
     ProviderTimeout,
     ProviderUnreachable,
 )
+from app.core.key_scrubbing import scrub_keys
 from app.core.providers.base import Chunk, Message, Sampling
+
+if TYPE_CHECKING:
+    from app.core.gate import Clearance
 
 # No real answer needs more than this many bytes of stream per token asked for (an event with
 # 20 alternatives' log-probabilities is about 2 KiB); a service sending more is broken or hostile.
@@ -47,7 +54,7 @@ class RemoteProvider:
         api_key: str | None = None,
         missing_key: str | None = None,
     ):
-        """``missing_key`` explains a configured key that could not be found; nothing is sent then."""
+        """``missing_key`` explains a configured key that could not be found: the outgoing gate skips it."""
         self.missing_key = missing_key
         self.model_id = model_id
         self.config = config
@@ -59,6 +66,10 @@ class RemoteProvider:
     @property
     def label(self) -> str:
         return f"{self.config.model} at {self.config.base_url}"
+
+    @property
+    def address(self) -> str:
+        return self.config.base_url
 
     def count_tokens(self, text: str) -> int:
         """An estimate: remote tokenizers are not available offline."""
@@ -89,10 +100,23 @@ class RemoteProvider:
 
     # Shared
     def stream(
-        self, messages: Sequence[Message], *, max_tokens: int, sampling: Sampling | None = None
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int,
+        sampling: Sampling | None = None,
+        clearance: Clearance | None = None,
     ) -> Iterator[Chunk]:
-        if self.missing_key:
-            raise ProviderAuthError(self.missing_key, provider=self.model_id)
+        """Send ``messages``: only with the outgoing gate's clearance for this provider and these messages."""
+        if clearance is None or not clearance.admits(self, messages):
+            raise GateClosed(f"{self.model_id}: nothing was sent, because the request did not pass the outgoing gate")
+        try:
+            yield from self._stream(messages, max_tokens, sampling)
+        except ProviderError as exc:
+            exc.args = (scrub_keys(str(exc), [self._api_key]),)
+            raise
+
+    def _stream(self, messages: Sequence[Message], max_tokens: int, sampling: Sampling | None) -> Iterator[Chunk]:
         url, headers, body = self.request(messages, max_tokens, sampling)
         timeout = httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout)
         limit = max(MIN_REPLY_BYTES, max_tokens * BYTES_PER_TOKEN)
@@ -110,6 +134,12 @@ class RemoteProvider:
         except httpx.TimeoutException:
             raise ProviderTimeout(
                 f"{self.config.base_url} did not answer in time. The service may be overloaded; try again later.",
+                provider=self.model_id,
+            ) from None
+        except httpx.LocalProtocolError as exc:  # refused before sending: a header HTTP cannot carry
+            raise ProviderAuthError(
+                f"the request could not be sent ({exc}): the API key has characters an HTTP header cannot carry. "
+                "Store the key again (`hearth key set` or Settings).",
                 provider=self.model_id,
             ) from None
         except httpx.HTTPError as exc:
