@@ -180,14 +180,17 @@ class Answers:
 
     def get(self, arm: str, name: str, answer: Callable[[list[EvalItem]], Iterable[ItemResult]]) -> list[ItemResult]:
         path = self.folder / f"{arm}-{name}-{self.limit}.pickle" if self.folder else None
-        if self.folder is not None:  # a run with as many answers or more (the first N of a file)
-            for kept in sorted(self.folder.glob(f"{arm}-{name}-*.pickle")):
-                results = pickle.loads(kept.read_bytes())
-                if self.limit is not None and len(results) >= self.limit:
-                    return results[: self.limit]
         items = load_items(DATA / f"{name}.jsonl")[: self.limit]
+        results: list[ItemResult] = []
+        if self.folder is not None:  # the longest run kept (the first N of a file): only the rest is asked
+            for kept in self.folder.glob(f"{arm}-{name}-*.pickle"):
+                earlier = pickle.loads(kept.read_bytes())
+                if len(earlier) > len(results):
+                    results = earlier
+        if len(results) >= len(items):
+            return results[: len(items)]
         started = time.perf_counter()
-        results = list(answer(items))
+        results += answer(items[len(results) :])
         print(f"{arm} {name}: {len(items)} in {time.perf_counter() - started:.0f} s", flush=True)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -232,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     model = model.model_copy(update={"threads": args.threads})
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     system_prompt = config.settings.system_prompt
-    scorer = Scorer(config.settings.threshold)
+    scorer = Scorer(config.settings.threshold, collect_hidden_states=True)  # to fit and measure the probe
     store = Store(Path(tempfile.mkdtemp(prefix="hearth-bench-")) / "bench.db")  # the local tier sends nothing
     passage = OutboundGate().passage(store, Privacy.LOCAL_ONLY, purpose="evaluation")
 
@@ -247,11 +250,16 @@ def main(argv: list[str] | None = None) -> int:
         for kind in KINDS
     }
     plain_model = PlainModel(model_id, model, path)
-    plain = {
-        kind: answers.get("plain", f"{kind}_eval", lambda items: run_plain(plain_model, items, args.max_tokens))
+    # Both halves: the calibration halves choose the prompt and sampling, the evaluation halves report.
+    plain_halves = {
+        kind: {
+            half: answers.get("plain", f"{kind}_{half}", lambda items: run_plain(plain_model, items, args.max_tokens))
+            for half in ("calibrate", "eval")
+        }
         for kind in KINDS
     }
     plain_model.close()
+    plain = {kind: plain_halves[kind]["eval"] for kind in KINDS}
     before: dict[str, list[ItemResult]] = {}
     if args.before:
         old = TierPlan("local", [LlamaCppProvider(model_id, model.model_copy(update=BEFORE), lambda: path)])
@@ -314,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
                 "plain": accuracy(plain[kind]),
                 "before": accuracy(before[kind]) if kind in before else None,
             },
+            "accuracy_on_calibration_half": {
+                "hearth": accuracy(hearth[kind]["calibrate"]),
+                "plain": accuracy(plain_halves[kind]["calibrate"]),
+            },
             "same_answer_as_plain": sum(
                 h.answer.strip() == p.answer.strip() for h, p in zip(hearth[kind]["eval"], plain[kind], strict=True)
             )
@@ -373,7 +385,12 @@ def main(argv: list[str] | None = None) -> int:
         "median_answer_tokens": statistics.median(r.tokens for r in every),
     }
     cost = report["cost"]
-    cost["share_of_generation"] = (cost["signals_and_fit_ms"] + cost["hidden_state_ms"]) / cost["median_generation_ms"]
+    # What the default score costs: the signals and the fit, plus the hidden-state step only where the
+    # shipped fit has a probe (Hearth skips the step otherwise). The bench's answers all took that step,
+    # to fit the probe: it is taken out of the generation time they are compared with.
+    cost["reads_hidden_state"] = calibration.reads_hidden_state
+    cost["default_score_ms"] = cost["signals_and_fit_ms"] + cost["hidden_state_ms"] * calibration.reads_hidden_state
+    cost["share_of_generation"] = cost["default_score_ms"] / (cost["median_generation_ms"] - cost["hidden_state_ms"])
     provider.close()
     store.close()
     if args.write_fit:

@@ -150,7 +150,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         results = evaluation.run(
             items,
             [tier],
-            Scorer(session.config.settings.threshold),
+            Scorer(session.config.settings.threshold, collect_hidden_states=args.features == "all"),
             session.config.settings.system_prompt,
             args.max_tokens,
             passage,

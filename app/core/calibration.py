@@ -162,6 +162,10 @@ class Calibration(BaseModel):
             return signals
         return _with_probe(signals, self.probe.probability(hidden))
 
+    @property
+    def reads_hidden_state(self) -> bool:
+        return self.probe is not None and "probe_logit" in self.features
+
     def probability(self, signals: Signals) -> float | None:
         if not signals.has_token_probabilities:
             return None
@@ -285,14 +289,23 @@ class Scorer:
         default_threshold: float,
         calibrations: dict[str, Calibration] | None = None,
         forced_threshold: float | None = None,
+        collect_hidden_states: bool = False,
     ):
-        """``forced_threshold`` overrides every model's threshold (an A/B arm that tries another one)."""
+        """``forced_threshold`` overrides every model's threshold (an A/B arm that tries another one);
+        ``collect_hidden_states`` reads every answer's hidden state, to fit a probe on them."""
         self.default_threshold = default_threshold
         self.calibrations = calibrations or {}
         self.forced_threshold = forced_threshold
+        self.collect_hidden_states = collect_hidden_states
 
     def with_threshold(self, threshold: float) -> Scorer:
-        return Scorer(self.default_threshold, self.calibrations, forced_threshold=threshold)
+        return Scorer(self.default_threshold, self.calibrations, threshold, self.collect_hidden_states)
+
+    def reads_hidden_state(self, model_id: str) -> bool:
+        """Whether this model's answers need the extra step that reads the hidden state: only
+        where its fit has a probe (the step costs about 2 % of a short answer), or to fit one."""
+        calibration = self.calibrations.get(model_id)
+        return self.collect_hidden_states or (calibration is not None and calibration.reads_hidden_state)
 
     @classmethod
     def for_config(cls, config: Config, folder: Path, shipped_folder: Path = SHIPPED) -> Scorer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.core.calibration import Scorer
 from app.core.confidence import TokenTrace
@@ -337,6 +337,8 @@ def stream_attempt(
     A provider error ends the attempt with ``attempt.error`` set and the text received so far kept.
     """
     started = time.perf_counter()
+    if scorer.reads_hidden_state(provider.model_id):
+        sampling = replace(sampling or Sampling(), hidden_state=True)
     trace = TokenTrace()
     parts: list[str] = []
     question = ""

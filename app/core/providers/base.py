@@ -27,11 +27,14 @@ class Message:
 
 @dataclass(frozen=True)
 class Sampling:
-    """Per-request overrides of a model's configured sampling (ensembles draw several samples)."""
+    """Per-request overrides of a model's configured sampling (ensembles draw several samples),
+    and whether to read the final hidden state too (one more model step, only worth it where a
+    calibration's probe reads it)."""
 
     temperature: float | None = None
     seed: int | None = None
     repeat_penalty: float | None = None
+    hidden_state: bool = False
 
 
 @dataclass(frozen=True)

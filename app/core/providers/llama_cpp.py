@@ -195,7 +195,8 @@ class LlamaCppProvider:
                         break
             finally:
                 tokens.close()
-            hidden = self.final_hidden_state(llm, last) if last is not None else ()
+            wanted = sampling is not None and sampling.hidden_state
+            hidden = self.final_hidden_state(llm, last) if wanted and last is not None else ()
             tail = stop_text.flush() + decoder.decode(b"", final=True)
             yield Chunk(tail, hidden=hidden, finish_reason=finish, usage=Usage(len(prompt), produced))
 
