@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core import costly_signals, router
-from app.core.calibration import RICHER_FEATURES, SHIPPED, Calibration, Scorer, fit, save
+from app.core.calibration import RICHER_FEATURES, SHIPPED, Calibration, Scorer, calibration_file, fit, save
 from app.core.cascade import TierPlan
 from app.core.confidence import Signals, default_score
 from app.core.config import Config, LocalModel, Privacy, default_config_file, load_config_file
@@ -45,6 +45,7 @@ from app.core.eval_report import quality
 from app.core.evaluation import EvalItem, ItemResult, load_items, run
 from app.core.fetch import ensure_model_file
 from app.core.gate import OutboundGate
+from app.core.learning.held_out import held_out_folder, held_out_rows
 from app.core.metrics import auroc
 from app.core.paths import user_paths
 from app.core.plain_baseline import PlainModel, run_plain
@@ -214,6 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--costly", type=int, default=40, help="items per set for agreement and P(True)")
     parser.add_argument("--before", action="store_true", help="also answer with the settings shipped before")
+    parser.add_argument(
+        "--plain-calibrate",
+        type=lambda v: v.split(","),
+        default=[],
+        help="kinds whose calibration half the plain model answers too",
+    )
     parser.add_argument("--gguf", type=Path, help="another GGUF file (default: the default tier's model)")
     parser.add_argument("--name", help="its model id (with --gguf)")
     parser.add_argument("--threads", type=int, default=2)
@@ -250,11 +257,12 @@ def main(argv: list[str] | None = None) -> int:
         for kind in KINDS
     }
     plain_model = PlainModel(model_id, model, path)
-    # Both halves: the calibration halves choose the prompt and sampling, the evaluation halves report.
+    # The calibration halves (of the kinds asked for) choose the prompt and sampling; the evaluation halves report.
     plain_halves = {
         kind: {
             half: answers.get("plain", f"{kind}_{half}", lambda items: run_plain(plain_model, items, args.max_tokens))
             for half in ("calibrate", "eval")
+            if half == "eval" or kind in args.plain_calibrate
         }
         for kind in KINDS
     }
@@ -324,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "accuracy_on_calibration_half": {
                 "hearth": accuracy(hearth[kind]["calibrate"]),
-                "plain": accuracy(plain_halves[kind]["calibrate"]),
+                "plain": accuracy(plain_halves[kind]["calibrate"]) if kind in args.plain_calibrate else None,
             },
             "same_answer_as_plain": sum(
                 h.answer.strip() == p.answer.strip() for h, p in zip(hearth[kind]["eval"], plain[kind], strict=True)
@@ -396,6 +404,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_fit:
         fitted = calibration.model_copy(update={"held_out": held_out})
         report["fit_written"] = str(save(fitted, SHIPPED, name=model_id))
+        # The held-out answers as the numbers a fit reads: a refit from the user's verdicts is checked on them.
+        rows = held_out_rows(
+            fitted,
+            [calibration.complete(Signals.from_dict(r.signals), r.hidden) for r in every],
+            [r.correct for r in every],
+            list(held_out),
+        )
+        held_out_file = calibration_file(held_out_folder(SHIPPED), model_id)
+        held_out_file.parent.mkdir(parents=True, exist_ok=True)
+        held_out_file.write_text(rows.model_dump_json(), encoding="utf-8")
     write_report(report, args.out or RESULTS / f"cascade-{model_id}.json")
     return 0
 

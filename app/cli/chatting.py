@@ -13,7 +13,7 @@ from app.core.chat import ChatEvent, Routed, UserMessageSaved
 from app.core.config import Privacy
 from app.core.errors import HearthError, NoStrongerModel
 from app.core.paths import user_paths
-from app.core.session import Session, open_session
+from app.core.session import Session, open_session, session_and_store
 from app.core.store import Store
 
 
@@ -121,13 +121,10 @@ def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | Non
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    store = Store(user_paths().database)
-    try:
+    with session_and_store() as (session, store):
         if store.message(args.message).role != "assistant":
             raise HearthError(f"Message {args.message} is not an answer.")
-        store.add_feedback(args.message, 1 if args.rating == "up" else -1)
-    finally:
-        store.close()
+        session.learner.rate(store, args.message, good=args.rating == "up")
     print(f"Thanks: thumbs {args.rating} recorded for answer {args.message}.")
     return 0
 

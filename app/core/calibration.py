@@ -142,7 +142,8 @@ class Calibration(BaseModel):
     # SHA-256 (or, where models.toml gives none, this file name).
     model_sha256: str | None = None
     model_file: str | None = None
-    source: Literal["shipped", "user"] = "user"
+    # "user": made with hearth calibrate; "verdicts": refitted from the user's verdicts (app/core/learning).
+    source: Literal["shipped", "user", "verdicts"] = "user"
     features: tuple[str, ...]
     logistic: Logistic
     # A linear probe on the final hidden state; its probability is the "probe_logit" feature.
@@ -364,12 +365,13 @@ def cross_validated(
     signals: Sequence[Signals],
     correct: Sequence[bool],
     folds: int = 5,
+    features: Sequence[str] = DEFAULT_FEATURES,
 ) -> list[float | None]:
     """Out-of-fold probabilities: what the fit says about answers it was not fitted on."""
     predictions: list[float | None] = [None] * len(signals)
     for fold in range(folds):
         train = [i for i in range(len(signals)) if i % folds != fold]
-        calibration = fit(model_id, [signals[i] for i in train], [correct[i] for i in train])
+        calibration = fit(model_id, [signals[i] for i in train], [correct[i] for i in train], features=features)
         for i in range(fold, len(signals), folds):
             predictions[i] = calibration.probability(signals[i])
     return predictions

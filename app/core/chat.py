@@ -34,6 +34,8 @@ from app.core.context import build_context, recent_history
 from app.core.ensemble import EnsembleRun
 from app.core.errors import HearthError
 from app.core.gate import ConsentFn, OutboundGate, Passage
+from app.core.learning.labels import Verdict
+from app.core.learning.learner import Learner
 from app.core.outbound_records import OutboundRecords
 from app.core.pricing import Pricing
 from app.core.providers.base import Message, Provider
@@ -72,12 +74,14 @@ class ChatService:
         store: Callable[[], Store],
         consent: ConsentFn | None = None,
         scorer: Scorer | None = None,
+        learner: Learner | None = None,
     ):
         """``store`` opens a Store for the calling thread (SQLite connections stay on their thread)."""
         self.config = config
         self.registry = registry
         self._open_store = store
         self.scorer = scorer or Scorer(config.settings.threshold)
+        self.learner = learner  # the user's verdicts, as labels for the confidence
         self.pricing = Pricing(config)
         settings = config.settings
         self.gate = OutboundGate(
@@ -261,6 +265,8 @@ class ChatService:
     def close(self) -> None:
         """Let a background job in progress finish (it holds a model and a database connection)."""
         self.background.close()
+        if self.learner is not None:
+            self.learner.close()
 
     def ensemble(self, passage: Passage, scorer: Scorer | None = None) -> EnsembleRun:
         """The ensemble's models that the privacy policy lets answer without asking."""
@@ -325,6 +331,8 @@ class ChatService:
             history, summary = self._history(store, message.conversation_id, through=message.after_id)
             names = [tier.name for tier in self.config.tiers]
             store.add_routing_event(answer_id, "user-escalation", names[current], target)
+            if self.learner is not None:
+                self.learner.verdict(store, answer_id, Verdict.STRONGER)  # the answer on show was not enough
             events = cascade.run(self._context(history, summary), start_at=names.index(target))
             yield from self.recorder.save_while_streaming(store, answer_id, events, trigger="user", keep_partial=False)
         finally:

@@ -199,6 +199,25 @@ def m011_outbound_gate(db: Database) -> None:
     db["rests"].create({"model": str, "until": float}, pk="model", not_null={"until"})
 
 
+def m012_verdicts(db: Database) -> None:
+    """The user's verdicts on answers, as labels for each model's confidence (app/core/learning)."""
+    db["verdicts"].create(
+        {
+            "attempt_id": int,
+            "message_id": int,
+            "model": str,
+            "verdict": str,
+            "correct": int,
+            "signals": str,
+            "created_at": str,
+        },
+        pk="attempt_id",
+        not_null={"message_id", "model", "verdict", "correct", "signals", "created_at"},
+    )
+    db["verdicts"].create_index(["model"])
+    db["verdicts"].create_index(["message_id"])
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -211,6 +230,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m009_threads,
     m010_imported_attempts,
     m011_outbound_gate,
+    m012_verdicts,
 ]
 
 

@@ -11,6 +11,7 @@ from app.core.chat import ChatService
 from app.core.config import Config, load_config
 from app.core.fetch import ProgressFn
 from app.core.gate import ConsentFn
+from app.core.learning.learner import Learner
 from app.core.paths import UserPaths, user_paths
 from app.core.registry import ProviderRegistry
 from app.core.store import Store
@@ -22,6 +23,7 @@ class Session:
     config: Config
     registry: ProviderRegistry
     chat: ChatService
+    learner: Learner
 
     def open_store(self) -> Store:
         return Store(self.paths.database)
@@ -38,8 +40,9 @@ def open_session(progress: ProgressFn | None = None, consent: ConsentFn | None =
     paths.ensure()
     registry = ProviderRegistry(config, paths.models, progress)
     scorer = Scorer.for_config(config, paths.calibration)
-    chat = ChatService(config, registry, lambda: Store(paths.database), consent, scorer)
-    return Session(paths, config, registry, chat)
+    learner = Learner(config, scorer, paths.calibration, lambda: Store(paths.database))
+    chat = ChatService(config, registry, lambda: Store(paths.database), consent, scorer, learner)
+    return Session(paths, config, registry, chat, learner)
 
 
 @contextmanager

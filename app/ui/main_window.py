@@ -437,7 +437,7 @@ class MainWindow(QMainWindow):
         elif item.message_id is None or self._worker is not None:
             self.statusBar().showMessage("Wait for the answer to finish first.", 4_000)
         elif action in (MessageAction.RATE_UP, MessageAction.RATE_DOWN):
-            self.store.add_feedback(item.message_id, 1 if action == MessageAction.RATE_UP else -1)
+            self.session.learner.rate(self.store, item.message_id, good=action == MessageAction.RATE_UP)
             self.statusBar().showMessage("Thanks: your rating is saved on this computer.", 5_000)
         elif action == MessageAction.REGENERATE:
             self._again(row, self.session.chat.regenerate)
