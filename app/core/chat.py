@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.core import router
+from app.core import compare, router
 from app.core.attachments import image_url, sort_attachments
 from app.core.background import BackgroundTasks
 from app.core.calibration import Scorer
@@ -265,8 +265,6 @@ class ChatService:
     def close(self) -> None:
         """Let a background job in progress finish (it holds a model and a database connection)."""
         self.background.close()
-        if self.learner is not None:
-            self.learner.close()
 
     def ensemble(self, passage: Passage, scorer: Scorer | None = None) -> EnsembleRun:
         """The ensemble's models that the privacy policy lets answer without asking."""
@@ -305,17 +303,20 @@ class ChatService:
         finally:
             store.close()
 
-    def _stronger(self, store: Store, answer: MessageRow, privacy: Privacy | None) -> tuple[Cascade, int, str]:
+    def _stronger(
+        self, store: Store, answer: MessageRow, privacy: Privacy | None, comparing: bool = False
+    ) -> tuple[Cascade, int, str]:
         if answer.role != "assistant":
             raise HearthError("Only an answer can be asked again.")
         policy = privacy or self.conversation_privacy(store, answer.conversation_id)
+        purpose = "compare" if comparing else "re-ask"
         passage = self.gate.passage(
-            store, policy, conversation_id=answer.conversation_id, message_id=answer.id, purpose="re-ask"
+            store, policy, conversation_id=answer.conversation_id, message_id=answer.id, purpose=purpose
         )
         cascade = self.cascade(passage)
         names = [tier.name for tier in self.config.tiers]
         current = answered_tier(store.attempts(answer.id), answer.content, names)
-        start = stronger_tier(cascade, current)
+        start = compare.other_tier(cascade, current) if comparing else stronger_tier(cascade, current)
         return cascade, current, names[start]
 
     def reask(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
@@ -335,6 +336,18 @@ class ChatService:
                 self.learner.verdict(store, answer_id, Verdict.STRONGER)  # the answer on show was not enough
             events = cascade.run(self._context(history, summary), start_at=names.index(target))
             yield from self.recorder.save_while_streaming(store, answer_id, events, trigger="user", keep_partial=False)
+        finally:
+            store.close()
+
+    def compare(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
+        """Answer the message again on another tier the policy allows, beside the answer on show (app/core/compare)."""
+        store = self._open_store()
+        try:
+            message = store.message(answer_id)
+            cascade, _, target = self._stronger(store, message, privacy, comparing=True)
+            history, summary = self._history(store, message.conversation_id, through=message.after_id)
+            events = compare.only(cascade, target).run(self._context(history, summary))
+            yield from self.recorder.save_while_streaming(store, answer_id, events, "user", False, shows=False)
         finally:
             store.close()
 

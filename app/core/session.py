@@ -30,6 +30,7 @@ class Session:
 
     def close(self) -> None:
         self.chat.close()
+        self.learner.close()  # a refit in progress finishes
         self.registry.close()
 
 

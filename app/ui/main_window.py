@@ -579,7 +579,7 @@ class MainWindow(QMainWindow):
         self.open_settings_at(SettingsDialog.PRIVACY_TAB)
 
     def open_settings_at(self, tab: int) -> None:
-        if SettingsDialog(self.session.paths, self, tab).exec():
+        if SettingsDialog(self.session.paths, self, tab, (self.session.learner, self.store)).exec():
             self.apply_settings()
 
     def open_models(self) -> None:

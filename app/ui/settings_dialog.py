@@ -32,9 +32,12 @@ from app import __version__
 from app.core import config_edit, keys, updates
 from app.core.config import Config, Privacy, RemoteBase, parse_config
 from app.core.errors import ConfigError, HearthError
+from app.core.learning.learner import Learner
 from app.core.paths import UserPaths
 from app.core.policy import PRIVACY_LABELS
+from app.core.store import Store
 from app.ui import inert
+from app.ui.calibration_line import CalibrationLines
 
 NO_LIMIT = 0.0  # a budget spin box at zero means "no budget"
 
@@ -52,9 +55,17 @@ def _money(parent: QWidget, value: float | None) -> QDoubleSpinBox:
 class SettingsDialog(QDialog):
     PRIVACY_TAB, MODELS_TAB = 0, 2
 
-    def __init__(self, paths: UserPaths, parent: QWidget | None = None, tab: int = PRIVACY_TAB):
+    def __init__(
+        self,
+        paths: UserPaths,
+        parent: QWidget | None = None,
+        tab: int = PRIVACY_TAB,
+        learning: tuple[Learner, Store] | None = None,
+    ):
+        """``learning``: the learner and the window's store, for the line on each model's calibration."""
         super().__init__(parent)
         self.paths = paths
+        self.learning = learning
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self.resize(720, 560)
@@ -114,6 +125,9 @@ class SettingsDialog(QDialog):
         form.addRow("Most one message may cost:", self.per_message)
         form.addRow("", self.redact)
         form.addRow("System prompt:", self.system_prompt)
+        if self.learning is not None:
+            self.calibration = CalibrationLines(*self.learning, parent=page)
+            form.addRow("Confidence:", self.calibration)
         self.check_updates = QCheckBox("Check for a newer Hearth once a day", page)
         self.check_updates.setChecked(config.updates.check)
         self.check_updates.setAccessibleName("Check for updates")
