@@ -35,6 +35,7 @@ from app.core.user_files import write_regular
 from app.ui import inert, theme
 from app.ui.about import AboutDialog
 from app.ui.chat_view import ChatView, copy_text
+from app.ui.compare_dialog import CompareDialog
 from app.ui.composer import Composer, Draft, dropped_files
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_model import MessageItem
@@ -443,6 +444,10 @@ class MainWindow(QMainWindow):
             self._again(row, self.session.chat.regenerate)
         elif action == MessageAction.STRONGER:
             self.ask_stronger(row)
+        elif action == MessageAction.COMPARE:
+            if CompareDialog(self.session, self.store, item.message_id, self).exec():
+                assert self.conversation_id is not None
+                self.chat.show_conversation(self.store, self.conversation_id)
         elif action == MessageAction.WAKE:
             self.session.chat.wake(list(item.resting))
             self.ask_stronger(row)

@@ -28,6 +28,7 @@ from app.core.providers.stop_text import StopText
 from app.core.sampling import choose_sampling
 
 # Used when a GGUF file has no chat template of its own, or one Hearth cannot use.
+CHATML_END = "<|im_end|>"
 CHATML_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
     "{{ message['content'] }}<|im_end|>\n{% endfor %}"
@@ -137,6 +138,10 @@ class LlamaCppProvider:
             result = self._formatter(messages=wire)
         tokens = llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
         stops = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        if self._formatter.template == CHATML_TEMPLATE:
+            # A model without a template of its own may not know ChatML's end marker as a token: it then
+            # writes it out as text and goes on to write the next turn itself.
+            stops = [*stops, CHATML_END]
         return tokens, stops
 
     def count_tokens(self, text: str) -> int:
