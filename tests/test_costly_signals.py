@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from app.core import costly_signals
-from app.core.config import LocalModel
 from app.core.providers.base import Message
 from app.core.providers.llama_cpp import LlamaCppProvider
 
 
-@pytest.fixture(scope="module")
-def provider(model_file: Path):
-    config = LocalModel(provider="llama-cpp", file=str(model_file), threads=2)
-    provider = LlamaCppProvider("smol", config, lambda: model_file)
-    yield provider
-    provider.close()
+@pytest.fixture
+def provider(smol_provider: LlamaCppProvider) -> LlamaCppProvider:
+    return smol_provider
 
 
 def test_answer_words_leave_out_filler_and_the_question():

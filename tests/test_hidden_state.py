@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from app.core.calibration import Scorer, fit
 from app.core.cascade import Cascade, Finished, TierPlan
 from app.core.confidence import signals_from
-from app.core.config import LocalModel, Privacy
+from app.core.config import Privacy
 from app.core.providers.base import Message, Sampling
 from app.core.providers.llama_cpp import LlamaCppProvider
 from app.core.store import Store
@@ -20,12 +19,9 @@ from tests.conftest import passage_out
 QUESTION = [Message("user", "What is 2 plus 2?")]
 
 
-@pytest.fixture(scope="module")
-def provider(model_file: Path):
-    config = LocalModel(provider="llama-cpp", file=str(model_file), threads=2)
-    provider = LlamaCppProvider("smol", config, lambda: model_file)
-    yield provider
-    provider.close()
+@pytest.fixture
+def provider(smol_provider: LlamaCppProvider) -> LlamaCppProvider:
+    return smol_provider
 
 
 def last_chunk_hidden(provider: LlamaCppProvider, sampling: Sampling | None) -> tuple[float, ...]:
