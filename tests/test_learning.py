@@ -114,7 +114,7 @@ def test_a_refit_that_ranks_the_shipped_sets_worse_than_the_shipped_fit_is_not_k
     shipped, held_out = load(shipped_folder, MODEL), load_held_out(MODEL, shipped_folder)
     assert shipped is not None and held_out is not None and held_out.auroc(shipped) > 0.7
     contrary = refit(MODEL, as_labels(simulated(60, agree=False)), shipped, held_out)
-    assert contrary.calibration is None and "below the shipped fit" in contrary.why
+    assert contrary.calibration is None and "below the fit in use" in contrary.why
     agreeing = refit(MODEL, as_labels(simulated(60)), shipped, held_out)
     assert agreeing.calibration is not None and agreeing.calibration.source == "verdicts"
     assert held_out.auroc(agreeing.calibration) >= held_out.auroc(shipped)

@@ -7,9 +7,9 @@ least ``MIN_EACH`` say right and ``MIN_EACH`` say wrong; it reads the richer set
 only with ten of each per signal. Below that the shipped fit stays.
 
 Never worse: a refit must rank the shipped sets' held-out answers (``held_out``) at least as
-well as the shipped fit does, by AUROC; one that does not is not kept. For a model Hearth ships
-no fit for, a refit must rank the verdicts themselves (out of fold) at least as well as the
-documented default score does. A refit of the shipped
+well as the shipped fit does, by AUROC; one that does not is not kept. Where there are no such
+answers (a model Hearth ships no fit for), a refit must rank the verdicts themselves (out of
+fold) at least as well as what it would replace: the shipped fit or the documented default. A refit of the shipped
 fit's own signal keeps its ranking whenever the user's verdicts agree on the direction (a
 lower probability means less often right), and what changes is what the numbers mean: how
 often this user finds the model right at each confidence, so the threshold escalates as often
@@ -79,6 +79,9 @@ def refit(
 
     ranked = sorted(candidates, key=out_of_fold, reverse=True) if len(candidates) > 1 else candidates
     floor = held_out.auroc(shipped) if held_out is not None and shipped is not None else None
+    # Without held-out answers to check on, the refit must rank the verdicts (out of fold) as well as
+    # what it replaces: the shipped fit, or the documented default score.
+    replaced = [(shipped.probability(s) if shipped else default_score(s)) or 0.0 for s in signals]
     for names in ranked:
         candidate = fit(model_id, signals, correct, features=names).model_copy(
             update={
@@ -89,13 +92,13 @@ def refit(
                 "threshold": shipped.threshold if shipped else None,
             }
         )
-        if floor is None:  # nothing shipped to check on: the refit must rank the verdicts as well as the default
-            default = per_fold_auroc([default_score(s) or 0.0 for s in signals], correct)
-            if out_of_fold(names) >= default:
+        if held_out is None or floor is None:
+            if out_of_fold(names) >= per_fold_auroc(replaced, correct) - 1e-9:
                 return Refit(candidate, f"fitted on {len(labels)} of your verdicts")
             continue
-        quality = held_out.auroc(candidate) if held_out is not None else None
+        quality = held_out.auroc(candidate)
         if quality is not None and quality >= floor - 1e-9:
             update = {"held_out": {"shipped sets": {"auroc": quality, "shipped_auroc": floor}}}
             return Refit(candidate.model_copy(update=update), f"fitted on {len(labels)} of your verdicts")
-    return Refit(None, f"a fit on your {len(labels)} verdicts ranks the shipped sets' answers below the shipped fit")
+    where = "the shipped sets' held-out answers" if floor is not None else "your verdicts"
+    return Refit(None, f"a fit on your {len(labels)} verdicts ranks {where} below the fit in use")
