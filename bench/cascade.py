@@ -1,146 +1,429 @@
-"""The escalation decision on the shipped data, and what routing and scoring cost per message.
+"""The escalation decision on every shipped labelled set, against the plain model in the same run.
 
-    .venv/bin/python -m bench.cascade [--limit N] [--max-tokens 48]
+    .venv/bin/python -m bench.cascade [--limit N] [--max-tokens 48] [--costly 40] [--write-fit]
+    .venv/bin/python -m bench.cascade --gguf gemma-3-270m-q4_k_m.gguf --name gemma3-270m --write-fit
 
-1. Runs the default local model on every shipped evaluation file and reports,
-   per file: accuracy, AUROC of confidence for correctness, ECE, the deferral
-   curve's gain over random deferral and CPT(50 %/80 %). The stronger tier
-   is not run here; it is assumed always right (stated in the JSON).
-   Confidence is measured twice: the documented default score, and a
-   calibrated model fitted on a *different* file (mmlu_calibrate.jsonl for
-   the MMLU evaluation file; 5-fold cross-fitting for the chat file).
-2. Times the router's plan and the confidence model (signals + score) per
-   message, against a target of 5 ms together.
+For one local model (the default tier's, or ``--gguf``):
 
-JSON goes to bench/results/cascade.json.
+1. Answers every set's calibration and evaluation half through Hearth's chat
+   path (the chat's context, sampling and signals), and the evaluation half
+   through the plain model too (llama-cpp-python's chat API, greedy, no system
+   prompt); with ``--before``, also with the settings Hearth shipped before
+   (temperature 0.2 and repeat penalty 1.1 for every request).
+2. Fits the calibration (probe + logistic) on the calibration halves only and
+   reports, per evaluation half: accuracy (Hearth, plain, before), the
+   default score's AUROC, ECE, share of the oracle's deferral gain and
+   CPT(50/80 %), and each single signal's AUROC. The stronger tier is not run:
+   it is taken to be always right (stated in the JSON).
+3. Measures the costly signals (agreement of cheap samples, P(True)) on the
+   first ``--costly`` items of each evaluation half, every signal's cost in ms
+   per answer against the answer's own generation time, and the router's plan
+   per message.
+
+JSON goes to bench/results/cascade-<model>.json; ``--write-fit`` writes the
+fit to resources/calibration/<model>.json, which Hearth ships.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import hashlib
+import pickle
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from app.core.confidence.calibration import Scorer, cross_validated, fit
-from app.core.confidence.signals import Signals, signals_from
+from app.core import costly_signals
+from app.core.confidence.calibration import (
+    RICHER_FEATURES,
+    SHIPPED,
+    Calibration,
+    Scorer,
+    calibration_file,
+    fit,
+    save,
+)
+from app.core.confidence.metrics import auroc
+from app.core.confidence.signals import Signals, default_score, signals_from
 from app.core.config.load import default_config_file, load_config_file
-from app.core.config.schema import Privacy
-from app.core.evaluation import metrics
-from app.core.evaluation.harness import ItemResult, load_items, run
-from app.core.evaluation.report import build_report
+from app.core.config.schema import Config, LocalModel, Privacy
+from app.core.conversation.learning.held_out import held_out_folder, held_out_rows
+from app.core.evaluation.harness import EvalItem, ItemResult, load_items, run
+from app.core.evaluation.plain_baseline import PlainModel, run_plain
+from app.core.evaluation.report import quality
+from app.core.models.fetch import ensure_model_file
 from app.core.paths import user_paths
 from app.core.privacy.gate import OutboundGate
-from app.core.providers.registry import ProviderRegistry
+from app.core.providers.base import Message
+from app.core.providers.llama_cpp import LlamaCppProvider
 from app.core.routing import router
 from app.core.routing.cascade import TierPlan
 from app.core.storage.store import Store
 from bench.report import RESULTS, write_report
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+# MMLU (tests/data/mmlu_*.jsonl) is left out: the bundled model answers it at chance, so its
+# answers say nothing about confidence, and its long questions cost the most time.
+KINDS = ("facts", "choice", "arithmetic", "instructions")
+# Single signals, each oriented so that higher means "more likely right".
+SINGLE: dict[str, Any] = {
+    "mean_logprob": lambda s: s.mean_logprob,
+    "sum_logprob": lambda s: s.sum_logprob,
+    "min_logprob": lambda s: s.min_logprob,
+    "q10_prob": lambda s: s.q10_prob,
+    "q25_prob": lambda s: s.q25_prob,
+    "median_prob": lambda s: s.median_prob,
+    "neg_mean_entropy": lambda s: None if s.mean_entropy is None else -s.mean_entropy,
+    "neg_max_entropy": lambda s: None if s.max_entropy is None else -s.max_entropy,
+    "mean_margin": lambda s: s.mean_margin,
+    "min_margin": lambda s: s.min_margin,
+    "span_mean_logprob": lambda s: s.span_mean_logprob,
+    "span_min_logprob": lambda s: s.span_min_logprob,
+    "span_first_logprob": lambda s: s.span_first_logprob,
+    "neg_span_mean_entropy": lambda s: None if s.span_mean_entropy is None else -s.span_mean_entropy,
+    "span_min_margin": lambda s: s.span_min_margin,
+    "probe": lambda s: s.probe,
+}
+BEFORE = {"short_temperature": 0.2, "short_repeat_penalty": 1.1}
 
 
-def scored(results: list[ItemResult]) -> tuple[list[Signals], list[bool], list[float]]:
-    usable = [r for r in results if r.error is None and r.confidence is not None]
-    return (
-        [Signals(**r.signals) for r in usable],
-        [r.correct for r in usable],  # type: ignore[arg-type]
-        [r.confidence or 0.0 for r in usable],
-    )
+def scored(results: list[ItemResult]) -> list[ItemResult]:
+    return [r for r in results if r.error is None and r.signals.get("mean_logprob") is not None]
 
 
-def quality(confidence: list[float], correct: list[bool]) -> dict[str, Any]:
-    curve = metrics.deferral_curve(confidence, correct, [True] * len(correct))
-    headroom = curve.oracle_area - curve.random_area
+def signals_of(results: list[ItemResult]) -> list[Signals]:
+    return [Signals.from_dict(r.signals) for r in results]
+
+
+def auroc_of(values: list[float | None], correct: list[bool]) -> float | None:
+    pairs = [(v, c) for v, c in zip(values, correct, strict=True) if v is not None]
+    return auroc([v for v, _ in pairs], [c for _, c in pairs]) if len(pairs) == len(values) else None
+
+
+def summary(confidence: list[float], correct: list[bool]) -> dict[str, Any]:
+    q = quality(confidence, correct, [True] * len(correct))
+    deferral = q["deferral"]
     return {
-        "auroc": metrics.auroc(confidence, correct),
-        "ece": metrics.expected_calibration_error(confidence, correct),
-        "deferral_area": curve.area,
-        "random_area": curve.random_area,
-        "relative_gain_over_random": curve.area / curve.random_area - 1 if curve.random_area else None,
-        "share_of_oracle_gain": (curve.area - curve.random_area) / headroom if headroom > 0 else None,
-        "cpt_50": metrics.call_performance_threshold(curve, 0.5),
-        "cpt_80": metrics.call_performance_threshold(curve, 0.8),
+        "auroc": q["auroc"],
+        "ece": q["ece"],
+        "share_of_oracle_gain": deferral["share_of_oracle_gain"],
+        "cpt_50": deferral["cpt_50"],
+        "cpt_80": deferral["cpt_80"],
     }
 
 
-def overhead(config: Any, repetitions: int) -> dict[str, float]:
-    scorer = Scorer(0.3)
-    question = "What is the capital of France, and why did it become the capital?"
-    answer = "The capital of France is Paris. It became the capital because " * 4
-    logprobs = [math.log(0.3 + 0.69 * ((i * 37) % 100) / 100) for i in range(200)]
-    entropies = [0.5] * 200
-    timings: dict[str, list[float]] = {"router_ms": [], "confidence_ms": []}
+def accuracy(results: list[ItemResult]) -> float:
+    return sum(r.correct for r in results) / len(results) if results else float("nan")
+
+
+def costly(
+    provider: LlamaCppProvider, items: list[EvalItem], results: list[ItemResult], system_prompt: str
+) -> dict[str, Any]:
+    """Agreement of cheap samples and P(True) on these answers: AUROC and ms per answer."""
+    agreement, p_true, agreement_ms, p_true_ms = [], [], [], []
+    by_id = {item.id: item for item in items}
+    for result in results:
+        item = by_id[result.id]
+        messages = [Message("system", system_prompt), Message("user", item.prompt)]
+        started = time.perf_counter()
+        agreement.append(costly_signals.agreement(provider, messages, result.answer, result.tokens))
+        agreement_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        p_true.append(costly_signals.p_true(provider, item.prompt, result.answer))
+        p_true_ms.append((time.perf_counter() - started) * 1000)
+    correct = [r.correct for r in results]
+    return {
+        "items": len(results),
+        "agreement": {"auroc": auroc(agreement, correct), "ms": statistics.median(agreement_ms)},
+        "p_true": {"auroc": auroc(p_true, correct), "ms": statistics.median(p_true_ms)},
+        "generation_ms": statistics.median(r.latency_ms for r in results),
+    }
+
+
+def scoring_cost(calibration: Calibration, results: list[ItemResult], repetitions: int = 3) -> dict[str, float]:
+    """ms per answer of the signals, the probe and the fit, against the answers' generation time."""
+
+    sample = results[:50]
+    started = time.perf_counter()
+    for _ in range(repetitions):
+        for result in sample:
+            n = result.tokens or 1
+            signals = signals_from("What is it?", result.answer, [-0.1] * n, [0.5] * n, "stop", [1.0] * n, ["a"] * n)
+            signals = calibration.complete(signals, result.hidden)
+            calibration.probability(signals)
+    per_answer = (time.perf_counter() - started) * 1000 / (repetitions * len(sample))
+    return {"signals_and_fit_ms": per_answer}
+
+
+def router_cost(config: Config, repetitions: int = 2000) -> float:
+    """Median ms of the router's plan for one message (before anything is generated)."""
+    request = router.Request("What is the capital of France, and why did it become the capital?")
+    timings = []
     for _ in range(repetitions):
         started = time.perf_counter()
-        router.plan(config, router.Request(question), Privacy.CLOUD_AUTO, None)
-        timings["router_ms"].append((time.perf_counter() - started) * 1000)
+        router.plan(config, request, Privacy.CLOUD_AUTO, None)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def hidden_state_cost(provider: LlamaCppProvider, repetitions: int = 20) -> float:
+    """ms of the one extra step that reads the final hidden state (after an answer, as in the chat)."""
+    list(provider.stream([Message("user", "What is 2 plus 2?")], max_tokens=8))
+    llm = provider._load_locked()  # the answer just given left the context where the chat leaves it
+    token = llm.token_eos()
+    started = time.perf_counter()
+    for _ in range(repetitions):
+        provider.final_hidden_state(llm, token)
+        llm.n_tokens -= 1  # read the same position again
+    return (time.perf_counter() - started) * 1000 / repetitions
+
+
+class Answers:
+    """Answers per file and arm, kept in a folder so that an interrupted run picks up where it stopped."""
+
+    def __init__(self, folder: Path | None, limit: int | None):
+        self.folder = folder
+        self.limit = limit
+
+    def get(self, arm: str, name: str, answer: Callable[[list[EvalItem]], Iterable[ItemResult]]) -> list[ItemResult]:
+        path = self.folder / f"{arm}-{name}-{self.limit}.pickle" if self.folder else None
+        items = load_items(DATA / f"{name}.jsonl")[: self.limit]
+        results: list[ItemResult] = []
+        if self.folder is not None:  # the longest run kept (the first N of a file): only the rest is asked
+            for kept in self.folder.glob(f"{arm}-{name}-*.pickle"):
+                earlier = pickle.loads(kept.read_bytes())
+                if len(earlier) > len(results):
+                    results = earlier
+        if len(results) >= len(items):
+            return results[: len(items)]
         started = time.perf_counter()
-        scorer.score("m", signals_from(question, answer, logprobs, entropies, "stop"))
-        timings["confidence_ms"].append((time.perf_counter() - started) * 1000)
-    result = {name: statistics.median(values) for name, values in timings.items()}
-    result["p99_total_ms"] = sorted(a + b for a, b in zip(*timings.values(), strict=True))[int(0.99 * repetitions)]
-    return result
+        results += answer(items[len(results) :])
+        print(f"{arm} {name}: {len(items)} in {time.perf_counter() - started:.0f} s", flush=True)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(pickle.dumps(results))
+        return results
+
+    def measured(self, name: str, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """A measurement kept like the answers (the costly signals take the longest)."""
+        path = self.folder / f"{name}.pickle" if self.folder else None
+        if path is not None and path.exists():
+            return pickle.loads(path.read_bytes())
+        result = measure()
+        if path is not None:
+            path.write_bytes(pickle.dumps(result))
+        return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="questions per file (default: all)")
     parser.add_argument("--max-tokens", type=int, default=48)
-    parser.add_argument("--out", type=Path, default=RESULTS / "cascade.json")
+    parser.add_argument("--costly", type=int, default=40, help="items per set for agreement and P(True)")
+    parser.add_argument("--before", action="store_true", help="also answer with the settings shipped before")
+    parser.add_argument(
+        "--plain-calibrate",
+        type=lambda v: v.split(","),
+        default=[],
+        help="kinds whose calibration half the plain model answers too",
+    )
+    parser.add_argument("--gguf", type=Path, help="another GGUF file (default: the default tier's model)")
+    parser.add_argument("--name", help="its model id (with --gguf)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--write-fit", action="store_true", help="write the fit to resources/calibration/")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--keep", type=Path, help="keep answers in this folder and reuse them when run again")
     args = parser.parse_args(argv)
 
     config = load_config_file(default_config_file())
-    registry = ProviderRegistry(config, user_paths().models)
-    local = config.tiers[0].models[0]
-    tier = TierPlan("local", [registry.get(local)])
-    scorer = Scorer(config.settings.threshold)
-    results: dict[str, list[ItemResult]] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
-    store = Store(workdir / "bench.db")  # the local tier sends nothing: its audit stays empty
+    if args.gguf:
+        path = args.gguf.resolve()
+        model_id = args.name or path.stem
+        model = LocalModel(provider="llama-cpp", file=str(path), n_ctx=2048)
+    else:
+        model_id = config.tiers[0].models[0]
+        model = config.models[model_id]
+        assert isinstance(model, LocalModel)
+        path = ensure_model_file(model, user_paths().models)
+    model = model.model_copy(update={"threads": args.threads})
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    system_prompt = config.settings.system_prompt
+    scorer = Scorer(config.settings.threshold, collect_hidden_states=True)  # to fit and measure the probe
+    store = Store(Path(tempfile.mkdtemp(prefix="hearth-bench-")) / "bench.db")  # the local tier sends nothing
     passage = OutboundGate().passage(store, Privacy.LOCAL_ONLY, purpose="evaluation")
-    try:
-        for name in ("chat.jsonl", "mmlu_eval.jsonl", "mmlu_calibrate.jsonl"):
-            items = load_items(DATA / name)[: args.limit]
-            started = time.perf_counter()
-            results[name] = run(items, [tier], scorer, config.settings.system_prompt, args.max_tokens, passage)
-            print(f"{name}: {len(items)} questions in {time.perf_counter() - started:.0f} s")
-    finally:
-        store.close()
-        registry.close()
 
+    def through(plan: TierPlan) -> Callable[[list[EvalItem]], list[ItemResult]]:
+        return lambda items: run(items, [plan], scorer, system_prompt, args.max_tokens, passage)
+
+    answers = Answers(args.keep / model_id if args.keep else None, args.limit)
+    provider = LlamaCppProvider(model_id, model, lambda: path)
+    tier = TierPlan("local", [provider])
+    hearth = {
+        kind: {half: answers.get("hearth", f"{kind}_{half}", through(tier)) for half in ("calibrate", "eval")}
+        for kind in KINDS
+    }
+    plain_model = PlainModel(model_id, model, path)
+    # The calibration halves (of the kinds asked for) choose the prompt and sampling; the evaluation halves report.
+    plain_halves = {
+        kind: {
+            half: answers.get("plain", f"{kind}_{half}", lambda items: run_plain(plain_model, items, args.max_tokens))
+            for half in ("calibrate", "eval")
+            if half == "eval" or kind in args.plain_calibrate
+        }
+        for kind in KINDS
+    }
+    plain_model.close()
+    plain = {kind: plain_halves[kind]["eval"] for kind in KINDS}
+    before: dict[str, list[ItemResult]] = {}
+    if args.before:
+        old = TierPlan("local", [LlamaCppProvider(model_id, model.model_copy(update=BEFORE), lambda: path)])
+        for kind in KINDS:
+            before[kind] = answers.get("before", f"{kind}_eval", through(old))
+        old.providers[0].close()
+
+    train = [r for kind in KINDS for r in scored(hearth[kind]["calibrate"])]
+    calibration = fit(
+        model_id, signals_of(train), [r.correct for r in train], hidden=[r.hidden for r in train]
+    ).model_copy(
+        update={
+            "model_sha256": sha256,
+            "model_file": path.name,
+            "source": "shipped",
+            "fitted_on": tuple(f"tests/data/{kind}_calibrate.jsonl" for kind in KINDS),
+        }
+    )
+    richer = fit(
+        model_id,
+        signals_of(train),
+        [r.correct for r in train],
+        hidden=[r.hidden for r in train],
+        features=RICHER_FEATURES,
+    )
     report: dict[str, Any] = {
         "benchmark": "cascade",
-        "model": local,
+        "model": model_id,
+        "model_sha256": sha256,
         "max_tokens": args.max_tokens,
+        "limit": args.limit,
         "assumption": "the stronger tier is not run and is taken to be always right",
-        "files": {},
+        "calibration": {
+            "fitted_on": list(calibration.fitted_on),
+            "examples": calibration.examples,
+            "features": list(calibration.features),
+        },
+        "sets": {},
     }
-    for name in ("chat.jsonl", "mmlu_eval.jsonl"):
-        signals, correct, default = scored(results[name])
-        if name == "mmlu_eval.jsonl":
-            train_signals, train_correct, _ = scored(results["mmlu_calibrate.jsonl"])
-            calibration = fit(local, train_signals, train_correct)
-            calibrated = [calibration.probability(s) or 0.0 for s in signals]
-            how = "fitted on mmlu_calibrate.jsonl (disjoint questions)"
-        else:
-            calibrated = [p or 0.0 for p in cross_validated(local, signals, correct)]
-            how = "5-fold cross-fitted (each answer scored by a fit that did not see it)"
-        summary = build_report(results[name], "local", None)
-        report["files"][name] = {
-            "questions": len(results[name]),
-            "accuracy": summary["tiers"]["local"]["accuracy"],
-            "default_score": quality(default, correct),
-            "calibrated": {"how": how, **quality(calibrated, correct)},
+    held_out: dict[str, dict[str, float | None]] = {}
+    pooled: dict[str, list[Any]] = {"default": [], "uncalibrated": [], "correct": []}
+    for kind in KINDS:
+        results = scored(hearth[kind]["eval"])
+        signals = [calibration.complete(s, r.hidden) for s, r in zip(signals_of(results), results, strict=True)]
+        correct = [r.correct for r in results]
+        calibrated = [calibration.probability(s) or 0.0 for s in signals]
+        uncalibrated = [default_score(s) or 0.0 for s in signals]
+        plain_scored = [r for r in plain[kind] if r.confidence is not None]
+        fit_on_train = [
+            calibration.complete(s, r.hidden)
+            for s, r in zip(
+                signals_of(scored(hearth[kind]["calibrate"])), scored(hearth[kind]["calibrate"]), strict=True
+            )
+        ]
+        train_correct = [r.correct for r in scored(hearth[kind]["calibrate"])]
+        entry = {
+            "items": len(hearth[kind]["eval"]),
+            "accuracy": {
+                "hearth": accuracy(hearth[kind]["eval"]),
+                "plain": accuracy(plain[kind]),
+                "before": accuracy(before[kind]) if kind in before else None,
+            },
+            "accuracy_on_calibration_half": {
+                "hearth": accuracy(hearth[kind]["calibrate"]),
+                "plain": accuracy(plain_halves[kind]["calibrate"]) if kind in args.plain_calibrate else None,
+            },
+            "same_answer_as_plain": sum(
+                h.answer.strip() == p.answer.strip() for h, p in zip(hearth[kind]["eval"], plain[kind], strict=True)
+            )
+            / max(1, len(plain[kind])),
+            "default_score": summary(calibrated, correct),
+            "default_score_on_fit_data": summary(
+                [calibration.probability(s) or 0.0 for s in fit_on_train], train_correct
+            ),
+            "uncalibrated_default": summary(uncalibrated, correct),
+            "richer_fit": summary(
+                [
+                    richer.probability(richer.complete(s, r.hidden)) or 0.0
+                    for s, r in zip(signals_of(results), results, strict=True)
+                ],
+                correct,
+            ),
+            "plain_mean_logprob": summary(
+                [r.confidence or 0.0 for r in plain_scored], [r.correct for r in plain_scored]
+            ),
+            # The probe's reading comes from the fit over every signal (the shipped one may have no probe).
+            "single_signals": {
+                name: auroc_of(
+                    [get(richer.complete(s, r.hidden)) for s, r in zip(signals, results, strict=True)], correct
+                )
+                for name, get in SINGLE.items()
+            },
+            "median_generation_ms": statistics.median(r.latency_ms for r in results) if results else None,
         }
-    report["overhead_per_message"] = {**overhead(config, 2000), "target_ms": 5.0}
-    report["overhead_per_message"]["target_met"] = (
-        report["overhead_per_message"]["router_ms"] + report["overhead_per_message"]["confidence_ms"] < 5.0
-    )
-    write_report(report, args.out)
+        if args.costly:
+            items = load_items(DATA / f"{kind}_eval.jsonl")
+            first = results[: args.costly]
+            entry["costly"] = answers.measured(
+                f"costly-{kind}-{args.costly}",
+                lambda items=items, first=first: costly(provider, items, first, system_prompt),
+            )
+        report["sets"][kind] = entry
+        held_out[f"tests/data/{kind}_eval.jsonl"] = {
+            "items": len(results),
+            "accuracy": entry["accuracy"]["hearth"],
+            "auroc": entry["default_score"]["auroc"],
+            "ece": entry["default_score"]["ece"],
+        }
+        pooled["default"] += calibrated
+        pooled["uncalibrated"] += uncalibrated
+        pooled["correct"] += correct
+        print(kind, entry["accuracy"], entry["default_score"], flush=True)
+    report["pooled"] = {
+        "default_score": summary(pooled["default"], pooled["correct"]),
+        "uncalibrated_default": summary(pooled["uncalibrated"], pooled["correct"]),
+    }
+    every = [r for kind in KINDS for r in scored(hearth[kind]["eval"])]
+    report["cost"] = {
+        **scoring_cost(calibration, every),
+        "hidden_state_ms": hidden_state_cost(provider),
+        "router_ms": router_cost(config),
+        "median_generation_ms": statistics.median(r.latency_ms for r in every),
+        "median_answer_tokens": statistics.median(r.tokens for r in every),
+    }
+    cost = report["cost"]
+    # What the default score costs: the signals and the fit, plus the hidden-state step only where the
+    # shipped fit has a probe (Hearth skips the step otherwise). The bench's answers all took that step,
+    # to fit the probe: it is taken out of the generation time they are compared with.
+    cost["reads_hidden_state"] = calibration.reads_hidden_state
+    cost["default_score_ms"] = cost["signals_and_fit_ms"] + cost["hidden_state_ms"] * calibration.reads_hidden_state
+    cost["share_of_generation"] = cost["default_score_ms"] / (cost["median_generation_ms"] - cost["hidden_state_ms"])
+    provider.close()
+    store.close()
+    if args.write_fit:
+        fitted = calibration.model_copy(update={"held_out": held_out})
+        report["fit_written"] = str(save(fitted, SHIPPED, name=model_id))
+        # The held-out answers as the numbers a fit reads: a refit from the user's verdicts is checked on them.
+        rows = held_out_rows(
+            fitted,
+            [calibration.complete(Signals.from_dict(r.signals), r.hidden) for r in every],
+            [r.correct for r in every],
+            list(held_out),
+        )
+        held_out_file = calibration_file(held_out_folder(SHIPPED), model_id)
+        held_out_file.parent.mkdir(parents=True, exist_ok=True)
+        held_out_file.write_text(rows.model_dump_json(), encoding="utf-8")
+    write_report(report, args.out or RESULTS / f"cascade-{model_id}.json")
     return 0
 
 

@@ -131,6 +131,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.fixture(scope="module")
+def smol_provider(model_file: Path) -> Iterator[Provider]:
+    """The real model as Hearth's local provider, loaded once for a test module."""
+    from app.core.providers.llama_cpp import LlamaCppProvider
+
+    provider = LlamaCppProvider(
+        "smol", LocalModel(provider="llama-cpp", file=str(model_file), threads=2), lambda: model_file
+    )
+    yield provider
+    provider.close()
+
+
 @contextmanager
 def serve_model(model: Path, alias: str, log: Path) -> Iterator[str]:
     """llama-cpp-python's own OpenAI-compatible server for ``model`` on 127.0.0.1; yields its /v1 URL."""

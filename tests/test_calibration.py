@@ -9,8 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.confidence.calibration import FORMAT_VERSION, Scorer, fit, load, save
-from app.core.confidence.signals import default_score, signals_from
+from app.core.confidence.calibration import (
+    DEFAULT_FEATURES,
+    FORMAT_VERSION,
+    SHIPPED,
+    Scorer,
+    fit,
+    load,
+    read,
+    save,
+    shipped,
+)
+from app.core.confidence.signals import TokenTrace, default_score, signals_from
+from app.core.config.load import default_config_file, load_config_file
+from app.core.config.schema import LocalModel
 
 
 def labelled(n: int = 200, seed: int = 3):
@@ -59,12 +71,85 @@ def test_a_fit_from_another_format_version_is_ignored(tmp_path: Path):
 
 def test_the_scorer_uses_a_fit_where_there_is_one_and_the_default_elsewhere(tmp_path: Path):
     signals, correct = labelled()
-    save(fit("smol", signals, correct).model_copy(update={"threshold": 0.6}), tmp_path)
-    scorer = Scorer.from_folder(tmp_path, ["smol", "other"], default_threshold=0.3)
-    assert scorer.calibrated("smol") and not scorer.calibrated("other")
-    assert scorer.threshold("smol") == 0.6 and scorer.threshold("other") == 0.3
-    assert scorer.score("other", signals[0]) == default_score(signals[0])
-    assert scorer.score("smol", signals[0]) != default_score(signals[0])
+    save(fit("home-server", signals, correct).model_copy(update={"threshold": 0.6}), tmp_path)
+    config = load_config_file(default_config_file())
+    other = config.models["smollm2-135m"].model_copy(update={"file": "other.gguf", "sha256": None})
+    config = config.model_copy(update={"models": {**config.models, "home-server": other}})
+    scorer = Scorer.for_config(config, tmp_path, shipped_folder=tmp_path / "none")
+    assert scorer.calibrated("home-server") and not scorer.calibrated("smollm2-135m")
+    assert scorer.threshold("home-server") == 0.6 and scorer.threshold("smollm2-135m") == config.settings.threshold
+    assert scorer.score("smollm2-135m", signals[0]) == default_score(signals[0])
+    assert scorer.score("home-server", signals[0]) != default_score(signals[0])
+
+
+def test_a_fit_that_reads_unknown_signals_is_ignored(tmp_path: Path):
+    signals, correct = labelled()
+    path = save(fit("smol", signals, correct), tmp_path)
+    data = json.loads(path.read_text())
+    data["features"][0] = "a_signal_from_the_future"
+    path.write_text(json.dumps(data))
+    assert load(tmp_path, "smol") is None
+    path.write_text("{broken")
+    assert load(tmp_path, "smol") is None
+
+
+def states(n: int, seed: int = 5) -> tuple[list[list[float]], list[bool]]:
+    """Hidden states in which one direction tells right answers from wrong ones."""
+    rng = np.random.default_rng(seed)
+    right = rng.uniform(size=n) < 0.4
+    x = rng.normal(size=(n, 64))
+    x[:, 3] += np.where(right, 1.5, -1.5)
+    return x.tolist(), right.tolist()
+
+
+def test_a_probe_on_the_hidden_state_finds_what_the_token_probabilities_miss():
+    hidden, correct = states(400)
+    flat = [signals_from("What is 2+2?", "It is 4.", [math.log(0.6)] * 5, [0.5] * 5, "stop")] * 400
+    calibration = fit("smol", flat, correct, hidden=hidden, features=("mean_logprob", "probe_logit"))
+    assert calibration.probe is not None and "probe_logit" in calibration.features
+    new_hidden, new_correct = states(200, seed=6)
+    scores = [calibration.probability(calibration.complete(flat[0], h)) for h in new_hidden]
+    right = np.mean([s for s, c in zip(scores, new_correct, strict=True) if c])
+    wrong = np.mean([s for s, c in zip(scores, new_correct, strict=True) if not c])
+    assert right > wrong + 0.3
+    # An answer that came without a hidden state gets the documented default, not a guess.
+    assert Scorer(0.3, {"smol": calibration}).score("smol", flat[0]) == default_score(flat[0])
+    trace = TokenTrace()
+    trace.hidden = tuple(new_hidden[0])
+    assert Scorer(0.3, {"smol": calibration}).complete("smol", flat[0], trace).probe is not None
+
+
+def shipped_models() -> list[tuple[str, LocalModel]]:
+    config = load_config_file(default_config_file())
+    return [(m, model) for m, model in config.models.items() if isinstance(model, LocalModel)]
+
+
+def test_hearth_ships_a_fit_for_its_default_model_and_the_app_uses_it(tmp_path: Path):
+    config = load_config_file(default_config_file())
+    default = config.tiers[0].models[0]
+    scorer = Scorer.for_config(config, tmp_path)  # no fit of the user's own
+    assert scorer.calibrated(default)
+    calibration = scorer.calibrations[default]
+    assert calibration.source == "shipped" and calibration.model_sha256 == config.models[default].sha256
+    assert calibration.features == DEFAULT_FEATURES
+    # Fitted on the calibration halves, reported on the disjoint evaluation halves.
+    assert all(name.endswith("_calibrate.jsonl") for name in calibration.fitted_on)
+    assert calibration.held_out and all(name.endswith("_eval.jsonl") for name in calibration.held_out)
+    assert all(numbers["items"] >= 10 and 0 <= numbers["auroc"] <= 1 for numbers in calibration.held_out.values())
+    # The same weights under another name, or named by file only, get the same fit.
+    model = config.models[default]
+    assert isinstance(model, LocalModel)
+    assert shipped(model.model_copy(update={"sha256": None})) == calibration
+    assert shipped(model.model_copy(update={"sha256": "0" * 64})) is None
+
+
+def test_every_shipped_fit_loads():
+    files = sorted(SHIPPED.glob("*.json"))
+    assert files
+    for path in files:
+        calibration = read(path)
+        assert calibration is not None, path
+        assert calibration.examples >= 30 and calibration.model_sha256 and calibration.model_file
 
 
 def test_too_few_labelled_answers_are_refused():

@@ -57,8 +57,10 @@ def test_an_unsure_answer_escalates_to_the_self_hosted_server(hearth_home: Path,
         server_url=llama_server,
         server_logprobs=True,
     )
-    assert answer.escalated and answer.tier == "self-hosted" and answer.model_id == "server"
-    assert answer.text and answer.tokens_out > 0
+    # Neither reaches a threshold of 1.0: both tiers answer and the surer of the two is shown.
+    surer = max(answer.attempts, key=lambda a: a.confidence or 0.0)
+    assert answer.tier == surer.tier and answer.text == surer.text and answer.text
+    assert "Unsure answer" in (answer.warning or "") or answer.tier == "self-hosted"
     started = [e for e in events if isinstance(e, AttemptStarted)]
     assert [s.tier for s in started] == ["local", "self-hosted"]
     assert [a.tier for a in attempts] == ["local", "self-hosted"]
@@ -66,7 +68,7 @@ def test_an_unsure_answer_escalates_to_the_self_hosted_server(hearth_home: Path,
     assert attempts[0].text and "Unsure" in attempts[0].reason and "Asked the self-hosted tier" in attempts[0].reason
     # The server reports token logprobs, so the remote answer is scored too.
     assert attempts[1].confidence is not None and attempts[1].signals["n_tokens"] > 0
-    assert messages[-1].content == answer.text == attempts[1].text
+    assert messages[-1].content == answer.text
 
 
 @pytest.mark.server

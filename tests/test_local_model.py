@@ -148,11 +148,14 @@ def test_a_chat_template_hearth_does_not_know_still_answers(tmp_path: Path, mode
     provider = provider_for(with_chat_template(model_file, tmp_path, template), repeat_penalty=1.0)
     try:
         text = "".join(chunk.text for chunk in provider.stream(QUESTION, max_tokens=12))
+        stops = provider._prompt(provider._load_locked(), QUESTION)[1]
     finally:
         provider.close()
     assert text.strip()
     if note:  # the template refused: ChatML took over, and the reason is kept
         assert provider.template_note is not None and "System role not supported" in provider.template_note
+        # A model that does not know ChatML's end marker as a token stops where it writes it out.
+        assert "<|im_end|>" in stops
     else:
         assert provider.template_note is None
 

@@ -185,6 +185,7 @@ def test_links_in_an_answer_cannot_trigger_the_windows_actions(qtbot, configured
             MessageAction.RATE_DOWN,
             MessageAction.REGENERATE,
             MessageAction.STRONGER,
+            MessageAction.COMPARE,
         }
         web = "https://example.com/page?q=1"
         for address in (a for a in written if a != web):

@@ -16,7 +16,7 @@ from app.core.conversation.chat import ChatEvent, Routed, UserMessageSaved
 from app.core.documents.answering import Cited
 from app.core.errors import HearthError, NoStrongerModel
 from app.core.paths import user_paths
-from app.core.session import Session, open_session
+from app.core.session import Session, open_session, session_and_store
 from app.core.storage.store import Store
 
 
@@ -143,13 +143,10 @@ def _show(events: Iterator[ChatEvent], as_json: bool, conversation_id: int | Non
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    store = Store(user_paths().database)
-    try:
+    with session_and_store() as (session, store):
         if store.message(args.message).role != "assistant":
             raise HearthError(f"Message {args.message} is not an answer.")
-        store.add_feedback(args.message, 1 if args.rating == "up" else -1)
-    finally:
-        store.close()
+        session.learner.rate(store, args.message, good=args.rating == "up")
     print(f"Thanks: thumbs {args.rating} recorded for answer {args.message}.")
     return 0
 

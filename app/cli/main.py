@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     answering_options(evaluate)
     evaluate.add_argument("--out", type=Path, default=None, help="folder for report.json and report.png")
     routing_options(evaluate)
+    evaluate.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip the plain model (llama-cpp-python, greedy) on the same questions",
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     calibrate = commands.add_parser("calibrate", help="fit a model's confidence on labelled questions")
@@ -129,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--target-rate", type=float, default=0.3, help="share of messages to escalate")
     target.add_argument(
         "--target-accuracy", type=float, default=None, help="accuracy the answers kept locally should reach"
+    )
+    calibrate.add_argument(
+        "--features",
+        choices=["default", "all"],
+        default="default",
+        help="default: the shipped choice of signals; all: every token signal, the text checks and a "
+        "probe on the hidden state (worth it with many hundreds of labelled answers)",
     )
     answering_options(calibrate)
     calibrate.set_defaults(func=cmd_calibrate)

@@ -14,6 +14,8 @@ from app.cli.arguments import count
 from app.cli.teamwork import cmd_eval_routing, cmd_eval_workflow
 from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal
 from app.core.confidence.calibration import (
+    DEFAULT_FEATURES,
+    RICHER_FEATURES,
     Scorer,
     cross_validated,
     fit,
@@ -21,14 +23,17 @@ from app.core.confidence.calibration import (
     threshold_for_accuracy,
     threshold_for_rate,
 )
+from app.core.confidence.metrics import auroc
 from app.core.confidence.signals import Signals
 from app.core.config.load import config_file
+from app.core.config.schema import LocalModel
 from app.core.errors import HearthError
 from app.core.evaluation import harness as evaluation
-from app.core.evaluation.harness import load_items
-from app.core.evaluation.metrics import auroc
+from app.core.evaluation.harness import EvalItem, ItemResult, load_items
+from app.core.evaluation.plain_baseline import PlainModel, run_plain
 from app.core.evaluation.plot import write_plot
 from app.core.evaluation.report import build_report
+from app.core.models.fetch import ensure_model_file
 from app.core.privacy.gate import Passage
 from app.core.routing.cascade import TierPlan
 from app.core.session import Session, open_session
@@ -69,6 +74,19 @@ class EvalProgress:
             print(f"  {done}/{total} answered ({label})", file=sys.stderr, flush=True)
 
 
+def _plain_baseline(session: Session, items: list[EvalItem], max_tokens: int) -> list[ItemResult]:
+    """The first local model without Hearth around it, on the same questions."""
+    model_id = session.config.tiers[0].models[0]
+    model = session.config.models[model_id]
+    assert isinstance(model, LocalModel)  # the first tier is local (the configuration says so)
+    print(f"Baseline: {model_id} through llama-cpp-python, greedy, no system prompt", file=sys.stderr)
+    plain = PlainModel(model_id, model, ensure_model_file(model, session.paths.models))
+    try:
+        return list(run_plain(plain, items, max_tokens, EvalProgress()))
+    finally:
+        plain.close()
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.routing is not None:
         return cmd_eval_routing(args)
@@ -87,6 +105,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results = evaluation.run(
             items, tiers, session.chat.scorer, settings.system_prompt, args.max_tokens, passage, EvalProgress()
         )
+        if not args.no_baseline:
+            session.registry.close()  # one model in memory at a time
+            results += _plain_baseline(session, items, args.max_tokens)
     strong = tiers[1].name if len(tiers) > 1 else None
     report = build_report(results, tiers[0].name, strong)
     out = args.out or Path(f"hearth-eval-{args.data.stem}")
@@ -102,22 +123,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def format_summary(report: dict[str, Any]) -> str:
-    lines = []
-    for name, tier in report["tiers"].items():
-        accuracy = "n/a" if tier["accuracy"] is None else f"{tier['accuracy']:.1%}"
-        lines.append(f"{name:<12} accuracy {accuracy} ({tier['answered']}/{tier['items']} answered)")
-    deferral = report["deferral"]
-
     def number(value: float | None, style: str = ".3f") -> str:
         return "n/a" if value is None else format(value, style)
 
-    lines += [
-        f"AUROC {number(report['auroc'])} · ECE {number(report['ece'])}",
-        f"deferral area {deferral['area']:.3f} vs random {deferral['random_area']:.3f} "
-        f"({number(deferral['relative_gain_over_random'], '+.1%')}; "
-        f"{number(deferral['share_of_oracle_gain'], '.0%')} of the oracle's gain)",
-        f"CPT(50%) {number(deferral['cpt_50'], '.0%')} · CPT(80%) {number(deferral['cpt_80'], '.0%')}",
-    ]
+    lines = []
+    for name, tier in report["per_tier"].items():
+        lines.append(
+            f"{name:<12} accuracy {number(tier['accuracy'], '.1%')} ({tier['answered']}/{tier['items']} answered) · "
+            f"AUROC {number(tier['auroc'])} · ECE {number(tier['ece'])}"
+        )
+        deferral = tier["deferral"]
+        if deferral is None:
+            continue
+        lines += [
+            f"{'':<12} deferral area {deferral['area']:.3f} vs random {deferral['random_area']:.3f} "
+            f"({number(deferral['share_of_oracle_gain'], '.0%')} of the oracle's gain) · "
+            f"CPT(50%) {number(deferral['cpt_50'], '.0%')} · CPT(80%) {number(deferral['cpt_80'], '.0%')}",
+        ]
+    baseline = report["baseline"]
+    if baseline is not None and baseline["local_accuracy_minus_plain"] is not None:
+        lines.append(
+            f"{report['local_tier']} minus the plain model: {baseline['local_accuracy_minus_plain']:+.1%} accuracy"
+        )
     if report["assumption"]:
         lines.append("Note: " + report["assumption"])
     return "\n".join(lines)
@@ -134,16 +161,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         results = evaluation.run(
             items,
             [tier],
-            Scorer(session.config.settings.threshold),
+            Scorer(session.config.settings.threshold, collect_hidden_states=args.features == "all"),
             session.config.settings.system_prompt,
             args.max_tokens,
             passage,
             EvalProgress(),
         )
     usable = [r for r in results if r.error is None and r.confidence is not None]
-    signals = [Signals(**r.signals) for r in usable]  # type: ignore[arg-type]
+    signals = [Signals.from_dict(r.signals) for r in usable]
     correct = [r.correct for r in usable]
-    calibration = fit(model_id, signals, correct)
+    hidden = [r.hidden for r in usable] if all(r.hidden for r in usable) else None
+    features = RICHER_FEATURES if args.features == "all" else DEFAULT_FEATURES
+    calibration = fit(model_id, signals, correct, hidden=hidden, features=features)
+    signals = [calibration.complete(s, r.hidden) for s, r in zip(signals, usable, strict=True)]
     scores = [calibration.probability(s) or 0.0 for s in signals]
     if args.target_accuracy is not None:
         threshold = threshold_for_accuracy(scores, correct, args.target_accuracy)

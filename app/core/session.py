@@ -10,6 +10,7 @@ from app.core.confidence.calibration import Scorer
 from app.core.config.load import load_config
 from app.core.config.schema import Config
 from app.core.conversation.chat import ChatService
+from app.core.conversation.learning.learner import Learner
 from app.core.documents.library import Library
 from app.core.documents.setup import library_for
 from app.core.models.fetch import ProgressFn
@@ -26,12 +27,14 @@ class Session:
     registry: ProviderRegistry
     chat: ChatService
     library: Library | None = None  # the user's document collections
+    learner: Learner
 
     def open_store(self) -> Store:
         return Store(self.paths.database)
 
     def close(self) -> None:
         self.chat.close()
+        self.learner.close()  # a refit in progress finishes
         self.registry.close()
         if self.library is not None and self.library.embedder is not None:
             self.library.embedder.close()
@@ -43,10 +46,11 @@ def open_session(progress: ProgressFn | None = None, consent: ConsentFn | None =
     config = load_config(paths)
     paths.ensure()
     registry = ProviderRegistry(config, paths.models, progress)
-    scorer = Scorer.from_folder(paths.calibration, list(config.models), config.settings.threshold)
+    scorer = Scorer.for_config(config, paths.calibration)
     library = library_for(config, paths)
-    chat = ChatService(config, registry, lambda: Store(paths.database), consent, scorer, library)
-    return Session(paths, config, registry, chat, library)
+    learner = Learner(config, scorer, paths.calibration, lambda: Store(paths.database))
+    chat = ChatService(config, registry, lambda: Store(paths.database), consent, scorer, library, learner)
+    return Session(paths, config, registry, chat, library, learner)
 
 
 @contextmanager

@@ -41,6 +41,7 @@ ACTIONS = [
     (MessageAction.RATE_DOWN, "Wrong or unhelpful answer", "Ctrl+Alt+Down", False, True),
     (MessageAction.REGENERATE, "Regenerate", "Ctrl+Shift+R", False, True),
     (MessageAction.STRONGER, "Ask a stronger model", "Ctrl+Shift+Up", False, True),
+    (MessageAction.COMPARE, "Compare with another tier", "Ctrl+Alt+C", False, True),
     (MessageAction.PREVIOUS_VERSION, "Previous version", "Ctrl+Alt+Left", True, True),
     (MessageAction.NEXT_VERSION, "Next version", "Ctrl+Alt+Right", True, True),
 ]

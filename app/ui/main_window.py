@@ -40,6 +40,7 @@ from app.ui import inert, theme
 from app.ui.about import AboutDialog
 from app.ui.catalog_card import CatalogCard, keep_going
 from app.ui.chat_view import ChatView, copy_text
+from app.ui.compare_dialog import CompareDialog
 from app.ui.composer import Composer, Draft, dropped_files
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_model import MessageItem
@@ -474,12 +475,16 @@ class MainWindow(QMainWindow):
         elif item.message_id is None or self._worker is not None:
             self.statusBar().showMessage("Wait for the answer to finish first.", 4_000)
         elif action in (MessageAction.RATE_UP, MessageAction.RATE_DOWN):
-            self.store.add_feedback(item.message_id, 1 if action == MessageAction.RATE_UP else -1)
+            self.session.learner.rate(self.store, item.message_id, good=action == MessageAction.RATE_UP)
             self.statusBar().showMessage("Thanks: your rating is saved on this computer.", 5_000)
         elif action == MessageAction.REGENERATE:
             self._again(row, self.session.chat.regenerate)
         elif action == MessageAction.STRONGER:
             self.ask_stronger(row)
+        elif action == MessageAction.COMPARE:
+            if CompareDialog(self.session, self.store, item.message_id, self).exec():
+                assert self.conversation_id is not None
+                self.chat.show_conversation(self.store, self.conversation_id)
         elif action == MessageAction.WAKE:
             self.session.chat.wake(list(item.resting))
             self.ask_stronger(row)
@@ -627,7 +632,7 @@ class MainWindow(QMainWindow):
         self.open_settings_at(SettingsDialog.PRIVACY_TAB)
 
     def open_settings_at(self, tab: int) -> None:
-        if SettingsDialog(self.session.paths, self, tab).exec():
+        if SettingsDialog(self.session.paths, self, tab, (self.session.learner, self.store)).exec():
             self.apply_settings()
 
     def open_models(self) -> None:

@@ -22,6 +22,7 @@ class MessageAction(StrEnum):
     RATE_DOWN = "rate-down"
     REGENERATE = "regenerate"
     STRONGER = "stronger"
+    COMPARE = "compare"  # another tier answers beside this one; the user keeps the better
     WAKE = "wake"  # the answer's resting models are asked again now
     STOP = "stop"
     PREVIOUS_VERSION = "previous-version"

@@ -231,6 +231,7 @@ class MessageDelegate(QStyledItemDelegate):
                 (MessageAction.RATE_DOWN, "✗ Wrong"),
                 (MessageAction.REGENERATE, "↻ Regenerate"),
                 (MessageAction.STRONGER, "⬆ Ask a stronger model"),
+                (MessageAction.COMPARE, "⇄ Compare"),
             ]
             if item.resting:
                 links.append((MessageAction.WAKE, f"↻ Try {', '.join(item.resting)} again"))

@@ -32,11 +32,14 @@ from app.core.config import edit as config_edit
 from app.core.config import keys
 from app.core.config.load import parse_config
 from app.core.config.schema import Config, Privacy, RemoteBase
+from app.core.conversation.learning.learner import Learner
 from app.core.errors import ConfigError, HearthError
 from app.core.paths import UserPaths
 from app.core.privacy.policy import PRIVACY_LABELS
+from app.core.storage.store import Store
 from app.core.system import updates
 from app.ui import inert
+from app.ui.calibration_line import CalibrationLines
 from app.ui.capability_grid import CapabilityGridEditor
 from app.ui.toml_editor import LineNumberedEditor
 
@@ -56,9 +59,17 @@ def _money(parent: QWidget, value: float | None) -> QDoubleSpinBox:
 class SettingsDialog(QDialog):
     PRIVACY_TAB, MODELS_TAB = 0, 2
 
-    def __init__(self, paths: UserPaths, parent: QWidget | None = None, tab: int = PRIVACY_TAB):
+    def __init__(
+        self,
+        paths: UserPaths,
+        parent: QWidget | None = None,
+        tab: int = PRIVACY_TAB,
+        learning: tuple[Learner, Store] | None = None,
+    ):
+        """``learning``: the learner and the window's store, for the line on each model's calibration."""
         super().__init__(parent)
         self.paths = paths
+        self.learning = learning
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self.resize(720, 560)
@@ -120,6 +131,9 @@ class SettingsDialog(QDialog):
         form.addRow("Most one message may cost:", self.per_message)
         form.addRow("", self.redact)
         form.addRow("System prompt:", self.system_prompt)
+        if self.learning is not None:
+            self.calibration = CalibrationLines(*self.learning, parent=page)
+            form.addRow("Confidence:", self.calibration)
         self.check_updates = QCheckBox("Check for a newer Hearth once a day", page)
         self.check_updates.setChecked(config.updates.check)
         self.check_updates.setAccessibleName("Check for updates")

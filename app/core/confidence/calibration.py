@@ -1,84 +1,109 @@
 """Calibrated confidence: a fitted probability that an answer is right, per model.
 
-A logistic regression over the answer's signals, fitted on labelled answers
-by ``hearth calibrate``. It is a dozen numbers, so it is fitted here with
-numpy (Newton's method with an L2 penalty) rather than pulling in
-scikit-learn. Each model's fit is a versioned JSON file in
-``<data>/calibration/<model>.json``; a model without one uses the documented
-default score of ``app.core.confidence.signals``.
+A fit is data, one versioned JSON file per model: a logistic regression over
+named signals (``FEATURES`` says which names exist), and optionally a linear
+probe on the model's final hidden state whose probability is one of those
+signals. Logistic regressions of this size are fitted here with numpy
+(Newton's method with an L2 penalty) rather than pulling in scikit-learn.
+
+Fits come from two places. Hearth ships fits for the models it knows, in
+``resources/calibration/``, fitted on the calibration halves of tests/data
+and reported on the disjoint evaluation halves; each names the SHA-256 of the
+weights it belongs to, so it applies whatever the model is called in
+models.toml. ``hearth calibrate`` writes a fit of the user's own to
+``<data>/calibration/<model>.json``, which takes precedence. A later refit
+from the user's verdicts can replace the top layer only (``fit`` over the
+stored signals, keeping the shipped probe).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from app.core.confidence.signals import Signals, default_score
+from app.core.confidence.metrics import auroc
+from app.core.confidence.signals import Signals, TokenTrace, default_score
+from app.core.config.schema import Config, LocalModel
+from app.core.paths import bundled
 
-FORMAT_VERSION = 1
-FEATURES = (
-    "q10_prob",
-    "q25_prob",
-    "min_logprob",
+FORMAT_VERSION = 2
+SHIPPED = bundled("resources/calibration")
+LOGPROB_FLOOR = -30.0
+
+
+def _logprob(value: float | None) -> float:
+    return max(value if value is not None else 0.0, LOGPROB_FLOOR)
+
+
+def _logit(p: float | None) -> float:
+    p = min(max(p if p is not None else 0.5, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+# Every signal a fit may use, as a number.
+FEATURES: dict[str, Callable[[Signals], float]] = {
+    "mean_logprob": lambda s: _logprob(s.mean_logprob),
+    "min_logprob": lambda s: _logprob(s.min_logprob),
+    "q10_prob": lambda s: s.q10_prob or 0.0,
+    "q25_prob": lambda s: s.q25_prob or 0.0,
+    "mean_entropy": lambda s: s.mean_entropy or 0.0,
+    "max_entropy": lambda s: s.max_entropy or 0.0,
+    "mean_margin": lambda s: s.mean_margin or 0.0,
+    "min_margin": lambda s: s.min_margin or 0.0,
+    "span_mean_logprob": lambda s: _logprob(s.span_mean_logprob),
+    "span_min_logprob": lambda s: _logprob(s.span_min_logprob),
+    "span_first_logprob": lambda s: _logprob(s.span_first_logprob),
+    "span_mean_entropy": lambda s: s.span_mean_entropy or 0.0,
+    "span_min_margin": lambda s: s.span_min_margin or 0.0,
+    "log_tokens": lambda s: math.log1p(s.n_tokens),
+    "probe_logit": lambda s: _logit(s.probe),
+    "hedge": lambda s: float(s.hedge),
+    "refusal": lambda s: float(s.refusal),
+    "truncated": lambda s: float(s.truncated),
+    "repetition": lambda s: s.repetition,
+    "empty": lambda s: float(s.empty),
+    "language_mismatch": lambda s: float(s.language_mismatch),
+}
+TEXT_CHECKS = ("hedge", "refusal", "truncated", "repetition", "empty", "language_mismatch")
+# What ``fit`` uses unless told otherwise. Chosen by 5-fold cross-validation on the 120
+# calibration-half answers of the bundled model (AUROC): the answer span's least likely token
+# alone 0.70; with the hidden-state probe, the other token signals and the text checks 0.68;
+# the token signals without the probe 0.68; the probe alone 0.60. With this little data a
+# combination fits noise, so the shipped fit is this one signal, calibrated (Platt scaling: it
+# keeps the ranking and makes the number a probability). RICHER_FEATURES is for fits on more
+# labelled answers (``hearth calibrate --features all``).
+DEFAULT_FEATURES = ("span_min_logprob",)
+RICHER_FEATURES = (
+    "probe_logit",
+    "span_mean_logprob",
+    "span_min_logprob",
     "mean_logprob",
     "mean_entropy",
+    "span_min_margin",
     "log_tokens",
-    "hedge",
-    "refusal",
-    "truncated",
-    "repetition",
-    "empty",
-    "language_mismatch",
+    *TEXT_CHECKS,
 )
 
 
-def features(signals: Signals) -> list[float]:
-    """The feature vector, or an empty list when the answer has no token probabilities."""
-    if not signals.has_token_probabilities:
-        return []
-    return [
-        signals.q10_prob or 0.0,
-        signals.q25_prob or 0.0,
-        max(signals.min_logprob or 0.0, -30.0),
-        max(signals.mean_logprob or 0.0, -30.0),
-        signals.mean_entropy or 0.0,
-        math.log1p(signals.n_tokens),
-        float(signals.hedge),
-        float(signals.refusal),
-        float(signals.truncated),
-        signals.repetition,
-        float(signals.empty),
-        float(signals.language_mismatch),
-    ]
+class Logistic(BaseModel):
+    """z-scored inputs, weights and a bias: a probability from a vector."""
 
-
-class Calibration(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    version: int = FORMAT_VERSION
-    model_id: str
-    features: tuple[str, ...] = FEATURES
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     weights: tuple[float, ...]
     bias: float
-    threshold: float | None = None
-    target: str | None = None
-    fitted_at: str
-    examples: int
-    correct: int
 
-    def probability(self, signals: Signals) -> float | None:
-        values = features(signals)
-        if not values:
-            return None
-        z = (np.asarray(values) - np.asarray(self.mean)) / np.asarray(self.scale)
+    def probability(self, values: Sequence[float]) -> float:
+        z = (np.asarray(values, dtype=np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
         return float(_sigmoid(float(z @ np.asarray(self.weights)) + self.bias))
 
 
@@ -86,20 +111,15 @@ def _sigmoid(x: float | np.ndarray) -> float | np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -35, 35)))
 
 
-def fit(model_id: str, signals: Sequence[Signals], correct: Sequence[bool], l2: float = 1.0) -> Calibration:
-    """Logistic regression of correctness on the signals (answers without token probabilities are skipped)."""
-    rows = [(features(s), c) for s, c in zip(signals, correct, strict=True) if s.has_token_probabilities]
-    if len(rows) < 10:
-        raise ValueError(f"calibration needs at least 10 scored answers, got {len(rows)}")
-    x = np.asarray([r[0] for r in rows], dtype=np.float64)
-    y = np.asarray([float(r[1]) for r in rows])
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float) -> Logistic:
+    """L2-penalised logistic regression by Newton's method (the intercept is not shrunk)."""
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
     beta = np.zeros(z.shape[1])
     penalty = np.full(z.shape[1], l2)
-    penalty[-1] = 0.0  # the intercept is not shrunk
+    penalty[-1] = 0.0
     for _ in range(50):
         p = _sigmoid(z @ beta)
         gradient = z.T @ (p - y) + penalty * beta
@@ -108,12 +128,108 @@ def fit(model_id: str, signals: Sequence[Signals], correct: Sequence[bool], l2: 
         beta -= step
         if np.max(np.abs(step)) < 1e-8:
             break
+    return Logistic(
+        mean=tuple(mean.tolist()), scale=tuple(scale.tolist()), weights=tuple(beta[:-1].tolist()), bias=float(beta[-1])
+    )
+
+
+class Calibration(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = FORMAT_VERSION
+    model_id: str
+    # The weights this fit belongs to: a shipped fit applies to any model id whose file has this
+    # SHA-256 (or, where models.toml gives none, this file name).
+    model_sha256: str | None = None
+    model_file: str | None = None
+    # "user": made with hearth calibrate; "verdicts": refitted from the user's verdicts (conversation/learning).
+    source: Literal["shipped", "user", "verdicts"] = "user"
+    features: tuple[str, ...]
+    logistic: Logistic
+    # A linear probe on the final hidden state; its probability is the "probe_logit" feature.
+    probe: Logistic | None = None
+    threshold: float | None = None
+    target: str | None = None
+    fitted_at: str
+    fitted_on: tuple[str, ...] = ()
+    examples: int
+    correct: int
+    # Quality on data the fit never saw, per data file: auroc, ece, accuracy, items.
+    held_out: dict[str, dict[str, float | None]] = {}
+
+    def complete(self, signals: Signals, hidden: Sequence[float]) -> Signals:
+        """The signals with the probe's reading of the hidden state, where this fit has a probe."""
+        if self.probe is None or len(hidden) != len(self.probe.weights):
+            return signals
+        return _with_probe(signals, self.probe.probability(hidden))
+
+    @property
+    def reads_hidden_state(self) -> bool:
+        return self.probe is not None and "probe_logit" in self.features
+
+    def probability(self, signals: Signals) -> float | None:
+        if not signals.has_token_probabilities:
+            return None
+        if "probe_logit" in self.features and signals.probe is None:
+            return None  # the answer came without a hidden state: the fit cannot read it
+        return self.logistic.probability([FEATURES[name](signals) for name in self.features])
+
+
+PROBE_L2 = (30.0, 100.0, 300.0, 1000.0, 3000.0)
+
+
+def _out_of_fold(x: np.ndarray, y: np.ndarray, folds: np.ndarray, l2: float) -> np.ndarray:
+    held = np.empty(len(y))
+    for fold in np.unique(folds):
+        test = folds == fold
+        model = fit_logistic(x[~test], y[~test], l2)
+        held[test] = [model.probability(row) for row in x[test]]
+    return held
+
+
+def _auroc(scores: np.ndarray, y: np.ndarray) -> float:
+    return auroc(scores.tolist(), (y > 0.5).tolist()) or 0.5
+
+
+def _with_probe(signals: Signals, probe: float) -> Signals:
+    return Signals.from_dict({**signals.as_dict(), "probe": probe})
+
+
+def fit(
+    model_id: str,
+    signals: Sequence[Signals],
+    correct: Sequence[bool],
+    l2: float = 1.0,
+    features: Sequence[str] = DEFAULT_FEATURES,
+    hidden: Sequence[Sequence[float]] | None = None,
+) -> Calibration:
+    """Logistic regression of correctness on the signals (answers without token probabilities are skipped).
+
+    With ``hidden`` (each answer's final hidden state), a probe is fitted first, its penalty
+    chosen from ``PROBE_L2`` by 5-fold cross-validation; the top layer then reads probe
+    probabilities that are out-of-fold (each from a probe that did not see that answer), so it
+    learns how far the probe can be trusted on new answers.
+    """
+    keep = [i for i, s in enumerate(signals) if s.has_token_probabilities]
+    if len(keep) < 10:
+        raise ValueError(f"calibration needs at least 10 scored answers, got {len(keep)}")
+    rows = [signals[i] for i in keep]
+    y = np.asarray([float(correct[i]) for i in keep])
+    probe = None
+    if hidden is not None and "probe_logit" in features:
+        states = np.asarray([hidden[i] for i in keep], dtype=np.float64)
+        folds = np.arange(len(keep)) % 5
+        held = {l2: _out_of_fold(states, y, folds, l2) for l2 in PROBE_L2}
+        best = max(PROBE_L2, key=lambda l2: _auroc(held[l2], y))
+        probe = fit_logistic(states, y, best)
+        rows = [_with_probe(s, float(p)) for s, p in zip(rows, held[best], strict=True)]
+    names = tuple(n for n in features if n != "probe_logit" or probe is not None)
+    x = np.asarray([[FEATURES[n](s) for n in names] for s in rows], dtype=np.float64)
     return Calibration(
         model_id=model_id,
-        mean=tuple(mean.tolist()),
-        scale=tuple(scale.tolist()),
-        weights=tuple(beta[:-1].tolist()),
-        bias=float(beta[-1]),
+        features=names,
+        logistic=fit_logistic(x, y, l2),
+        probe=probe,
         fitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
         examples=len(rows),
         correct=int(y.sum()),
@@ -124,25 +240,46 @@ def calibration_file(folder: Path, model_id: str) -> Path:
     return folder / (re.sub(r"[^A-Za-z0-9._-]", "_", model_id) + ".json")
 
 
-def save(calibration: Calibration, folder: Path) -> Path:
+def save(calibration: Calibration, folder: Path, name: str | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = calibration_file(folder, calibration.model_id)
+    path = calibration_file(folder, name or calibration.model_id)
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(calibration.model_dump_json(indent=2), encoding="utf-8")
+    temporary.write_text(calibration.model_dump_json(indent=1), encoding="utf-8")
     temporary.replace(path)
     return path
 
 
-def load(folder: Path, model_id: str) -> Calibration | None:
-    """The model's fit, or None when there is none or it is from another format version."""
-    path = calibration_file(folder, model_id)
+def read(path: Path) -> Calibration | None:
+    """A fit, or None when the file is missing, broken, from another format version or uses unknown signals."""
     try:
         calibration = Calibration.model_validate_json(path.read_bytes())
-    except (FileNotFoundError, ValidationError):
+    except (OSError, ValidationError):
         return None
-    if calibration.version != FORMAT_VERSION or calibration.features != FEATURES:
+    if calibration.version != FORMAT_VERSION or not set(calibration.features) <= FEATURES.keys():
+        return None
+    if len(calibration.logistic.weights) != len(calibration.features):
         return None
     return calibration
+
+
+def load(folder: Path, model_id: str) -> Calibration | None:
+    """The user's own fit for this model id, if any."""
+    return read(calibration_file(folder, model_id))
+
+
+def shipped(model: LocalModel, folder: Path = SHIPPED) -> Calibration | None:
+    """The fit Hearth ships for this model's weights, if any."""
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.glob("*.json")):
+        calibration = read(path)
+        if calibration is None:
+            continue
+        if model.sha256 is not None and calibration.model_sha256 == model.sha256:
+            return calibration
+        if model.sha256 is None and calibration.model_file == Path(model.file).name:
+            return calibration
+    return None
 
 
 class Scorer:
@@ -153,23 +290,42 @@ class Scorer:
         default_threshold: float,
         calibrations: dict[str, Calibration] | None = None,
         forced_threshold: float | None = None,
+        collect_hidden_states: bool = False,
     ):
-        """``forced_threshold`` overrides every model's threshold (an A/B arm that tries another one)."""
+        """``forced_threshold`` overrides every model's threshold (an A/B arm that tries another one);
+        ``collect_hidden_states`` reads every answer's hidden state, to fit a probe on them."""
         self.default_threshold = default_threshold
         self.calibrations = calibrations or {}
         self.forced_threshold = forced_threshold
+        self.collect_hidden_states = collect_hidden_states
 
     def with_threshold(self, threshold: float) -> Scorer:
-        return Scorer(self.default_threshold, self.calibrations, forced_threshold=threshold)
+        return Scorer(self.default_threshold, self.calibrations, threshold, self.collect_hidden_states)
+
+    def reads_hidden_state(self, model_id: str) -> bool:
+        """Whether this model's answers need the extra step that reads the hidden state: only
+        where its fit has a probe (the step costs about 2 % of a short answer), or to fit one."""
+        calibration = self.calibrations.get(model_id)
+        return self.collect_hidden_states or (calibration is not None and calibration.reads_hidden_state)
 
     @classmethod
-    def from_folder(cls, folder: Path, model_ids: Sequence[str], default_threshold: float) -> Scorer:
-        found = {model_id: load(folder, model_id) for model_id in model_ids}
-        return cls(default_threshold, {k: v for k, v in found.items() if v is not None})
+    def for_config(cls, config: Config, folder: Path, shipped_folder: Path = SHIPPED) -> Scorer:
+        """Each model's own fit from ``folder``, else the fit Hearth ships for a local model's weights."""
+        found: dict[str, Calibration | None] = {}
+        for model_id, model in config.models.items():
+            found[model_id] = load(folder, model_id)
+            if found[model_id] is None and isinstance(model, LocalModel):
+                found[model_id] = shipped(model, shipped_folder)
+        return cls(config.settings.threshold, {k: v for k, v in found.items() if v is not None})
+
+    def complete(self, model_id: str, signals: Signals, trace: TokenTrace) -> Signals:
+        calibration = self.calibrations.get(model_id)
+        return calibration.complete(signals, trace.hidden) if calibration else signals
 
     def score(self, model_id: str, signals: Signals) -> float | None:
         calibration = self.calibrations.get(model_id)
-        return calibration.probability(signals) if calibration else default_score(signals)
+        value = calibration.probability(signals) if calibration else None
+        return value if value is not None else default_score(signals)
 
     def threshold(self, model_id: str) -> float:
         if self.forced_threshold is not None:
@@ -205,13 +361,17 @@ def threshold_for_accuracy(scores: Sequence[float], correct: Sequence[bool], acc
 
 
 def cross_validated(
-    model_id: str, signals: Sequence[Signals], correct: Sequence[bool], folds: int = 5
+    model_id: str,
+    signals: Sequence[Signals],
+    correct: Sequence[bool],
+    folds: int = 5,
+    features: Sequence[str] = DEFAULT_FEATURES,
 ) -> list[float | None]:
     """Out-of-fold probabilities: what the fit says about answers it was not fitted on."""
     predictions: list[float | None] = [None] * len(signals)
     for fold in range(folds):
         train = [i for i in range(len(signals)) if i % folds != fold]
-        calibration = fit(model_id, [signals[i] for i in train], [correct[i] for i in train])
+        calibration = fit(model_id, [signals[i] for i in train], [correct[i] for i in train], features=features)
         for i in range(fold, len(signals), folds):
             predictions[i] = calibration.probability(signals[i])
     return predictions

@@ -1,28 +1,35 @@
 """Confidence: how likely an answer is to be right, from signals the answer carries.
 
-Signals are the answer's token probabilities (a low quantile, the minimum and
-mean log-probability, the mean entropy of the distributions its tokens were
-drawn from) and cheap checks of its text (hedging, refusal, cut off by the
-length limit, a repetition loop, empty, another language than the question).
+Signals are the answer's token probabilities (mean, sum, minimum and low
+quantiles of the log-probabilities, the entropy of the distributions its
+tokens were drawn from, the margin of the most likely token over the second),
+the same over the answer span only (the words that carry the answer, see
+``app.core.confidence.answer_span``), and cheap checks of its text (hedging, refusal,
+cut off by the length limit, a repetition loop, empty, another language than
+the question).
 
-Without calibration the score is the 10th percentile of the token
-probabilities (taken as the probability of an actual token), discounted by
-the text checks. A low quantile avoids the length bias of sums and means and
-is not averaged away by many easy tokens (Gupta et al., 2024, "Language Model
-Cascades: Token-level uncertainty and beyond"). ``app.core.confidence.calibration``
-turns the same signals into a fitted probability per model.
+A model with a fitted calibration (``app.core.confidence.calibration``) turns these into
+a probability. Without one, the score is the probability of the least likely
+token of the answer span (``exp`` of its minimum log-probability), discounted
+by the text checks. On the calibration halves of tests/data (the bundled
+model, 120 answers) it ranked right answers above wrong ones best of the
+single signals (AUROC 0.70, against 0.59 for the mean log-probability over
+all tokens and 0.66 for their 10th percentile): the answer's weakest word is
+what the model was unsure of, while over all tokens the restated question
+and the filler dilute it. bench/cascade.py reports every signal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from app.core.confidence import answer_checks
+from app.core.confidence.answer_span import span_mask
+from app.core.confidence.signals import answer_checks
+from app.core.providers.base import Chunk
 
-SCORE_QUANTILE = 0.10
 # Uncalibrated discounts, applied when a text check fires.
 DEFAULT_DISCOUNTS = {
     "hedge": 0.7,
@@ -51,13 +58,32 @@ class Signals:
     empty: bool
     language_mismatch: bool
     finish_reason: str | None
+    # Added later: answers stored before have none of these.
+    sum_logprob: float | None = None
+    max_entropy: float | None = None
+    mean_margin: float | None = None
+    min_margin: float | None = None
+    span_tokens: int | None = None
+    span_mean_logprob: float | None = None
+    span_min_logprob: float | None = None
+    span_first_logprob: float | None = None
+    span_mean_entropy: float | None = None
+    span_min_margin: float | None = None
+    # The hidden-state probe's probability, where the model's calibration has a probe.
+    probe: float | None = None
 
     @property
     def has_token_probabilities(self) -> bool:
-        return self.q10_prob is not None
+        return self.mean_logprob is not None
 
     def as_dict(self) -> dict[str, float | int | str | bool | None]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float | int | str | bool | None]) -> Signals:
+        """Signals as stored with an answer (keys this version does not know are ignored)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
 
 
 def signals_from(
@@ -66,24 +92,38 @@ def signals_from(
     logprobs: Sequence[float],
     entropies: Sequence[float],
     finish_reason: str | None,
+    margins: Sequence[float] = (),
+    tokens: Sequence[str] = (),
 ) -> Signals:
-    probs = np.exp(np.asarray(logprobs, dtype=np.float64))
+    lp = np.asarray(logprobs, dtype=np.float64)
+    probs = np.exp(lp)
+    ent = np.asarray(entropies, dtype=np.float64)
+    mar = np.asarray(margins, dtype=np.float64)
 
     def quantile(q: float) -> float | None:
-        # "lower": an actual token's probability, never interpolated upwards
-        # past the guessed tokens.
+        # "lower": an actual token's probability, never interpolated upwards past the guessed tokens.
         return float(np.quantile(probs, q, method="lower")) if len(probs) else None
 
+    def stat(values: np.ndarray, how: str) -> float | None:
+        return float(getattr(np, how)(values)) if len(values) else None
+
+    # The answer span, where each token's text is known; otherwise every token.
+    mask = np.asarray(span_mask(tokens, question), dtype=bool) if len(tokens) == len(lp) and len(lp) else None
+    if mask is None or not mask.any():
+        mask = np.ones(len(lp), dtype=bool)
+    span_lp = lp[mask]
+    span_ent = ent[mask] if len(ent) == len(lp) else ent
+    span_mar = mar[mask] if len(mar) == len(lp) else mar
     checked = answer_checks.sample(answer)
     return Signals(
         n_tokens=len(logprobs),
-        mean_logprob=float(np.mean(logprobs)) if len(logprobs) else None,
-        min_logprob=float(np.min(logprobs)) if len(logprobs) else None,
+        mean_logprob=stat(lp, "mean"),
+        min_logprob=stat(lp, "min"),
         q05_prob=quantile(0.05),
-        q10_prob=quantile(SCORE_QUANTILE),
+        q10_prob=quantile(0.10),
         q25_prob=quantile(0.25),
         median_prob=quantile(0.5),
-        mean_entropy=float(np.mean(entropies)) if len(entropies) else None,
+        mean_entropy=stat(ent, "mean"),
         hedge=answer_checks.hedges(checked),
         refusal=answer_checks.refuses(checked),
         truncated=finish_reason == "length",
@@ -91,16 +131,48 @@ def signals_from(
         empty=answer_checks.is_empty(checked),
         language_mismatch=answer_checks.language_mismatch(question, checked),
         finish_reason=finish_reason,
+        sum_logprob=stat(lp, "sum"),
+        max_entropy=stat(ent, "max"),
+        mean_margin=stat(mar, "mean"),
+        min_margin=stat(mar, "min"),
+        span_tokens=int(mask.sum()) if len(lp) else None,
+        span_mean_logprob=stat(span_lp, "mean"),
+        span_min_logprob=stat(span_lp, "min"),
+        span_first_logprob=float(span_lp[0]) if len(span_lp) else None,
+        span_mean_entropy=stat(span_ent, "mean"),
+        span_min_margin=stat(span_mar, "min"),
     )
+
+
+class TokenTrace:
+    """What a stream says about its tokens, gathered chunk by chunk for the signals."""
+
+    def __init__(self) -> None:
+        self.logprobs: list[float] = []
+        self.entropies: list[float] = []
+        self.margins: list[float] = []
+        self.tokens: list[str] = []
+        self.hidden: tuple[float, ...] = ()
+
+    def add(self, chunk: Chunk) -> None:
+        self.logprobs.extend(chunk.logprobs)
+        self.entropies.extend(chunk.entropies)
+        self.margins.extend(chunk.margins)
+        self.tokens.extend(chunk.tokens)
+        if chunk.hidden:
+            self.hidden = chunk.hidden
+
+    def signals(self, question: str, answer: str, finish_reason: str | None) -> Signals:
+        return signals_from(question, answer, self.logprobs, self.entropies, finish_reason, self.margins, self.tokens)
 
 
 def default_score(signals: Signals) -> float | None:
     """The documented uncalibrated score in [0, 1]; None without token probabilities."""
-    if signals.q10_prob is None:
+    if signals.span_min_logprob is None:
         return None
     if signals.empty:
         return 0.0
-    value = signals.q10_prob
+    value = float(np.exp(signals.span_min_logprob))
     fired = {
         "hedge": signals.hedge,
         "refusal": signals.refusal,

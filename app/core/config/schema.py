@@ -79,8 +79,12 @@ class LocalModel(Strict):
     n_ctx: int = Field(default=2048, ge=256, le=1_048_576)
     threads: int = Field(default=0, ge=0, le=512, description="0: choose from the CPU count")
     gpu_layers: int = Field(default=0, ge=-1, description="-1: all layers")
+    # Open-ended requests (write, explain, plan, anything long); see app.core.providers.sampling.
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
     repeat_penalty: float = Field(default=1.1, ge=0.0, le=3.0)
+    # Short questions and one-line instructions: greedy, measured to be right more often.
+    short_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    short_repeat_penalty: float = Field(default=1.0, ge=0.0, le=3.0)
     location: Literal[Location.LOCAL] = Location.LOCAL
     good_at: GoodAt
 

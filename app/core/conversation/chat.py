@@ -20,9 +20,12 @@ from pathlib import Path
 from app.core.answers import Answer, Attempt, Event
 from app.core.confidence.calibration import Scorer
 from app.core.config.schema import Config, Privacy
+from app.core.conversation import compare
 from app.core.conversation.attachments import image_url, sort_attachments
 from app.core.conversation.background import BackgroundTasks
 from app.core.conversation.context import build_context, recent_history
+from app.core.conversation.learning.labels import Verdict
+from app.core.conversation.learning.learner import Learner
 from app.core.conversation.recording import AnswerRecorder
 from app.core.conversation.shadow import selected, shadow_job
 from app.core.conversation.summary import summary_job
@@ -72,6 +75,7 @@ class ChatService:
         consent: ConsentFn | None = None,
         scorer: Scorer | None = None,
         library: Library | None = None,
+        learner: Learner | None = None,
     ):
         """``store`` opens a Store for the calling thread (SQLite connections stay on their thread)."""
         self.config = config
@@ -79,6 +83,7 @@ class ChatService:
         self.registry = registry
         self._open_store = store
         self.scorer = scorer or Scorer(config.settings.threshold)
+        self.learner = learner  # the user's verdicts, as labels for the confidence
         self.pricing = Pricing(config)
         settings = config.settings
         self.gate = OutboundGate(
@@ -341,17 +346,20 @@ class ChatService:
         finally:
             store.close()
 
-    def _stronger(self, store: Store, answer: MessageRow, privacy: Privacy | None) -> tuple[Cascade, int, str]:
+    def _stronger(
+        self, store: Store, answer: MessageRow, privacy: Privacy | None, comparing: bool = False
+    ) -> tuple[Cascade, int, str]:
         if answer.role != "assistant":
             raise HearthError("Only an answer can be asked again.")
         policy = privacy or self.conversation_privacy(store, answer.conversation_id)
+        purpose = "compare" if comparing else "re-ask"
         passage = self.gate.passage(
-            store, policy, conversation_id=answer.conversation_id, message_id=answer.id, purpose="re-ask"
+            store, policy, conversation_id=answer.conversation_id, message_id=answer.id, purpose=purpose
         )
         cascade = self.cascade(passage)
         names = [tier.name for tier in self.config.tiers]
         current = answered_tier(store.attempts(answer.id), answer.content, names)
-        start = stronger_tier(cascade, current)
+        start = compare.other_tier(cascade, current) if comparing else stronger_tier(cascade, current)
         return cascade, current, names[start]
 
     def reask(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
@@ -367,8 +375,22 @@ class ChatService:
             history, summary = self._history(store, message.conversation_id, through=message.after_id)
             names = [tier.name for tier in self.config.tiers]
             store.add_routing_event(answer_id, "user-escalation", names[current], target)
+            if self.learner is not None:
+                self.learner.verdict(store, answer_id, Verdict.STRONGER)  # the answer on show was not enough
             events = cascade.run(self._context(history, summary), start_at=names.index(target))
             yield from self.recorder.save_while_streaming(store, answer_id, events, trigger="user", keep_partial=False)
+        finally:
+            store.close()
+
+    def compare(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
+        """Answer the message again on another tier the policy allows, beside the answer on show (app/core/compare)."""
+        store = self._open_store()
+        try:
+            message = store.message(answer_id)
+            cascade, _, target = self._stronger(store, message, privacy, comparing=True)
+            history, summary = self._history(store, message.conversation_id, through=message.after_id)
+            events = compare.only(cascade, target).run(self._context(history, summary))
+            yield from self.recorder.save_while_streaming(store, answer_id, events, "user", False, shows=False)
         finally:
             store.close()
 

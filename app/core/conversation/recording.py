@@ -33,12 +33,19 @@ class AnswerRecorder:
         self.cooldowns = cooldowns
 
     def save_while_streaming(
-        self, store: Store, answer_id: int, events: Iterator[Event], trigger: str, keep_partial: bool = True
+        self,
+        store: Store,
+        answer_id: int,
+        events: Iterator[Event],
+        trigger: str,
+        keep_partial: bool = True,
+        shows: bool = True,
     ) -> Generator[Event, None, Answer | None]:
         """Forward the events, saving first. Returns the final answer (None if stopped early).
 
         ``keep_partial=False`` (a re-ask): the message keeps its earlier answer while the new one
-        streams; the new attempt holds the new text until the answer is complete.
+        streams; the new attempt holds the new text until the answer is complete. ``shows=False``
+        (Compare): the new answer is recorded as an attempt only, and the message keeps its own.
         """
         records = OutboundRecords(store)
         self.cooldowns.merge(records.rests(time.time()))
@@ -96,7 +103,7 @@ class AnswerRecorder:
                         if recorded[index] != attempt.reason
                     }
                     store.set_attempt_reasons(answer_id, changed)
-                    if keep_partial or answer.complete:
+                    if shows and (keep_partial or answer.complete):
                         status = "complete" if answer.complete else "failed"
                         store.update_message(answer_id, answer.text, status, answer.warning)
                 yield event

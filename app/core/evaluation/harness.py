@@ -3,14 +3,14 @@
 Each answer is produced the way the app produces it (a one-tier cascade, so
 the same signals and confidence), judged against the item's accepted
 answers, regular expression or named checker, and kept with its confidence
-for the metrics in ``app.core.evaluation.metrics``.
+for the metrics in ``app.core.confidence.metrics``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from app.core.answers import Attempt, Finished
 from app.core.confidence.calibration import Scorer
+from app.core.conversation.context import build_context
 from app.core.errors import DataError, FileError, GateClosed
 from app.core.privacy.gate import Passage
 from app.core.providers.base import Message
@@ -79,7 +80,8 @@ def load_jsonl(path: Path, model: type[Row], nothing: str) -> list[Row]:
     return items
 
 
-_LETTER = re.compile(r"\b([A-D])\b")
+# A standalone option letter; "A" followed by a lower-case word is the article ("A kangaroo").
+_LETTER = re.compile(r"(?<![\w'])([A-D])(?![\w'])(?! [a-z])")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -94,9 +96,13 @@ def _choice(item: EvalItem, answer: str) -> bool:
 
 
 def _number(item: EvalItem, answer: str) -> bool:
+    """The first number of the answer that is not one the question gave ("2 plus 6 is 8" answers 8)."""
     assert item.answer is not None
-    found = _NUMBER.search(answer.replace(",", ""))
-    return found is not None and float(found.group()) == float(item.answer)
+    given = {float(n) for n in _NUMBER.findall(item.prompt.replace(",", ""))}
+    found = [float(n) for n in _NUMBER.findall(answer.replace(",", ""))]
+    new = [n for n in found if n not in given]
+    chosen = new[0] if new else found[0] if found else None
+    return chosen == float(item.answer)
 
 
 CHECKERS: dict[str, Callable[[EvalItem, str], bool]] = {"choice": _choice, "number": _number}
@@ -123,9 +129,13 @@ class ItemResult:
     tokens: int
     error: str | None
     signals: dict[str, float | int | str | bool | None]
+    # The final hidden state, for fitting a probe (not written to reports).
+    hidden: tuple[float, ...] = field(default=(), repr=False)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        data = asdict(self)
+        del data["hidden"]
+        return data
 
 
 Progress = Callable[[int, int, str], None]
@@ -134,13 +144,15 @@ Progress = Callable[[int, int, str], None]
 def answer_item(
     item: EvalItem, tier: TierPlan, scorer: Scorer, system_prompt: str, max_tokens: int, passage: Passage
 ) -> ItemResult:
-    messages = [Message("system", system_prompt), Message("user", item.prompt)]
+    """One question, asked the way the chat asks it: the same context (system prompt, the
+    message) and a one-tier cascade, so the same sampling, signals and confidence."""
+    question = [Message("user", item.prompt)]
     single = Cascade(
         [TierPlan(tier.name, tier.providers[:1])], scorer=scorer, passage=passage, max_answer_tokens=max_tokens
     )
     attempt = Attempt(tier.name, tier.providers[0].model_id, tier.providers[0].location.value)
     try:
-        for event in single.run(lambda _: messages):
+        for event in single.run(lambda provider: build_context(system_prompt, question, provider, max_tokens)):
             if isinstance(event, Finished):
                 attempt = event.answer.attempts[-1]
     except GateClosed as exc:  # the outgoing gate kept this question here: it counts as unanswered
@@ -156,6 +168,7 @@ def answer_item(
         tokens=attempt.tokens_out,
         error=attempt.error,
         signals=attempt.signals,
+        hidden=attempt.hidden,
     )
 
 

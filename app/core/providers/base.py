@@ -27,10 +27,14 @@ class Message:
 
 @dataclass(frozen=True)
 class Sampling:
-    """Per-request overrides of a model's configured sampling (ensembles draw several samples)."""
+    """Per-request overrides of a model's configured sampling (ensembles draw several samples),
+    and whether to read the final hidden state too (one more model step, only worth it where a
+    calibration's probe reads it)."""
 
     temperature: float | None = None
     seed: int | None = None
+    repeat_penalty: float | None = None
+    hidden_state: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,12 @@ class Chunk:
     # Entropy (nats) of the distribution each token was drawn from: the full
     # vocabulary for local models, the reported top-k alternatives for remote ones.
     entropies: tuple[float, ...] = ()
+    # Log-probability margin of the most likely token over the second, per token (local models).
+    margins: tuple[float, ...] = ()
+    # The text of each generated token, as the model produced it (before stop strings are held back).
+    tokens: tuple[str, ...] = ()
+    # The model's final hidden state after the answer's last token (local models; on the last chunk).
+    hidden: tuple[float, ...] = ()
     finish_reason: str | None = None
     usage: Usage | None = None
 

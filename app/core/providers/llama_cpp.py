@@ -24,9 +24,11 @@ from app.core.providers.base import Chunk, Message, Sampling, Usage
 from app.core.providers.llama_backends import Backends
 from app.core.providers.llama_backends import ensure_loaded as ensure_backends_loaded
 from app.core.providers.logprobs import token_stats
+from app.core.providers.sampling import choose_sampling
 from app.core.providers.stop_text import StopText
 
 # Used when a GGUF file has no chat template of its own, or one Hearth cannot use.
+CHATML_END = "<|im_end|>"
 CHATML_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
     "{{ message['content'] }}<|im_end|>\n{% endfor %}"
@@ -136,6 +138,10 @@ class LlamaCppProvider:
             result = self._formatter(messages=wire)
         tokens = llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
         stops = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        if self._formatter.template == CHATML_TEMPLATE:
+            # A model without a template of its own may not know ChatML's end marker as a token: it then
+            # writes it out as text and goes on to write the next turn itself.
+            stops = [*stops, CHATML_END]
         return tokens, stops
 
     def count_tokens(self, text: str) -> int:
@@ -168,34 +174,71 @@ class LlamaCppProvider:
             finish = "length"
             if sampling is not None and sampling.seed is not None:
                 llm.set_seed(sampling.seed)
-            temperature = sampling.temperature if sampling and sampling.temperature is not None else None
-            tokens = llm.generate(
-                prompt,
-                temp=self.config.temperature if temperature is None else temperature,
-                repeat_penalty=self.config.repeat_penalty,
-            )
+            temperature, repeat_penalty = choose_sampling(self.config, messages, sampling)
+            tokens = llm.generate(prompt, temp=temperature, repeat_penalty=repeat_penalty)
+            last: int | None = None
             try:
                 for token in tokens:
+                    last = token
                     if llama_cpp.llama_vocab_is_eog(vocab, token):
                         finish = "stop"
                         break
                     # The context still holds the logits this token was sampled from.
                     logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
-                    logprob, entropy = token_stats(logits, token)
+                    logprob, entropy, margin = token_stats(logits, token)
                     produced += 1
-                    text = stop_text.feed(decoder.decode(llm.detokenize([token])))
+                    piece = decoder.decode(llm.detokenize([token]))
+                    text = stop_text.feed(piece)
+                    chunk = Chunk(text, (logprob,), (entropy,), (margin,), (piece,))
                     if stop_text.stopped:
                         finish = "stop"
                         if text:
-                            yield Chunk(text, (logprob,), (entropy,))
+                            yield chunk
                         break
-                    yield Chunk(text, (logprob,), (entropy,))
+                    yield chunk
                     if produced >= limit:
                         break
             finally:
                 tokens.close()
+            wanted = sampling is not None and sampling.hidden_state
+            hidden = self.final_hidden_state(llm, last) if wanted and last is not None else ()
             tail = stop_text.flush() + decoder.decode(b"", final=True)
-            yield Chunk(tail, finish_reason=finish, usage=Usage(len(prompt), produced))
+            yield Chunk(tail, hidden=hidden, finish_reason=finish, usage=Usage(len(prompt), produced))
+
+    @staticmethod
+    def final_hidden_state(llm: Any, last: int) -> tuple[float, ...]:
+        """The hidden state after the answer's last token (sampled, not yet evaluated): one more step
+        with embeddings on, for the confidence probe."""
+        import llama_cpp
+
+        if llm.n_tokens >= llm.n_ctx():
+            return ()
+        llama_cpp.llama_set_embeddings(llm.ctx, True)
+        try:
+            llm.eval([last])
+            state = llama_cpp.llama_get_embeddings_ith(llm.ctx, -1)
+            return tuple(np.ctypeslib.as_array(state, shape=(llm.n_embd(),)).tolist()) if state else ()
+        finally:
+            llama_cpp.llama_set_embeddings(llm.ctx, False)
+
+    def first_word_odds(self, messages: Sequence[Message], yes: str, no: str) -> float:
+        """P(the answer starts with ``yes``) / (that + P(it starts with ``no``)), from one forward pass."""
+        import llama_cpp
+
+        with self._lock:
+            llm = self._load_locked()
+            prompt, _ = self._prompt(llm, messages)
+            llm.reset()
+            llm.eval(prompt)
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
+            shifted = np.exp(logits.astype(np.float64) - logits.max())
+
+            def mass(word: str) -> float:
+                starts = {llm.tokenize(v.encode("utf-8"), add_bos=False)[0] for v in (word, word.lower(), " " + word)}
+                return float(sum(shifted[t] for t in starts))
+
+            for_yes, for_no = mass(yes), mass(no)
+            return for_yes / (for_yes + for_no) if for_yes + for_no > 0 else 0.5
 
     def close(self) -> None:
         with self._lock:

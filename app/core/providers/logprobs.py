@@ -1,4 +1,4 @@
-"""Token log-probabilities and entropies from one step's logits.
+"""Token log-probabilities, entropies and top-2 margins from one step's logits.
 
 llama-cpp-python only reports logprobs for models loaded with
 ``logits_all=True``, which keeps n_ctx x n_vocab floats and slows generation
@@ -15,14 +15,24 @@ import numpy as np
 import numpy.typing as npt
 
 
-def token_stats(logits: npt.NDArray[np.float32], token: int) -> tuple[float, float]:
-    """(log softmax(logits)[token], entropy of softmax(logits) in nats), computed stably."""
+def token_stats(logits: npt.NDArray[np.float32], token: int) -> tuple[float, float, float]:
+    """(log softmax(logits)[token], entropy of softmax(logits) in nats, log-probability margin of the
+    most likely token over the second), computed stably."""
     shifted = logits - logits.max()
     weights = np.exp(shifted)
     total = float(weights.sum(dtype=np.float64))
     log_total = math.log(total)
     entropy = log_total - float(np.dot(weights, shifted)) / total
-    return float(shifted[token]) - log_total, max(0.0, entropy)
+    second = float(np.partition(shifted, -2)[-2])  # the largest is 0 after the shift
+    return float(shifted[token]) - log_total, max(0.0, entropy), -second
+
+
+def top_k_margin(logprobs: Sequence[float]) -> float | None:
+    """The margin of the best of the top-k alternatives a remote API reports over the second."""
+    if len(logprobs) < 2:
+        return None
+    best, second = sorted(logprobs, reverse=True)[:2]
+    return float(best - second)
 
 
 def top_k_entropy(logprobs: Sequence[float]) -> float:

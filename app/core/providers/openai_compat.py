@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.errors import ProviderRefused
 from app.core.providers.base import Chunk, Message, Sampling, Usage
-from app.core.providers.logprobs import top_k_entropy
+from app.core.providers.logprobs import top_k_entropy, top_k_margin
 from app.core.providers.remote import RemoteProvider, sse_events
 
 TOP_LOGPROBS = 5
@@ -29,6 +29,7 @@ class _Alternative(_Loose):
 
 
 class _TokenLogprob(_Loose):
+    token: str = ""
     logprob: float
     top_logprobs: list[_Alternative] = []
 
@@ -103,9 +104,14 @@ class OpenAICompatibleProvider(RemoteProvider):
                 tokens = (choice.logprobs.content or []) if choice.logprobs else []
                 logprobs = tuple(t.logprob for t in tokens)
                 entropies = tuple(top_k_entropy([a.logprob for a in t.top_logprobs]) for t in tokens if t.top_logprobs)
+                margins = tuple(
+                    m for t in tokens if (m := top_k_margin([a.logprob for a in t.top_logprobs])) is not None
+                )
                 produced += len(logprobs) or (1 if choice.delta.content else 0)
                 if choice.delta.content or logprobs:
-                    yield Chunk(choice.delta.content or "", logprobs, entropies)
+                    yield Chunk(
+                        choice.delta.content or "", logprobs, entropies, margins, tuple(t.token for t in tokens)
+                    )
                 if choice.finish_reason:
                     finish = choice.finish_reason
         if finish is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.core.answers import (
     Answer,
@@ -24,7 +24,7 @@ from app.core.answers import (
     escalated,
 )
 from app.core.confidence.calibration import Scorer
-from app.core.confidence.signals import signals_from
+from app.core.confidence.signals import TokenTrace
 from app.core.errors import GateClosed, HearthError, ProviderError
 from app.core.privacy.gate import GatedProvider, Passage
 from app.core.providers.base import Message, Provider, Sampling
@@ -270,8 +270,9 @@ def stream_attempt(
     A provider error ends the attempt with ``attempt.error`` set and the text received so far kept.
     """
     started = time.perf_counter()
-    logprobs: list[float] = []
-    entropies: list[float] = []
+    if scorer.reads_hidden_state(provider.model_id):
+        sampling = replace(sampling or Sampling(), hidden_state=True)
+    trace = TokenTrace()
     parts: list[str] = []
     question = ""
     try:
@@ -282,8 +283,7 @@ def stream_attempt(
             for chunk in stream:
                 if attempt.first_token_ms is None and (chunk.text or chunk.logprobs):
                     attempt.first_token_ms = (time.perf_counter() - started) * 1000
-                logprobs.extend(chunk.logprobs)
-                entropies.extend(chunk.entropies)
+                trace.add(chunk)
                 if chunk.text:
                     parts.append(chunk.text)
                     yield TextDelta(index, chunk.text)
@@ -301,6 +301,7 @@ def stream_attempt(
     finally:
         attempt.text = "".join(parts)
         attempt.latency_ms = (time.perf_counter() - started) * 1000
-    signals = signals_from(question, attempt.text, logprobs, entropies, attempt.finish_reason)
+    signals = scorer.complete(provider.model_id, trace.signals(question, attempt.text, attempt.finish_reason), trace)
     attempt.signals = signals.as_dict()
+    attempt.hidden = trace.hidden
     attempt.confidence = scorer.score(provider.model_id, signals)

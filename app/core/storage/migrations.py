@@ -212,6 +212,25 @@ def m013_plan_steps(db: Database) -> None:
     db["attempts"].add_column("step", str)
 
 
+def m014_verdicts(db: Database) -> None:
+    """The user's verdicts on answers, as labels for each model's confidence (app/core/conversation/learning)."""
+    db["verdicts"].create(
+        {
+            "attempt_id": int,
+            "message_id": int,
+            "model": str,
+            "verdict": str,
+            "correct": int,
+            "signals": str,
+            "created_at": str,
+        },
+        pk="attempt_id",
+        not_null={"message_id", "model", "verdict", "correct", "signals", "created_at"},
+    )
+    db["verdicts"].create_index(["model"])
+    db["verdicts"].create_index(["message_id"])
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -226,6 +245,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m011_outbound_gate,
     m012_document_sources,
     m013_plan_steps,
+    m014_verdicts,
 ]
 
 

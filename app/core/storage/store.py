@@ -136,7 +136,7 @@ class Store:
         """Delete a conversation and everything of it, search index included."""
         ids = "SELECT id FROM messages WHERE conversation_id = ?"
         with self.db.atomic():
-            for table in ("attempts", "routing_events", "feedback", "shadow_runs"):
+            for table in ("attempts", "routing_events", "feedback", "shadow_runs", "verdicts"):
                 self.db.execute(f"DELETE FROM {table} WHERE message_id IN ({ids})", [conversation_id])
             for table in ("summaries", "outbound", "approvals"):
                 self.db.execute(f"DELETE FROM {table} WHERE conversation_id = ?", [conversation_id])
