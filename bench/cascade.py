@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from app.core import costly_signals
+from app.core.confidence import costly_signals
 from app.core.confidence.calibration import (
     RICHER_FEATURES,
     SHIPPED,

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from app.core.confidence import answer_checks
 from app.core.confidence.answer_span import span_mask
-from app.core.confidence.signals import Signals, TokenTrace, answer_checks, default_score, signals_from
+from app.core.confidence.signals import Signals, TokenTrace, default_score, signals_from
 from app.core.providers.base import Chunk
 from app.core.providers.logprobs import token_stats, top_k_entropy, top_k_margin
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core import costly_signals
+from app.core.confidence import costly_signals
 from app.core.providers.base import Message
 from app.core.providers.llama_cpp import LlamaCppProvider
 

@@ -26,8 +26,8 @@ class Session:
     config: Config
     registry: ProviderRegistry
     chat: ChatService
-    library: Library | None = None  # the user's document collections
     learner: Learner
+    library: Library | None = None  # the user's document collections
 
     def open_store(self) -> Store:
         return Store(self.paths.database)
@@ -50,7 +50,7 @@ def open_session(progress: ProgressFn | None = None, consent: ConsentFn | None =
     library = library_for(config, paths)
     learner = Learner(config, scorer, paths.calibration, lambda: Store(paths.database))
     chat = ChatService(config, registry, lambda: Store(paths.database), consent, scorer, library, learner)
-    return Session(paths, config, registry, chat, library, learner)
+    return Session(paths, config, registry, chat, learner, library)
 
 
 @contextmanager

@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from app.core.confidence import answer_checks
 from app.core.confidence.answer_span import span_mask
-from app.core.confidence.signals import answer_checks
 from app.core.providers.base import Chunk
 
 # Uncalibrated discounts, applied when a text check fires.

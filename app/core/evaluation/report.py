@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from app.core.evaluation.harness import ItemResult, metrics
+from app.core.confidence import metrics
+from app.core.evaluation.harness import ItemResult
 from app.core.evaluation.plain_baseline import PLAIN_TIER
 
 ORACLE_ASSUMPTION = (

@@ -14,8 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.confidence.calibration import FEATURES, SHIPPED, Calibration, calibration_file
+from app.core.confidence.metrics import auroc
 from app.core.confidence.signals import Signals
-from app.core.evaluation.metrics import auroc
 
 FORMAT_VERSION = 1
 

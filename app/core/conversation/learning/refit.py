@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.core.confidence.calibration import DEFAULT_FEATURES, RICHER_FEATURES, Calibration, cross_validated, fit
+from app.core.confidence.metrics import auroc
 from app.core.confidence.signals import default_score
 from app.core.conversation.learning.held_out import HeldOutAnswers
 from app.core.conversation.learning.labels import Label
-from app.core.evaluation.metrics import auroc
 
 MIN_LABELS = 30
 MIN_EACH = 10
