@@ -23,6 +23,7 @@ from app.cli.chatting import (
 from app.cli.history import add_history_commands
 from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.reports import cmd_audit, cmd_stats
+from app.cli.serving import add_serve_command
 from app.cli.setup import cmd_erase_data, cmd_fetch, cmd_key, cmd_models
 from app.cli.terminal import printable_output
 from app.core import crash_reports, keys, wal
@@ -159,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     switch.set_defaults(func=cmd_switch)
 
     add_history_commands(commands)
+    add_serve_command(commands)
 
     window = commands.add_parser("window", help="open the desktop window (the default)")
     window.set_defaults(func=cmd_window)

@@ -138,7 +138,7 @@ class ChatService:
         urls = tuple(image_url(path) for path in attached.images)
         content = attached.message_text(text)
         request = router.Request(content, bool(urls), quick)
-        route = router.plan(self.config, request, privacy, self._budget_left(store))
+        route = router.plan(self.config, request, privacy, self.budget_left(store))
         if conversation_id is None:
             arm = "B" if random.random() < self.config.ab.share else "A"
             conversation_id = store.create_conversation(_title(text or content), arm=arm)
@@ -162,7 +162,7 @@ class ChatService:
             files = [Path(p) for p in json.loads(question.attachments or "[]") if Path(p).exists()]
             urls = tuple(image_url(path) for path in files)
             request = router.Request(question.content, bool(files), False)
-            route = router.plan(self.config, request, policy, self._budget_left(store))
+            route = router.plan(self.config, request, policy, self.budget_left(store))
             yield from self._answer(
                 store, conversation.id, question.id, urls, route, policy, conversation.arm, version_of=answer_id
             )
@@ -278,7 +278,8 @@ class ChatService:
             max_answer_tokens=settings.max_answer_tokens,
         )
 
-    def _budget_left(self, store: Store) -> float | None:
+    def budget_left(self, store: Store) -> float | None:
+        """What is left of this month's budget (None: no budget is set)."""
         budget = self.config.settings.monthly_budget
         if budget is None:
             return None

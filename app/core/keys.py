@@ -18,7 +18,7 @@ from keyring.errors import KeyringError, PasswordDeleteError
 
 from app.core.config import RemoteBase, default_config_file, load_config, load_config_file
 from app.core.errors import ConfigError, HearthError, InvalidInput
-from app.core.key_names import PREFIX, env_name, name_problem
+from app.core.key_names import PREFIX, SERVER_KEY_NAME, SERVER_KEY_VARIABLE, env_name, name_problem
 from app.core.paths import UserPaths
 
 SERVICE = "Hearth"
@@ -144,8 +144,12 @@ def key_names(paths: UserPaths) -> set[str]:
 
 def known_secrets(paths: UserPaths) -> list[str]:
     """Every key value Hearth could hold, as found (a key it would refuse too): for scrubbing them out."""
-    values = [value for name, value in os.environ.items() if name.startswith(PREFIX) and value.strip()]
-    for name in key_names(paths):
+    values = [
+        value
+        for name, value in os.environ.items()
+        if (name.startswith(PREFIX) or name == SERVER_KEY_VARIABLE) and value.strip()
+    ]
+    for name in key_names(paths) | {SERVER_KEY_NAME}:
         try:
             stored = keyring.get_password(SERVICE, name)
         except (KeyringError, RuntimeError):

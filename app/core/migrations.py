@@ -199,6 +199,11 @@ def m011_outbound_gate(db: Database) -> None:
     db["rests"].create({"model": str, "until": float}, pk="model", not_null={"until"})
 
 
+def m012_outbound_via(db: Database) -> None:
+    """Requests made for a program through Hearth's local API say so in the audit."""
+    db["outbound"].add_column("via", str)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -211,6 +216,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m009_threads,
     m010_imported_attempts,
     m011_outbound_gate,
+    m012_outbound_via,
 ]
 
 

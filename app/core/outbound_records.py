@@ -37,6 +37,7 @@ class OutboundRow(BaseModel):
     estimated_cost: float | None
     cost: float | None
     outcome: str | None  # "answered", "stopped", the error; None while it is on its way
+    via: str | None = None  # "API (client)" when a program asked through Hearth's local API
 
 
 @translating_errors
@@ -61,6 +62,7 @@ class OutboundRecords:
         payload_sha256: str,
         redacted: dict[str, int],
         estimated_cost: float,
+        via: str | None = None,
     ) -> int:
         """Record a request about to leave; returns its row id for ``sent``."""
         with self.db.atomic():
@@ -79,6 +81,7 @@ class OutboundRecords:
                     "payload_sha256": payload_sha256,
                     "redacted": json.dumps(redacted) if redacted else None,
                     "estimated_cost": estimated_cost,
+                    "via": via,
                 }
             )
         assert table.last_pk is not None

@@ -31,6 +31,7 @@ class Sampling:
 
     temperature: float | None = None
     seed: int | None = None
+    stop: tuple[str, ...] = ()  # the answer ends before any of these strings
 
 
 @dataclass(frozen=True)

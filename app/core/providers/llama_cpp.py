@@ -163,7 +163,7 @@ class LlamaCppProvider:
             vocab = llama_cpp.llama_model_get_vocab(llm.model)
             n_vocab = llm.n_vocab()
             decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-            stop_text = StopText(stops)
+            stop_text = StopText([*stops, *(sampling.stop if sampling else ())])
             produced = 0
             finish = "length"
             if sampling is not None and sampling.seed is not None:
