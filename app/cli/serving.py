@@ -45,6 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
         server.run()
+        answers.stop_all()
     finally:
         session.close()
     return 0

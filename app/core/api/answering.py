@@ -97,6 +97,8 @@ class ApiAnswers:
         self._open_store = open_store
         self.consent = consent
         self.queue = FairQueue(chat.config.server.queue)
+        self._running: set[threading.Event] = set()  # each request's "gone", to end them all on shutdown
+        self.closing = False
 
     def models(self) -> list[tuple[str, str]]:
         """Each model id a request may name, with where it runs."""
@@ -104,6 +106,12 @@ class ApiAnswers:
             (CASCADE_MODEL, "hearth"),
             *((model_id, m.location.value) for model_id, m in self.config.models.items()),
         ]
+
+    def stop_all(self) -> None:
+        """End every answer in progress at its next token (the server is shutting down)."""
+        self.closing = True
+        for gone in list(self._running):
+            gone.set()
 
     def in_progress(self) -> int:
         """Requests being answered or waiting for their turn."""
@@ -115,6 +123,7 @@ class ApiAnswers:
         Raises (before any event) InvalidInput, NotFound, TooLong, QueueFull, GateClosed,
         ConsentUnavailable or ModelError, each saying what to do.
         """
+        self._running.add(gone)
         store = self._open_store()
         try:
             plan = self._plan(request, store)
@@ -124,6 +133,7 @@ class ApiAnswers:
                     yield from self._run(plan, store, client, gone)
         finally:
             store.close()
+            self._running.discard(gone)
 
     def _plan(self, request: ChatRequest, store: Store) -> Plan:
         privacy = self._privacy(request)

@@ -112,13 +112,13 @@ async def _answer(api: ApiAnswers, request: Request) -> Response:
     try:
         first = await events.next()
         if not isinstance(first, Begun):
-            return _GONE
+            return _ended(api)
         if asked.stream:
             streaming = True  # from here the stream ends the watch
             stream = _stream(asked, first, events, gone, watcher)
             headers = started_headers(first.tier, first.model_id)
             return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
-        return await _whole(asked, events)
+        return await _whole(asked, events) or _ended(api)
     except HearthError as exc:
         return _error(exc)
     finally:
@@ -146,7 +146,7 @@ async def _watch(receive: Receive, gone: threading.Event) -> None:
             gone.set()
 
 
-async def _whole(asked: wire.ChatRequest, events: _Events) -> Response:
+async def _whole(asked: wire.ChatRequest, events: _Events) -> Response | None:
     parts: list[Piece] = []
     while (event := await events.next()) is not None:
         if isinstance(event, Piece):
@@ -161,6 +161,13 @@ async def _whole(asked: wire.ChatRequest, events: _Events) -> Response:
             )
             body["hearth"] = event.facts.as_dict()
             return JSONResponse(body, headers=event.facts.headers())
+    return None
+
+
+def _ended(api: ApiAnswers) -> Response:
+    """The answer ended before it was complete: the server is shutting down, or the program went away."""
+    if api.closing:
+        return _refused(Refusal(503, "server_error", "shutting_down"), "Hearth's API was turned off.")
     return _GONE
 
 
