@@ -15,7 +15,7 @@ from app.core.api.access import ServerKey
 from app.core.api.answering import ApiAnswers, Begun, Completed, Piece
 from app.core.api.http import create_app
 from app.core.api.queue import FairQueue
-from app.core.api.server import ApiServer
+from app.core.api.server import ApiServer, exposure
 from app.core.api.wire import read_request
 from app.core.errors import QueueFull
 from app.core.session import Session, open_session
@@ -141,3 +141,55 @@ def test_a_stream_whose_program_disconnects_frees_the_model(session: Session):
         until(lambda: answers.in_progress() == 0)
     finally:
         server.stop()
+
+
+def serving(session: Session, cors: tuple[str, ...] = ()) -> ApiServer:
+    server = ApiServer(create_app(ApiAnswers(session.chat, session.open_store), lambda: KEY, cors), "127.0.0.1", 0)
+    server.start()
+    return server
+
+
+def test_a_model_that_cannot_load_is_answered_with_503_saying_why(hearth_home: Path, tmp_path: Path):
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)
+    write_user_config(hearth_home, config_text(broken))
+    session = open_session()
+    server = serving(session)
+    try:
+        body = {**LONG, "max_tokens": 4}
+        answer = httpx.post(
+            f"{server.address}/chat/completions", json=body, headers={"Authorization": "Bearer " + KEY.value}
+        )
+    finally:
+        server.stop()
+        session.close()
+    assert answer.status_code == 503
+    error = answer.json()["error"]
+    assert error["code"] == "model_unavailable" and "broken.gguf" in error["message"]
+
+
+def test_web_pages_may_call_it_only_from_origins_the_user_listed(session: Session):
+    server = serving(session, ("http://localhost:3000",))
+    try:
+        asked = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}
+        allowed = httpx.options(f"{server.address}/chat/completions", headers=asked)
+        other = httpx.options(f"{server.address}/chat/completions", headers={**asked, "Origin": "http://evil.test"})
+    finally:
+        server.stop()
+    assert allowed.headers.get("access-control-allow-origin") == "http://localhost:3000"
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_with_no_origins_listed_no_page_is_let_in(session: Session):
+    server = serving(session)
+    try:
+        asked = {"Origin": "http://localhost:3000", "Authorization": f"Bearer {KEY.value}"}
+        listed = httpx.get(f"{server.address}/models", headers=asked)
+    finally:
+        server.stop()
+    assert listed.status_code == 200 and "access-control-allow-origin" not in listed.headers
+
+
+def test_another_address_than_this_computer_is_warned_about():
+    assert exposure("127.0.0.1") is None and exposure("::1") is None and exposure("localhost") is None
+    assert "other computers" in (exposure("0.0.0.0") or "") and "key" in (exposure("192.168.1.5") or "")
