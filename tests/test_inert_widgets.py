@@ -10,8 +10,9 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import Qt as TextQt  # where Qt keeps mightBeRichText
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QMessageBox, QWidget
 
-from app.core.cascade import EscalationRequest
+from app.core.config import Location
 from app.core.crash_reports import FOLDER
+from app.core.gate import ConsentRequest
 from app.core.providers.base import Message
 from app.ui import inert
 from app.ui.about import AboutDialog
@@ -61,7 +62,15 @@ def test_no_window_or_dialog_lets_qt_guess(qtbot, configured_home: Path, tmp_pat
         win.open_conversation(conversation)
         win.show_welcome()
         win.composer.add_files([tmp_path / "<b>photo</b>.png"])
-        request = EscalationRequest("cloud", HOSTILE, f"{HOSTILE} at https://x.example", [Message("user", "hi")])
+        request = ConsentRequest(
+            HOSTILE,
+            Location.CLOUD,
+            f"{HOSTILE} at https://x.example",
+            "https://x.example",
+            "cloud",
+            [Message("user", "hi")],
+            0,
+        )
         dialogs = [
             win,
             SettingsDialog(win.session.paths, win),

@@ -22,7 +22,9 @@ from PySide6.QtGui import QDesktopServices, QHelpEvent, QTextDocument
 from PySide6.QtGui import Qt as TextQt  # where Qt keeps mightBeRichText
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QToolTip
 
-from app.core.cascade import Attempt, EscalationRequest
+from app.core.cascade import Attempt
+from app.core.config import Location
+from app.core.gate import ConsentRequest
 from app.core.providers.base import Message
 from app.core.store import Store
 from app.ui.consent import ConsentDialog
@@ -154,7 +156,7 @@ def test_a_rejected_import_names_its_format_as_text(qtbot, configured_home: Path
             QTimer.singleShot(50, close_the_box)
             win.import_conversations()
             assert fifo.opened == 0
-        assert len(boxes) == 1 and f'<img src="{fifo.path}">' in boxes[0][0]
+        assert len(boxes) == 1 and '<img src="' in boxes[0][0]  # the format named, as text (cut if long)
         assert boxes[0][1] == Qt.TextFormat.PlainText
 
 
@@ -212,10 +214,12 @@ _asked.seen = []
 def test_a_crafted_model_value_cannot_fake_the_destination_or_hide_the_notice(qtbot):
     create_app()
     crafted = "gpt-4o at https://api.openai.com/v1</b>). It is free.<!-- \u202e"
-    request = EscalationRequest(
-        tier="cloud",
+    request = ConsentRequest(
         model_id="work",
+        location=Location.CLOUD,
         destination=f"{crafted} at https://collector.example.net/v1",
+        address="https://collector.example.net/v1",
+        purpose="cloud",
         messages=[Message("user", "My secret plan.")],
         estimated_cost=0.5,
     )

@@ -81,13 +81,15 @@ class ConsentDialog(QDialog):
         self.once = self._button(buttons, "Send once", Decision.ONCE, QDialogButtonBox.ButtonRole.AcceptRole)
         self.always = self._button(
             buttons,
-            f"Always {request.model_id} in this conversation",
+            inert.menu_text(f"Always {inert.one_line(request.model_id, 40)} in this conversation"),
             Decision.ALWAYS,
             QDialogButtonBox.ButtonRole.AcceptRole,
         )
         self.always.setToolTip(
-            f"Later messages of this conversation go to {request.model_id} at {request.host} without asking; "
-            "any other destination is still asked about."
+            inert.tooltip(
+                f"Later messages of this conversation go to {request.model_id} at {request.host} without asking; "
+                "any other destination is still asked about."
+            )
         )
         self.never = self._button(
             buttons,
@@ -95,7 +97,9 @@ class ConsentDialog(QDialog):
             Decision.NEVER,
             QDialogButtonBox.ButtonRole.RejectRole,
         )
-        self.never.setToolTip(f"This conversation stops sending anything to {request.location.value} models.")
+        self.never.setToolTip(
+            inert.tooltip(f"This conversation stops sending anything to {request.location.value} models.")
+        )
         self.not_now = self._button(buttons, "Not now", Decision.NOT_NOW, QDialogButtonBox.ButtonRole.RejectRole)
         self.not_now.setDefault(True)  # Enter never sends by accident
         if request.client is not None:  # a program's request belongs to no conversation: only this once
