@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 
 from app.core.outbound_records import OutboundRecords
 from app.core.store import Store
-from tests.conftest import REPO, config_text, free_port, write_user_config
+from tests.conftest import REPO, config_text, free_port, wait_for_server, write_user_config
 
 pytestmark = pytest.mark.server
 
@@ -79,15 +78,8 @@ def serve(home: Path, config: str) -> Iterator[Served]:
         )
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                httpx.get(f"{base_url}/models", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
+        problem = wait_for_server(process, f"{base_url}/models", log)
+        assert problem is None, f"hearth serve {problem}"
         key = subprocess.run(
             [sys.executable, "-m", "app", "serve", "--print-key"],
             cwd=REPO,
