@@ -87,6 +87,7 @@ class LlamaCppProvider:
                 model_path=str(path),
                 n_ctx=self.config.n_ctx,
                 n_threads=self.config.thread_count(),
+                n_threads_batch=self.config.thread_count(),  # the prompt too: never more threads than asked for
                 n_gpu_layers=self.config.gpu_layers,
                 verbose=False,
             )
