@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.api [--threads 1] [--runs 3] [--tokens 64] [--concurrent-tokens 16]
 
-Both servers run the real default model (SmolLM2-135M) with the same threads, context and
+Both servers run the real default model (SmolLM2-135M) with the same threads (for the prompt too), context and
 greedy decoding (temperature 0, the same repeat penalty); each request carries the same
 system prompt and question, so both evaluate the same prompt. llama_cpp.server runs with
 ``--interrupt_requests False`` so that, like Hearth, it finishes each request it accepted.
@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     llama = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
         "--port", str(llama_port), "--n_ctx", "2048", "--n_threads", str(args.threads),
+        "--n_threads_batch", str(args.threads),
         "--model_alias", "smollm2-135m", "--interrupt_requests", "False", "--verbose", "False",
     ]  # fmt: skip
     hearth = [sys.executable, "-m", "app", "serve", "--port", str(hearth_port)]
