@@ -25,17 +25,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.core import metrics, router
-from app.core.calibration import Scorer, cross_validated, fit
-from app.core.cascade import TierPlan
-from app.core.confidence import Signals, signals_from
-from app.core.config import Privacy, default_config_file, load_config_file
-from app.core.eval_report import build_report
-from app.core.evaluation import ItemResult, load_items, run
-from app.core.gate import OutboundGate
+from app.core.confidence.calibration import Scorer, cross_validated, fit
+from app.core.confidence.signals import Signals, signals_from
+from app.core.config.load import default_config_file, load_config_file
+from app.core.config.schema import Privacy
+from app.core.evaluation import metrics
+from app.core.evaluation.harness import ItemResult, load_items, run
+from app.core.evaluation.report import build_report
 from app.core.paths import user_paths
-from app.core.registry import ProviderRegistry
-from app.core.store import Store
+from app.core.privacy.gate import OutboundGate
+from app.core.providers.registry import ProviderRegistry
+from app.core.routing import router
+from app.core.routing.cascade import TierPlan
+from app.core.storage.store import Store
 from bench.report import RESULTS, write_report
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.cpu_modules [--runs 5]
 
 - first start: ``choose_cpu_module`` with an empty cache, as on a fresh install: one child
-  process scores every module and computes the test graph with the best (app.core.cpu_probe);
+  process scores every module and computes the test graph with the best (app.core.providers.cpu_probe);
 - of which starting the child: the same child with no module to test (Python, ggml, nothing else);
 - later start: the same call with the verdicts cached;
 - baseline in the same run: llama.cpp's own choice, ``ggml_backend_load_all_from_path`` (CPUID
@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.core.cpu_choice import CACHE_FILE, choose_cpu_module, try_modules
-from app.core.cpu_probe import module_file
+from app.core.providers.cpu_choice import CACHE_FILE, choose_cpu_module, try_modules
+from app.core.providers.cpu_probe import module_file
 from bench.report import RESULTS, write_report
 from tests.conftest import portable_llama_lib
 

@@ -18,11 +18,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from app.core import archive, backups, recovery, stats, wal
-from app.core.config import load_config
+from app.core.config.load import load_config
 from app.core.errors import DataError, StorageError
+from app.core.evaluation import stats
 from app.core.paths import user_paths
-from app.core.store import Store
+from app.core.storage import archive, backups, recovery, wal
+from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 from tests.test_backups import filled, garble
 from tests.test_hostile_imports import exported, hostile

@@ -29,13 +29,13 @@ from pathlib import Path
 import httpx
 import psutil
 
-from app.core.cascade import Finished, TextDelta
+from app.core.answers import Finished, TextDelta
 from app.core.errors import HearthError, ModelLoadError
 from app.core.providers.base import Message
 from app.core.providers.llama_cpp import LlamaCppProvider
-from app.core.registry import REMOTE_PROVIDERS
+from app.core.providers.registry import REMOTE_PROVIDERS
 from app.core.session import open_session
-from app.core.store import Store
+from app.core.storage.store import Store
 from bench.data_faults import data_faults
 from bench.hostile_rendering import rendering_rows
 from bench.report import RESULTS, write_report

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.core.cascade import TextDelta
+from app.core.answers import TextDelta
 from app.core.session import open_session
 from bench.report import RESULTS, write_report
 from bench.store import build, vocabulary

@@ -105,7 +105,7 @@ def _case(case: str, home: Path) -> dict[str, object]:
 
 
 def _stored(home: Path) -> dict[tuple[int, int], str]:
-    from app.core.store import Store
+    from app.core.storage.store import Store
 
     store = Store(home / "data" / "hearth.db")
     try:
@@ -155,7 +155,7 @@ def _check_link(case: str, window: Any, conversation: int, _folder: Path) -> tup
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    from app.core.store import Store
+    from app.core.storage.store import Store
     from app.ui.message_actions import MessageAction
     from tests.window_helpers import link_point
 
@@ -177,8 +177,8 @@ def _check_consent(_case: str, window: Any, _conversation: int, _folder: Path) -
     from PySide6.QtGui import QTextDocument
     from PySide6.QtWidgets import QLabel
 
-    from app.core.cascade import EscalationRequest
     from app.core.providers.base import Message
+    from app.core.routing.cascade import EscalationRequest
     from app.ui.consent import ConsentDialog
 
     crafted = "gpt-4o at https://api.openai.com/v1</b>). It is free.<!-- \u202e"

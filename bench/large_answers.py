@@ -143,7 +143,7 @@ def _peer(url: str, model: Path) -> dict[str, float]:
     """The provider alone reads the stream on a thread while the UI thread only beats."""
     import httpx
 
-    from app.core.config import RemoteModel
+    from app.core.config.schema import RemoteModel
     from app.core.providers.base import Message
     from app.core.providers.openai_compat import OpenAICompatibleProvider
     from app.ui.main import create_app
@@ -194,7 +194,7 @@ def _run(kind: str, size: int, url: str, model: Path, timeout: float) -> dict[st
     os.environ["HEARTH_HOME"] = str(home)
     from PySide6.QtWidgets import QApplication
 
-    from app.core.store import Store
+    from app.core.storage.store import Store
     from app.ui.main import build_window
 
     sent = len(large_answer(kind, size))

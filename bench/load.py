@@ -97,7 +97,7 @@ def window_answers(home: Path, answers: int) -> dict[str, object]:
 
 def many_conversations(home: Path, count: int = 5000) -> dict[str, object]:
     os.environ["HEARTH_HOME"] = str(home)
-    from app.core.store import Store
+    from app.core.storage.store import Store
     from app.ui.main import build_window, create_app
 
     store = Store(home / "data" / "hearth.db")

@@ -31,17 +31,19 @@ from pathlib import Path
 
 import llama_cpp
 
-from app.core.calibration import Scorer
-from app.core.cascade import Cascade, Finished, TextDelta, TierPlan
-from app.core.chat import ChatService
-from app.core.config import Config, LocalModel, Privacy, Settings, Tier, default_config_file, load_config_file
-from app.core.fetch import ensure_model_file
-from app.core.gate import Passage
+from app.core.answers import Finished, TextDelta
+from app.core.confidence.calibration import Scorer
+from app.core.config.load import default_config_file, load_config_file
+from app.core.config.schema import Config, LocalModel, Privacy, Settings, Tier
+from app.core.conversation.chat import ChatService
+from app.core.models.fetch import ensure_model_file
 from app.core.paths import user_paths
+from app.core.privacy.gate import Passage
 from app.core.providers.base import Message
 from app.core.providers.llama_cpp import LlamaCppProvider
-from app.core.registry import ProviderRegistry
-from app.core.store import Store
+from app.core.providers.registry import ProviderRegistry
+from app.core.routing.cascade import Cascade, TierPlan
+from app.core.storage.store import Store
 from bench.report import RESULTS
 
 SYSTEM = "You are Hearth, a helpful and concise assistant."

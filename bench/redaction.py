@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from app.core import redaction
+from app.core.privacy import redaction
 from bench.report import RESULTS, write_report
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -89,7 +89,7 @@ def previous_release() -> types.ModuleType | None:
     """The redaction module of the previous release, from git (None outside a checkout)."""
     try:
         source = subprocess.run(
-            ["git", "show", f"{PREVIOUS_RELEASE}:app/core/redaction.py"],
+            ["git", "show", f"{PREVIOUS_RELEASE}:app/core/privacy/redaction.py"],
             capture_output=True, text=True, check=True, cwd=DATA.parent.parent,
         ).stdout  # fmt: skip
     except (OSError, subprocess.CalledProcessError):

@@ -12,7 +12,7 @@ Store the app uses:
 - saving a streamed answer: ChatService saves at most once a second while
   tokens arrive; the share of the generating thread's time spent saving is
   measured on a 10-second stream at 100 tokens per second;
-- the check the window runs before it opens the database (app/core/recovery.py:
+- the check the window runs before it opens the database (app/core/storage/recovery.py:
   ``PRAGMA quick_check`` of the whole file, warm cache) against the bare pragma,
   and a checked backup (copy + ``PRAGMA integrity_check`` of the copy).
 
@@ -30,10 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.core import backups, recovery
-from app.core.cascade import AttemptStarted, TextDelta
-from app.core.recording import SAVE_EVERY_S
-from app.core.store import Store
+from app.core.answers import AttemptStarted, TextDelta
+from app.core.conversation.recording import SAVE_EVERY_S
+from app.core.storage import backups, recovery
+from app.core.storage.store import Store
 from bench.report import RESULTS, write_report
 
 WORDS = (
@@ -116,8 +116,8 @@ def timed(call) -> float:
 
 def save_cost(path: Path, seconds: float, tokens_per_second: float) -> dict[str, float]:
     """Run the app's streaming-save loop on a paced synthetic stream; time spent inside the saves."""
-    from app.core.chat import ChatService
-    from app.core.config import Config
+    from app.core.config.schema import Config
+    from app.core.conversation.chat import ChatService
 
     store = Store(path)
     conversation = store.create_conversation("stream")

@@ -210,7 +210,7 @@ def stalls(home: Path, model: Path, tokens: int) -> dict[str, object]:
 def long_conversation(home: Path, messages: int = 10_000) -> dict[str, float]:
     os.environ["HEARTH_HOME"] = str(home)
 
-    from app.core.store import Store
+    from app.core.storage.store import Store
     from app.ui.main import build_window, create_app
 
     store = Store(home / "data" / "hearth.db")

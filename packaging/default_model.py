@@ -10,8 +10,9 @@ import os
 import sys
 from pathlib import Path
 
-from app.core.config import LocalModel, default_config_file, load_config_file
-from app.core.fetch import FetchProgress, ensure_model_file
+from app.core.config.load import default_config_file, load_config_file
+from app.core.config.schema import LocalModel
+from app.core.models.fetch import FetchProgress, ensure_model_file
 
 
 class Report:

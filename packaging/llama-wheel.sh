@@ -10,7 +10,7 @@
 #
 # With GGML_BACKEND_DL each CPU variant (sse42, haswell, skylakex, zen4, ...) is its own
 # libggml-cpu-*.so; Hearth loads the best one its CPU and OS can run
-# (app/core/llama_backends.py).  CMAKE_INSTALL_BINDIR puts those modules next to
+# (app/core/providers/llama_backends.py).  CMAKE_INSTALL_BINDIR puts those modules next to
 # libllama inside the wheel instead of a stray bin/ directory.
 #
 # pip's own wheel cache ignores CMAKE_ARGS and would silently hand back a wheel

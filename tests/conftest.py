@@ -29,11 +29,12 @@ from sqlite_utils import Database
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from app.core.config import LocalModel, Privacy, default_config_file, load_config_file  # noqa: E402
-from app.core.fetch import ensure_model_file  # noqa: E402
-from app.core.gate import ConsentFn, OutboundGate, Passage  # noqa: E402
+from app.core.config.load import default_config_file, load_config_file  # noqa: E402
+from app.core.config.schema import LocalModel, Privacy  # noqa: E402
+from app.core.models.fetch import ensure_model_file  # noqa: E402
+from app.core.privacy.gate import ConsentFn, OutboundGate, Passage  # noqa: E402
 from app.core.providers.base import Chunk, Message, Provider  # noqa: E402
-from app.core.store import Store  # noqa: E402
+from app.core.storage.store import Store  # noqa: E402
 from tests.destinations import RecordingServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,6 +73,15 @@ def portable_llama_lib(out: Path) -> Path:
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(out, [name for name in archive.namelist() if name.startswith("llama_cpp/lib/")])
     return out / "llama_cpp" / "lib"
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m chooses by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the real model (the ``model_file`` fixture, itself or through another) is
+    marked ``model``."""
+    for item in items:
+        if "model_file" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.model)
 
 
 @pytest.fixture(scope="session")
@@ -321,7 +331,7 @@ class ScriptedProvider:
         fail: str | None = None,
     ):
         """``text`` may be a list: one answer per call, in turn (for ensembles)."""
-        from app.core.config import Location
+        from app.core.config.schema import Location
 
         self.model_id = model_id
         self.location = Location(location)

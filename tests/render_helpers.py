@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QColor, QImage
 
-from app.core.store import Store
+from app.core.storage.store import Store
 
 MAGENTA = QColor("#ff00ff")
 

@@ -16,8 +16,8 @@ import httpx
 import openai
 import pytest
 
-from app.core.outbound_records import OutboundRecords
-from app.core.store import Store
+from app.core.storage.outbound_records import OutboundRecords
+from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, free_port, wait_for_server, write_user_config
 
 pytestmark = pytest.mark.server

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QLineEdit
 
-from app.core.outbound_records import OutboundRecords
+from app.core.storage.outbound_records import OutboundRecords
 from app.ui.consent import ConsentDialog
 from tests.conftest import config_text, free_port, write_user_config
 from tests.test_consent import answer_dialogs

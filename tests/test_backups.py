@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core import archive, backups
 from app.core.errors import StorageError
-from app.core.store import Store
+from app.core.storage import archive, backups
+from app.core.storage.store import Store
 from tests.conftest import REPO
 from tests.test_storage_faults import CHECK, run_on_small_disk
 from tests.test_storage_faults import pytestmark as needs_unshare

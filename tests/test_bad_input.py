@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app.core import archive
-from app.core.cascade import Finished
+from app.core.answers import Finished
 from app.core.session import open_session
-from app.core.store import Store
+from app.core.storage import archive
+from app.core.storage.store import Store
 from tests.conftest import config_text, write_user_config
 from tests.fault_server import fault_server, received
 from tests.window_helpers import ANSWER_TIMEOUT_MS, items, open_window

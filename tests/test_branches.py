@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.core.cascade import Finished
+from app.core.answers import Finished
 from app.core.session import open_session
-from app.core.store import Store
+from app.core.storage.store import Store
 from tests.conftest import REPO
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.calibration import FORMAT_VERSION, Scorer, fit, load, save
-from app.core.confidence import default_score, signals_from
+from app.core.confidence.calibration import FORMAT_VERSION, Scorer, fit, load, save
+from app.core.confidence.signals import default_score, signals_from
 
 
 def labelled(n: int = 200, seed: int = 3):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.cascade import AttemptStarted, Finished, TextDelta
-from app.core.config import Privacy
+from app.core.answers import AttemptStarted, Finished, TextDelta
+from app.core.config.schema import Privacy
 from app.core.errors import HearthError
-from app.core.gate import ConsentRequest, Decision
+from app.core.privacy.gate import ConsentRequest, Decision
 from app.core.session import open_session
 from tests.conftest import config_text, free_port, write_user_config
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.store import Store
+from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 
 
@@ -85,3 +85,11 @@ def test_an_unknown_id_is_a_message_not_a_traceback(configured_home: Path, args:
         timeout=60,
     )
     assert result.returncode == 1 and says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_conversation_started_with_a_privacy_policy_keeps_it_as_the_window_does(configured_home: Path):
+    started = json.loads(hearth("ask", "--json", "--privacy", "local-only", "Name a colour.").stdout)
+    plain = json.loads(hearth("ask", "--json", "Name a fruit.").stdout)
+    with Store(configured_home / "data" / "hearth.db") as store:
+        assert store.conversation(started["conversation_id"]).privacy == "local-only"
+        assert store.conversation(plain["conversation_id"]).privacy is None  # it follows the app's

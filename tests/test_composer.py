@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QUrl
 
-from app.core.config import Privacy
-from app.core.policy import PRIVACY_LABELS
+from app.core.config.schema import Privacy
+from app.core.privacy.policy import PRIVACY_LABELS
 from tests.conftest import config_text, write_user_config
 from tests.window_helpers import items, open_store, open_window, type_and_send, wait_for_answer, wait_idle
 

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from app.core import answer_checks
-from app.core.confidence import default_score, signals_from
-from app.core.logprobs import token_stats, top_k_entropy
+from app.core.confidence import answer_checks
+from app.core.confidence.signals import default_score, signals_from
+from app.core.providers.logprobs import token_stats, top_k_entropy
 
 QUESTION = "What is the capital of France?"
 

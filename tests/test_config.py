@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.config import Privacy, default_config_file, load_config, load_config_file
+from app.core.config.load import default_config_file, load_config, load_config_file
+from app.core.config.schema import Privacy
 from app.core.errors import ConfigError
 from app.core.paths import user_paths
 from tests.conftest import REPO, write_user_config

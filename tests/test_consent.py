@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
-from app.core.config import Location
-from app.core.gate import ConsentRequest, Decision
-from app.core.outbound_records import OutboundRecords
+from app.core.config.schema import Location
+from app.core.privacy.gate import ConsentRequest, Decision
 from app.core.providers.base import Message
+from app.core.storage.outbound_records import OutboundRecords
 from app.ui.consent import ConsentBridge, ConsentDialog
 from app.ui.main import create_app
 from tests.conftest import config_text, write_user_config

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.cpu_choice import CACHE_FILE, Outcome, choose_cpu_module, try_modules
-from app.core.cpu_probe import cpu_modules
 from app.core.errors import ModelLoadError
+from app.core.providers.cpu_choice import CACHE_FILE, Outcome, choose_cpu_module, try_modules
+from app.core.providers.cpu_probe import cpu_modules
 from tests.conftest import portable_llama_lib
 from tests.fake_cpu_modules import folder_with
 

@@ -8,8 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from app.core import crash_reports
 from app.core.paths import user_paths
+from app.core.system import crash_reports
 from app.ui.crash_offer import offer_crash_reports
 from tests.conftest import REPO
 from tests.window_helpers import open_window
@@ -17,7 +17,8 @@ from tests.window_helpers import open_window
 PLANTED = "sk-PLANTED-crash-3c2b1a0f9e8d"
 CRASHING = """
 import os, threading
-from app.core import crash_reports, keys
+from app.core.system import crash_reports
+from app.core.config import keys
 from app.core.paths import user_paths
 paths = user_paths()
 crash_reports.install(paths.data, lambda: keys.known_secrets(paths), lambda path: print("report:", path))

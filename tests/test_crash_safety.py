@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.recording import INTERRUPTED
-from app.core.store import Store
+from app.core.conversation.recording import INTERRUPTED
+from app.core.errors import StorageError
+from app.core.session import open_session
+from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 
 KILLS = 3
@@ -128,3 +130,37 @@ def test_sigkill_while_a_stronger_model_answers_again_keeps_both_answers(
     interrupted = [a for a in attempts if a.error == INTERRUPTED]
     assert len(interrupted) == 1 and interrupted[0].tier == "self-hosted"
     assert len(printed) > 20 and interrupted[0].text.startswith(printed)  # all that was shown, kept
+
+
+def test_a_question_is_never_stored_without_its_answer_row(configured_home: Path):
+    """The question, its empty answer (and a new conversation) are one transaction: when the answer
+    row cannot be written, the question is not left behind on its own."""
+    session = open_session()
+    try:
+        with session.open_store() as store:
+            store.db.execute(
+                "CREATE TRIGGER no_answers BEFORE INSERT ON messages WHEN NEW.role = 'assistant' "
+                "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+            )
+        with pytest.raises(StorageError):
+            list(session.chat.send(None, "Name a colour."))
+        with session.open_store() as store:
+            assert store.conversations() == [] and store.search("colour") == []
+    finally:
+        session.close()
+
+
+def test_migrations_run_once_for_a_database_not_on_every_connection(tmp_path: Path, monkeypatch):
+    from app.core.storage import store as store_module
+
+    runs: list[Path] = []
+    real = store_module.migrate
+    monkeypatch.setattr(store_module, "migrate", lambda db: runs.append(db) or real(db))
+    for _ in range(3):
+        Store(tmp_path / "hearth.db").close()
+    assert len(runs) == 1
+    fresh = tmp_path / "again.db"
+    Store(fresh).close()
+    fresh.unlink()
+    Store(fresh).close()  # a new file at the same place is migrated again
+    assert len(runs) == 3

@@ -10,9 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.core import backups
 from app.core.paths import user_paths
-from app.core.store import Store
+from app.core.storage import backups
+from app.core.storage.store import Store
 from app.ui.database_dialog import check_database
 from app.ui.main import create_app
 from tests.conftest import REPO

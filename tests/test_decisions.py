@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.calibration import Scorer
-from app.core.cascade import AttemptStarted, Cascade, Finished, TierPlan
-from app.core.config import Privacy
-from app.core.gate import ConsentRequest, Decision
+from app.core.answers import AttemptStarted, Finished
+from app.core.confidence.calibration import Scorer
+from app.core.config.schema import Privacy
+from app.core.privacy.gate import ConsentRequest, Decision
 from app.core.providers.base import Message
+from app.core.routing.cascade import Cascade, TierPlan
 from tests.conftest import ScriptedProvider, passage_out
 
 QUESTION = [Message("system", "Be brief."), Message("user", "What is the capital of France?")]

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from app.core.config import Updates, load_config_file
+from app.core.config.load import load_config_file
+from app.core.config.schema import Updates
 from app.ui.about import AboutDialog
 from app.ui.dashboard import Dashboard
 from app.ui.main import create_app

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.calibration import Scorer
-from app.core.cascade import Attempt, Finished
-from app.core.ensemble import EnsembleRun, choose, similarity
+from app.core.answers import Attempt, Finished
+from app.core.confidence.calibration import Scorer
 from app.core.providers.base import Message, Sampling
+from app.core.routing.ensemble import EnsembleRun, choose, similarity
 from app.core.session import open_session
 from tests.conftest import ScriptedProvider, config_text, write_user_config
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.calibration import load
+from app.core.confidence.calibration import load
 from app.core.errors import DataError
-from app.core.evaluation import EvalItem, judge, load_items
+from app.core.evaluation.harness import EvalItem, judge, load_items
 from tests.conftest import REPO, config_text, write_user_config
 
 DATA = REPO / "tests" / "data"

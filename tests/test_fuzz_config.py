@@ -13,8 +13,9 @@ import tomlkit
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from app.core import config_edit
-from app.core.config import Config, default_config_file, parse_config
+from app.core.config import edit as config_edit
+from app.core.config.load import default_config_file, parse_config
+from app.core.config.schema import Config
 from app.core.errors import ConfigError
 
 FILE = Path("/home/someone/.config/Hearth/models.toml")
@@ -154,7 +155,7 @@ def test_settings_as_the_dialog_saves_them_are_valid_or_refused_with_the_key(
 
 
 def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path):
-    from app.core.config import load_config_file
+    from app.core.config.load import load_config_file
 
     broken = tmp_path / "models.toml"
     broken.write_bytes(b'[settings]\nprivacy = "\xff\xfe"\n')

@@ -16,17 +16,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.core.cascade import Finished, TextDelta
-from app.core.config import Location, Privacy, RemoteModel
+from app.core.answers import Finished, TextDelta
+from app.core.config.schema import Location, Privacy, RemoteModel
 from app.core.errors import GateClosed, NoStrongerModel
-from app.core.gate import Clearance, ConsentRequest, Decision, OutboundGate
-from app.core.migrations import MIGRATIONS, m011_outbound_gate
-from app.core.outbound import payload_fingerprint
-from app.core.outbound_records import OutboundRecords
+from app.core.privacy.gate import Clearance, ConsentRequest, Decision, OutboundGate
+from app.core.privacy.outbound import payload_fingerprint
 from app.core.providers.base import Message
 from app.core.providers.openai_compat import OpenAICompatibleProvider
 from app.core.session import open_session
-from app.core.store import Store
+from app.core.storage.migrations import MIGRATIONS, m011_outbound_gate
+from app.core.storage.outbound_records import OutboundRecords
+from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, database_before, free_port, write_user_config
 from tests.destinations import RecordingServer
 

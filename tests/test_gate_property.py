@@ -27,19 +27,19 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from app.core.calibration import Scorer
-from app.core.cascade import Cascade, TierPlan
-from app.core.config import Config, Location, Privacy
+from app.core.confidence.calibration import Scorer
+from app.core.config.schema import Config, Location, Privacy
 from app.core.errors import GateClosed
-from app.core.gate import ConsentRequest, Decision, OutboundGate
-from app.core.outbound import payload_fingerprint
-from app.core.outbound_records import OutboundRecords, OutboundRow
-from app.core.policy import Allowance, allowance
-from app.core.pricing import Pricing
+from app.core.privacy.gate import ConsentRequest, Decision, OutboundGate
+from app.core.privacy.outbound import payload_fingerprint
+from app.core.privacy.policy import Allowance, allowance
 from app.core.providers.base import Message, Provider
 from app.core.providers.openai_compat import OpenAICompatibleProvider
-from app.core.retry import Cooldowns, RetryPolicy
-from app.core.store import Store
+from app.core.providers.pricing import Pricing
+from app.core.routing.cascade import Cascade, TierPlan
+from app.core.routing.retry import Cooldowns, RetryPolicy
+from app.core.storage.outbound_records import OutboundRecords, OutboundRow
+from app.core.storage.store import Store
 from tests.conftest import ScriptedProvider, free_port
 from tests.destinations import BEHAVIOURS, RecordingServer
 

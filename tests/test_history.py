@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core import archive, backups
-from app.core.cascade import Attempt
+from app.core.answers import Attempt
 from app.core.errors import DataError
-from app.core.store import Store
+from app.core.storage import archive, backups
+from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 
 

@@ -14,13 +14,15 @@ from typing import Any
 
 import pytest
 
-from app.core import archive, stats
-from app.core.cascade import Attempt, Finished
-from app.core.config import load_config
+from app.core.answers import Attempt, Finished
+from app.core.config.load import load_config
 from app.core.errors import DataError
+from app.core.evaluation import stats
 from app.core.paths import user_paths
 from app.core.session import open_session
-from app.core.store import Store
+from app.core.storage import archive
+from app.core.storage.outbound_records import OutboundRecords
+from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 from tests.fault_server import fault_server, received
 from tests.window_helpers import items, open_window
@@ -105,7 +107,7 @@ def test_imported_costs_never_count_towards_the_budget_and_are_no_audit_rows(sto
     (attempt,) = store.attempts(answer.id)
     assert attempt.cost == 0.25 and attempt.imported  # the record keeps what the file says...
     assert store.cost_since("") == 0.0  # ...but this installation spent nothing on it
-    assert store.audit() == []  # and nothing of it left this computer from here
+    assert OutboundRecords(store).audit() == []  # and nothing of it left this computer from here
 
 
 def test_spending_and_the_budget_count_only_what_this_computer_spent(hearth_home: Path, model_file: Path):

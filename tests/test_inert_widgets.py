@@ -10,9 +10,9 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import Qt as TextQt  # where Qt keeps mightBeRichText
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QMessageBox, QWidget
 
-from app.core.config import Location
-from app.core.crash_reports import FOLDER
-from app.core.gate import ConsentRequest
+from app.core.config.schema import Location
+from app.core.paths import CRASH_REPORTS
+from app.core.privacy.gate import ConsentRequest
 from app.core.providers.base import Message
 from app.ui import inert
 from app.ui.about import AboutDialog
@@ -55,7 +55,7 @@ def _tip_problem(tip: str, where: str) -> list[str]:
 
 def test_no_window_or_dialog_lets_qt_guess(qtbot, configured_home: Path, tmp_path: Path, keychain):
     conversation = conversation_with(configured_home, f"An answer with {HOSTILE}", title=HOSTILE)
-    reports = configured_home / "data" / FOLDER
+    reports = configured_home / "data" / CRASH_REPORTS
     reports.mkdir(parents=True)
     (reports / "crash-20250101-000000-1.txt").write_text(f"Traceback: {HOSTILE}")
     with open_window(qtbot, prepare=False) as win:

@@ -12,10 +12,12 @@ import pytest
 
 from app import __version__
 from app.cli.main import main
-from app.core import keys, updates
-from app.core.config import Updates, default_config_file
+from app.core.config import keys
+from app.core.config.load import default_config_file
+from app.core.config.schema import Updates
 from app.core.errors import HearthError
 from app.core.paths import user_paths
+from app.core.system import updates
 from app.ui.about import AboutDialog
 from app.ui.main import create_app
 from app.ui.settings_dialog import SettingsDialog
@@ -87,7 +89,7 @@ def test_the_check_runs_at_most_once_a_day(tmp_path: Path):
 
 
 def test_only_https_addresses_are_accepted_for_the_update_check(hearth_home: Path):
-    from app.core.config import load_config
+    from app.core.config.load import load_config
     from app.core.errors import ConfigError
 
     write_user_config(hearth_home, config_text(Path("m.gguf")) + '\n[updates]\ncheck = true\nurl = "http://x.org/r"\n')

@@ -17,10 +17,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from app.core.config import RemoteModel
+from app.core.config.schema import RemoteModel
 from app.core.errors import ProviderError
 from app.core.providers.base import Message
-from app.core.registry import REMOTE_PROVIDERS
+from app.core.providers.registry import REMOTE_PROVIDERS
 from tests.conftest import REPO, config_text, write_user_config
 from tests.fault_server import KINDS, fault_server, key_echo, presented_keys
 
@@ -139,7 +139,7 @@ def test_every_provider_error_leaves_the_key_out_whatever_the_service_or_the_htt
 
 
 def test_scrubbing_finds_the_forms_services_write_a_key_in():
-    from app.core.key_scrubbing import scrub_keys
+    from app.core.config.key_scrubbing import scrub_keys
 
     text = key_echo(KEY) + f" Basic {base64.b64encode(KEY.encode()).decode()} …{KEY[-4:]}"
     scrubbed = scrub_keys(text, [KEY])

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.core import keys
-from app.core.config import RemoteModel
+from app.core.config import keys
+from app.core.config.schema import RemoteModel
 from app.core.errors import GateClosed, HearthError
 from app.core.providers.base import Message
 from app.core.providers.openai_compat import OpenAICompatibleProvider

@@ -9,9 +9,9 @@ import llama_cpp
 import psutil
 import pytest
 
-from app.core.config import LocalModel
+from app.core.config.schema import LocalModel
 from app.core.errors import ModelLoadError, ModelMissingError
-from app.core.fetch import ensure_model_file
+from app.core.models.fetch import ensure_model_file
 from app.core.providers.base import Message
 from app.core.providers.llama_cpp import LlamaCppProvider
 from tests.conftest import with_chat_template

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.cascade import Finished, TextDelta
-from app.core.gate import ConsentRequest, Decision
+from app.core.answers import Finished, TextDelta
+from app.core.privacy.gate import ConsentRequest, Decision
 from app.core.session import open_session
-from app.core.store import Store
+from app.core.storage.store import Store
 from bench.store import build, vocabulary
 from tests.conftest import REPO, config_text, write_user_config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.metrics import auroc, call_performance_threshold, deferral_curve, expected_calibration_error
+from app.core.evaluation.metrics import auroc, call_performance_threshold, deferral_curve, expected_calibration_error
 
 
 def test_auroc_is_one_when_every_right_answer_is_more_confident():

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.core.config import AnthropicModel, GeminiModel, RemoteModel
+from app.core.config.schema import AnthropicModel, GeminiModel, RemoteModel
 from app.core.errors import (
     ProviderAuthError,
     ProviderContextTooLong,
@@ -26,7 +26,7 @@ from app.core.errors import (
     ProviderUnreachable,
 )
 from app.core.providers.base import Message
-from app.core.registry import REMOTE_PROVIDERS
+from app.core.providers.registry import REMOTE_PROVIDERS
 from tests.conftest import free_port, through_gate
 from tests.wire_formats import ERROR_BODIES, LENGTH_STOP, REFUSAL_STOP, STREAMS
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from app.core.cascade import Finished
-from app.core.config import Privacy
+from app.core.answers import Finished
+from app.core.config.schema import Privacy
 from app.core.errors import HearthError
-from app.core.gate import ConsentRequest, Decision
-from app.core.outbound import StreamRestorer, payload_fingerprint
+from app.core.privacy.gate import ConsentRequest, Decision
+from app.core.privacy.outbound import StreamRestorer, payload_fingerprint
+from app.core.privacy.redaction import Redaction
 from app.core.providers.base import Message
-from app.core.redaction import Redaction
 from app.core.session import open_session
 from bench.redaction import SETS, measure
 from tests.conftest import REPO, config_text, write_user_config
@@ -190,7 +190,7 @@ def test_one_value_written_two_ways_gets_one_placeholder():
 
 def compact(text: str) -> str:
     """What a value is however it is written: folded, without spaces, dashes or dots, lower case."""
-    from app.core.text_folding import fold
+    from app.core.privacy.text_folding import fold
 
     return "".join(ch for ch in fold(text).text.lower() if ch.isalnum() or ch == "@")
 

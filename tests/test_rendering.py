@@ -22,11 +22,11 @@ from PySide6.QtGui import QDesktopServices, QHelpEvent, QTextDocument
 from PySide6.QtGui import Qt as TextQt  # where Qt keeps mightBeRichText
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QToolTip
 
-from app.core.cascade import Attempt
-from app.core.config import Location
-from app.core.gate import ConsentRequest
+from app.core.answers import Attempt
+from app.core.config.schema import Location
+from app.core.privacy.gate import ConsentRequest
 from app.core.providers.base import Message
-from app.core.store import Store
+from app.core.storage.store import Store
 from app.ui.consent import ConsentDialog
 from app.ui.main import create_app
 from app.ui.message_actions import MessageAction

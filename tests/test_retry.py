@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.calibration import Scorer
-from app.core.cascade import Cascade, Finished, TierPlan
-from app.core.config import Location, Privacy
+from app.core.answers import Finished
+from app.core.confidence.calibration import Scorer
+from app.core.config.schema import Location, Privacy
 from app.core.errors import ProviderAuthError, ProviderRateLimited, ProviderStreamError, ProviderUnreachable
 from app.core.providers.base import Chunk, Message, Usage
-from app.core.retry import DEFAULT_RETRY, Cooldowns, RetryPolicy
+from app.core.routing.cascade import Cascade, TierPlan
+from app.core.routing.retry import DEFAULT_RETRY, Cooldowns, RetryPolicy
 from tests.conftest import ScriptedProvider, passage_out
 
 QUESTION = [Message("user", "What is the capital of France?")]
@@ -124,3 +125,17 @@ def test_a_model_that_keeps_failing_rests_and_the_next_one_of_its_tier_answers(s
     clock.now += 61
     run(store, [broken, backup], clock, cooldowns, RetryPolicy(tries=2, cooldown_s=60))
     assert broken.calls == 4, "the rest ended, so the model is asked again"
+
+
+def test_a_retry_on_the_same_tier_is_not_an_escalation(store):
+    flaky = Flaky("gpt", [unreachable()])
+    cascade = Cascade(
+        [TierPlan("cloud", [flaky])],
+        scorer=Scorer(0.5),
+        passage=passage_out(store, Privacy.CLOUD_AUTO, redact=False),
+        max_answer_tokens=16,
+        cooldowns=Cooldowns(clock=lambda: 0.0),
+        sleep=lambda _: None,
+    )
+    answer = next(e.answer for e in cascade.run(lambda _: QUESTION) if isinstance(e, Finished))
+    assert answer.text == "Paris." and len(answer.attempts) == 2 and not answer.escalated

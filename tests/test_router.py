@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.config import Config, Privacy
+from app.core.config.schema import Config, Privacy
 from app.core.providers.base import Message
 from app.core.providers.openai_compat import _wire_message
-from app.core.router import Request, RoutingError, plan
+from app.core.routing.router import Request, RoutingError, plan
 from tests.conftest import REPO, config_text, write_user_config
 
 

@@ -17,13 +17,14 @@ import httpx
 import pytest
 
 from app.cli.main import main
-from app.core import crash_reports, keys
-from app.core.config import RemoteModel
+from app.core.config import keys
+from app.core.config.schema import RemoteModel
 from app.core.errors import ProviderUnreachable
 from app.core.paths import user_paths
 from app.core.providers.base import Message
 from app.core.providers.openai_compat import OpenAICompatibleProvider
 from app.core.session import open_session
+from app.core.system import crash_reports
 from tests.conftest import REPO, MemoryKeychain, config_text, through_gate, write_user_config
 from tests.fault_server import fault_server, received
 

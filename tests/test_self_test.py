@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.core.llama_backends import ensure_loaded
+from app.core.providers.llama_backends import ensure_loaded
 
 
 def test_the_self_test_answers_one_prompt_into_a_temporary_database_and_leaves_user_data_alone(

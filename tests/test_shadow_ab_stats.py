@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.cascade import Finished
+from app.core.answers import Finished
+from app.core.conversation.shadow import selected
 from app.core.session import open_session
-from app.core.shadow import selected
 from tests.conftest import REPO, config_text, write_user_config
 
 QUESTION = "What is the capital of France?"

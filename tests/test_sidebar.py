@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app.core.store import Store
+from app.core.storage.store import Store
 from app.ui import conversation_list
 from tests.window_helpers import items, open_store, open_window
 

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.core import crash_reports
 from app.core.errors import NotFound
+from app.core.system import crash_reports
 from app.ui import slot_errors
 from tests.window_helpers import open_window
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from app.core.cascade import Attempt, TextDelta
-from app.core.migrations import MIGRATIONS, migrate
+from app.core.answers import Attempt, TextDelta
 from app.core.session import open_session
-from app.core.store import Store
+from app.core.storage.migrations import MIGRATIONS, migrate
+from app.core.storage.store import Store
 from tests.conftest import database_before
 
 

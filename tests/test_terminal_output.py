@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.store import Store
+from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 from tests.fault_server import HOSTILE_WORDS, fault_server
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.config import HuggingFaceSource
+from app.core.config.schema import HuggingFaceSource
 from app.core.errors import InvalidInput
-from app.core.model_files import delete_model_file, download_from_huggingface
+from app.core.models.files import delete_model_file, download_from_huggingface
 from tests.conftest import REPO, Files, config_text, write_user_config
 
 GGUF = b"GGUF" + bytes(range(256)) * 64

@@ -10,9 +10,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from app.core import wal
 from app.core.paths import user_paths
-from app.core.store import Store
+from app.core.storage import wal
+from app.core.storage.store import Store
 from app.ui.database_dialog import check_database
 from app.ui.main import create_app
 from tests.conftest import REPO
@@ -28,7 +28,7 @@ def crashed_writer(database: Path, messages: int = MESSAGES, then: str = "os._ex
     code = f"""
         import os, sys, time
         from pathlib import Path
-        from app.core.store import Store
+        from app.core.storage.store import Store
         store = Store(Path({str(database)!r}))
         conversation = store.create_conversation("Saved one by one")
         for number in range({messages}):

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QPoint, Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.core.store import Store
+from app.core.storage.store import Store
 from app.ui.conversation_model import MessageItem
 from app.ui.main import build_window, create_app
 from app.ui.message_actions import MessageAction, Request

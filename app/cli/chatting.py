@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal, json_text
-from app.core.cascade import Answer, AttemptStarted, Finished, TextDelta
-from app.core.chat import ChatEvent, Routed, UserMessageSaved
-from app.core.config import Privacy
+from app.core.answers import Answer, AttemptStarted, Finished, TextDelta
+from app.core.config.schema import Privacy
+from app.core.conversation.chat import ChatEvent, Routed, UserMessageSaved
 from app.core.errors import HearthError, NoStrongerModel
 from app.core.paths import user_paths
 from app.core.session import Session, open_session
-from app.core.store import Store
+from app.core.storage.store import Store
 
 
 def answer_json(answer: Answer, conversation_id: int | None) -> dict[str, Any]:

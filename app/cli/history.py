@@ -9,10 +9,10 @@ from pathlib import Path
 
 from app.cli.arguments import count, row_id
 from app.cli.terminal import json_text
-from app.core import archive, backups, recovery
 from app.core.errors import HearthError
 from app.core.paths import user_paths
 from app.core.session import open_session, session_and_store
+from app.core.storage import archive, backups, recovery
 from app.core.user_files import write_regular
 
 

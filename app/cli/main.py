@@ -26,11 +26,13 @@ from app.cli.reports import cmd_audit, cmd_stats
 from app.cli.serving import add_serve_command
 from app.cli.setup import cmd_erase_data, cmd_fetch, cmd_key, cmd_models
 from app.cli.terminal import printable_output
-from app.core import crash_reports, keys, wal
-from app.core.config import Privacy
+from app.core.config import keys
+from app.core.config.key_scrubbing import scrub_keys
+from app.core.config.schema import Privacy
 from app.core.errors import ConfigError, HearthError
-from app.core.key_scrubbing import scrub_keys
 from app.core.paths import user_paths
+from app.core.storage import wal
+from app.core.system import crash_reports
 
 
 def cmd_window(args: argparse.Namespace) -> int:
@@ -59,7 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     ask.add_argument("--conversation", type=row_id, help="continue this conversation (its id)")
-    ask.add_argument("--privacy", type=Privacy, choices=list(Privacy), help="override the privacy policy")
+    ask.add_argument(
+        "--privacy",
+        type=Privacy,
+        choices=list(Privacy),
+        help="the privacy policy for this message; a new conversation keeps it as its own",
+    )
     ask.add_argument("--quick", action="store_true", help="a quick answer: skip tiers marked slow")
     ask.add_argument(
         "--image",

@@ -12,17 +12,24 @@ from typing import Any
 
 from app.cli.arguments import count
 from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal
-from app.core import evaluation
-from app.core.calibration import Scorer, cross_validated, fit, save, threshold_for_accuracy, threshold_for_rate
-from app.core.cascade import TierPlan
-from app.core.confidence import Signals
-from app.core.config import config_file
+from app.core.confidence.calibration import (
+    Scorer,
+    cross_validated,
+    fit,
+    save,
+    threshold_for_accuracy,
+    threshold_for_rate,
+)
+from app.core.confidence.signals import Signals
+from app.core.config.load import config_file
 from app.core.errors import HearthError
-from app.core.eval_plot import write_plot
-from app.core.eval_report import build_report
-from app.core.evaluation import load_items
-from app.core.gate import Passage
-from app.core.metrics import auroc
+from app.core.evaluation import harness as evaluation
+from app.core.evaluation.harness import load_items
+from app.core.evaluation.metrics import auroc
+from app.core.evaluation.plot import write_plot
+from app.core.evaluation.report import build_report
+from app.core.privacy.gate import Passage
+from app.core.routing.cascade import TierPlan
 from app.core.session import Session, open_session
 
 

@@ -6,11 +6,11 @@ import argparse
 import json
 
 from app.cli.terminal import json_text
-from app.core import stats
-from app.core.outbound_records import OutboundRecords
+from app.core.evaluation import stats
 from app.core.paths import user_paths
 from app.core.session import session_and_store
-from app.core.store import Store
+from app.core.storage.outbound_records import OutboundRecords
+from app.core.storage.store import Store
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

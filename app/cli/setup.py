@@ -8,14 +8,15 @@ import sys
 import time
 
 from app.cli.terminal import ProgressPrinter
-from app.core import keys
-from app.core.config import LocalModel, config_file
-from app.core.erase import erase_user_data
+from app.core.config import keys
+from app.core.config.load import config_file
+from app.core.config.schema import LocalModel
 from app.core.errors import HearthError
-from app.core.fetch import ensure_model_file, installed_model_file
-from app.core.outbound_records import OutboundRecords
+from app.core.models.fetch import ensure_model_file, installed_model_file
 from app.core.paths import user_paths
+from app.core.privacy.erase import erase_user_data
 from app.core.session import open_session
+from app.core.storage.outbound_records import OutboundRecords
 
 
 def cmd_models(args: argparse.Namespace) -> int:

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from app.core.fetch import FetchProgress
-from app.core.gate import ConsentRequest, Decision
+from app.core.models.fetch import FetchProgress
+from app.core.privacy.gate import ConsentRequest, Decision
 
 _SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"  # CSI: cursor, colours, erase

@@ -17,6 +17,7 @@ APP_NAME = "Hearth"
 HOME_ENV = "HEARTH_HOME"
 UPDATE_CHECK = "update-check.json"  # in the data folder: the last update check's result
 WELCOMED = "welcomed"  # in the data folder: the welcome was shown
+CRASH_REPORTS = "crash-reports"  # in the data folder: app/core/system/crash_reports.py
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from app.core.calibration import Scorer
-from app.core.chat import ChatService
-from app.core.config import Config, load_config
-from app.core.fetch import ProgressFn
-from app.core.gate import ConsentFn
+from app.core.confidence.calibration import Scorer
+from app.core.config.load import load_config
+from app.core.config.schema import Config
+from app.core.conversation.chat import ChatService
+from app.core.models.fetch import ProgressFn
 from app.core.paths import UserPaths, user_paths
-from app.core.registry import ProviderRegistry
-from app.core.store import Store
+from app.core.privacy.gate import ConsentFn
+from app.core.providers.registry import ProviderRegistry
+from app.core.storage.store import Store
 
 
 @dataclass

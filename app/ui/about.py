@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.core import updates
-from app.core.config import Updates
+from app.core.config.schema import Updates
+from app.core.system import updates
 from app.ui import inert
 from app.ui.worker import run_call
 

@@ -17,7 +17,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, QUrl,
 from PySide6.QtGui import QContextMenuEvent, QDesktopServices, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QMenu, QWidget
 
-from app.core.store import Store
+from app.core.storage.store import Store
 from app.ui import inert
 from app.ui.conversation_model import ConversationModel, MessageItem
 from app.ui.markdown_html import warm_up_in_background

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.config import Privacy
-from app.core.policy import PRIVACY_LABELS
+from app.core.config.schema import Privacy
+from app.core.privacy.policy import PRIVACY_LABELS
 from app.ui import inert
 from app.ui.conversation_list import privacy_icon
 

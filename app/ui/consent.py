@@ -5,7 +5,7 @@ the UI thread. The bridge emits a queued signal and waits for the answer. The
 dialog names the one destination asked about (its model, its address, where
 it runs) and what it may cost, and shows the exact text that would be sent
 (after redaction). What each answer means is decided in the core
-(app/core/gate.py); the dialog only says it.
+(app/core/privacy/gate.py); the dialog only says it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.gate import ConsentRequest, Decision
+from app.core.privacy.gate import ConsentRequest, Decision
 from app.ui import inert
 
 

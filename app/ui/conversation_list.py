@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.config import Privacy
-from app.core.policy import PRIVACY_LABELS
-from app.core.rows import ConversationRow, SearchHit
+from app.core.config.schema import Privacy
+from app.core.privacy.policy import PRIVACY_LABELS
+from app.core.storage.rows import ConversationRow, SearchHit
 from app.ui import inert
 
 UNDO_MS = 8_000

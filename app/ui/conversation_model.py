@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from app.core.rows import AttemptRow, MessageRow, shown_attempt
-from app.core.store import Store
+from app.core.storage.rows import AttemptRow, MessageRow, escalated_on_its_own, shown_attempt
+from app.core.storage.store import Store
 from app.ui.badge import BadgeInfo, describe
 from app.ui.inert import tooltip
 
@@ -183,7 +183,7 @@ def badge_from_rows(attempts: list[AttemptRow], message: MessageRow) -> BadgeInf
         tier=final.tier,
         model=final.model,
         confidence=final.confidence,
-        escalated=final.position > 0,
+        escalated=escalated_on_its_own(attempts, final),
         reason=" ".join(a.reason for a in attempts if a.reason),  # each tier's step: why it stayed or went on
         latency_ms=final.latency_ms,
         tokens=final.tokens_out,

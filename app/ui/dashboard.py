@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication, QDialog, QGridLayout, QPushButton, QVBoxLayout, QWidget
 
-from app.core.config import Config
-from app.core.dashboard import BINS, overview
-from app.core.store import Store
+from app.core.config.schema import Config
+from app.core.evaluation.dashboard import BINS, overview
+from app.core.storage.store import Store
 from app.ui import inert, theme
 from app.ui.charts import Chart
 

@@ -1,6 +1,6 @@
 """At start, before anything opens the database: a damaged log named, a damaged database offered its ways back.
 
-The words and the ways are the core's (app/core/wal.py, app/core/recovery.py); this module only shows
+The words and the ways are the core's (app/core/storage/wal.py, app/core/storage/recovery.py); this module only shows
 them, in plain text (paths and SQLite's messages are never taken as markup), and takes the one chosen.
 """
 
@@ -12,9 +12,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app.core import recovery, wal
 from app.core.errors import HearthError
-from app.core.recovery import DatabaseProblem
+from app.core.storage import recovery, wal
+from app.core.storage.recovery import DatabaseProblem
 from app.ui import inert
 
 

@@ -7,7 +7,7 @@ import sys
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.core import keys
+from app.core.config import keys
 from app.core.errors import ConfigError, StorageError
 from app.core.paths import bundled, user_paths
 from app.core.session import Session, open_session

@@ -21,16 +21,17 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.core import archive, updates
-from app.core.cascade import AttemptEnded, AttemptStarted, Finished, TextDelta
-from app.core.chat import UserMessageSaved
-from app.core.config import Privacy
+from app.core.answers import AttemptEnded, AttemptStarted, Finished, TextDelta
+from app.core.config.schema import Privacy
+from app.core.conversation.chat import UserMessageSaved
 from app.core.errors import HearthError, NoStrongerModel
-from app.core.fetch import FetchProgress
-from app.core.gate import ConsentRequest, Decision
-from app.core.policy import PRIVACY_LABELS
+from app.core.models.fetch import FetchProgress
+from app.core.privacy.gate import ConsentRequest, Decision
+from app.core.privacy.policy import PRIVACY_LABELS
 from app.core.session import Session
-from app.core.store import Store
+from app.core.storage import archive
+from app.core.storage.store import Store
+from app.core.system import updates
 from app.core.user_files import write_regular
 from app.ui import inert, theme
 from app.ui.about import AboutDialog
@@ -242,7 +243,7 @@ class MainWindow(QMainWindow):
             self.check_for_update()
 
     def check_for_update(self) -> None:
-        """The opt-in daily update check (app/core/updates.py says what it sends)."""
+        """The opt-in daily update check (app/core/system/updates.py says what it sends)."""
         url, folder = self.session.config.updates.url, self.session.paths.data
         previous = updates.last_check(folder, __version__)
         if not updates.due(previous, datetime.now(UTC)):
@@ -367,14 +368,9 @@ class MainWindow(QMainWindow):
         if pending is not None and pending == self.conversation_id and self._worker is None:
             self.new_conversation()
 
-    def _own_privacy(self) -> Privacy | None:
-        if self.conversation_id is None:
-            return None
-        own = self.store.conversation(self.conversation_id).privacy
-        return Privacy(own) if own else None
-
     def _show_conversation_privacy(self, own: Privacy | None = None) -> None:
-        self.composer.show_privacy(self.session.config.settings.privacy, own or self._own_privacy())
+        own = own or self.session.chat.own_privacy(self.store, self.conversation_id)
+        self.composer.show_privacy(self.session.config.settings.privacy, own)
 
     def _show_app_privacy(self) -> None:
         policy = self.session.config.settings.privacy
@@ -502,8 +498,6 @@ class MainWindow(QMainWindow):
             if self.conversation_id != event.conversation_id:
                 self.conversation_id = event.conversation_id
                 model.conversation_id = event.conversation_id
-                if self._draft is not None and (privacy := self.composer.chosen_privacy()) is not None:
-                    self.session.chat.set_privacy(event.conversation_id, privacy)
                 self.refresh_sidebar()
         elif isinstance(event, AttemptStarted):
             self.chat.flush()

@@ -28,11 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import config_edit
-from app.core.config import HuggingFaceSource, parse_config
+from app.core.config import edit as config_edit
+from app.core.config.load import parse_config
+from app.core.config.schema import HuggingFaceSource
 from app.core.errors import FetchStopped, HearthError
-from app.core.fetch import FetchProgress
-from app.core.model_files import delete_model_file, download_from_huggingface, import_gguf, memory_hint, model_files
+from app.core.models.fetch import FetchProgress
+from app.core.models.files import delete_model_file, download_from_huggingface, import_gguf, memory_hint, model_files
 from app.core.session import Session
 from app.ui import inert
 from app.ui.progress import ProgressRelay, show_progress

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar
 
-from app.core.fetch import FetchProgress
+from app.core.models.fetch import FetchProgress
 
 
 class ProgressRelay(QObject):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import sys
 import tempfile
 import time
@@ -25,10 +24,13 @@ from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app import __version__
-from app.core.config import LocalModel, default_config_file, load_config_file
-from app.core.fetch import SHIPPED_MODELS, installed_model_file
-from app.core.llama_backends import ensure_loaded as backends
+from app.core.config.load import default_config_file, load_config_file
+from app.core.config.schema import LocalModel
+from app.core.models.fetch import SHIPPED_MODELS, installed_model_file
 from app.core.paths import HOME_ENV, user_paths
+from app.core.providers.llama_backends import ensure_loaded as backends
+from app.core.storage import backups
+from app.core.storage.store import Store
 from app.ui.composer import Draft
 from app.ui.main import build_window, create_app
 
@@ -148,22 +150,21 @@ def _exercise(timeout_s: float) -> dict[str, object]:
 
 
 def _check_database(database: Path) -> dict[str, object]:
-    with sqlite3.connect(database) as db:
-        integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
-        rows = db.execute("SELECT role, content, status FROM messages ORDER BY id").fetchall()
-        attempts = db.execute("SELECT tier, model, confidence FROM attempts").fetchall()
-    if integrity != "ok":
-        raise SelfTestFailed(f"the database failed its integrity check: {integrity}")
-    if [row[0] for row in rows] != ["user", "assistant"] or rows[0][1] != PROMPT:
+    problem = backups.check(database)
+    if problem is not None:
+        raise SelfTestFailed(f"the database failed its integrity check: {problem}")
+    with Store(database) as store:
+        rows = sorted((m for c in store.conversations() for m in store.messages(c.id)), key=lambda m: m.id)
+        attempts = store.attempts(rows[1].id) if len(rows) > 1 else []
+    if [row.role for row in rows] != ["user", "assistant"] or rows[0].content != PROMPT:
         raise SelfTestFailed(f"the database holds {len(rows)} messages instead of the prompt and its answer")
-    answer, status = rows[1][1], rows[1][2]
+    answer, status = rows[1].content, rows[1].status
     if not answer.strip() or status != "complete":
         raise SelfTestFailed(f"the answer was not kept (status {status!r}, {len(answer)} characters)")
-    tier, model, confidence = attempts[0]
     return {
         "answer": answer,
-        "tier": tier,
-        "answered_by": model,
-        "confidence": confidence,
-        "database": {"path": str(database), "integrity": integrity, "messages": len(rows)},
+        "tier": attempts[0].tier,
+        "answered_by": attempts[0].model,
+        "confidence": attempts[0].confidence,
+        "database": {"path": str(database), "integrity": "ok", "messages": len(rows)},
     }

@@ -29,11 +29,14 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.core import config_edit, keys, updates
-from app.core.config import Config, Privacy, RemoteBase, parse_config
+from app.core.config import edit as config_edit
+from app.core.config import keys
+from app.core.config.load import parse_config
+from app.core.config.schema import Config, Privacy, RemoteBase
 from app.core.errors import ConfigError, HearthError
 from app.core.paths import UserPaths
-from app.core.policy import PRIVACY_LABELS
+from app.core.privacy.policy import PRIVACY_LABELS
+from app.core.system import updates
 from app.ui import inert
 
 NO_LIMIT = 0.0  # a budget spin box at zero means "no budget"

@@ -3,7 +3,7 @@
 Qt calls Python slots and event handlers from C++; an exception raised there
 goes to ``sys.excepthook`` and that one action stops without a word. This hook,
 installed once when the window starts, writes a crash report for it
-(app/core/crash_reports.py: keys and personal details removed; it stays on
+(app/core/system/crash_reports.py: keys and personal details removed; it stays on
 this computer, and once shown it is marked seen, so the next start does not
 offer it again) and shows a dialog in plain text. Hearth keeps running. An error of
 Hearth's own, whose message says what to do, is shown without a report. Each
@@ -22,8 +22,8 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.core import crash_reports
 from app.core.errors import HearthError
+from app.core.system import crash_reports
 from app.ui import inert
 
 

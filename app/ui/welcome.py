@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QVBoxLayout, QWidget
 
-from app.core.fetch import FetchProgress
+from app.core.models.fetch import FetchProgress
 from app.core.paths import WELCOMED
 from app.ui.inert import plain_label
 from app.ui.progress import show_progress

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import keyring
 from keyring.errors import KeyringError
 
+from app.core.config.key_names import SERVER_KEY_NAME, SERVER_KEY_VARIABLE
+from app.core.config.keys import SERVICE, clean_key, keychain_problem, store_key
 from app.core.errors import HearthError
-from app.core.key_names import SERVER_KEY_NAME, SERVER_KEY_VARIABLE
-from app.core.keys import SERVICE, clean_key, keychain_problem, store_key
 
 PREFIX = "hearth-"
 

@@ -19,19 +19,20 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from app.core import router
+from app.core.answers import Answer, AttemptStarted, Finished, TextDelta
 from app.core.api.facts import HearthFacts
 from app.core.api.queue import FairQueue
 from app.core.api.wire import ChatRequest
-from app.core.cascade import Answer, AttemptStarted, Cascade, Finished, TextDelta, TierPlan
-from app.core.chat import ChatService
-from app.core.config import Privacy
-from app.core.context import TEMPLATE_TOKENS_PER_MESSAGE
+from app.core.config.schema import Privacy
+from app.core.conversation.chat import ChatService
+from app.core.conversation.context import TEMPLATE_TOKENS_PER_MESSAGE
 from app.core.errors import ConsentUnavailable, GateClosed, InvalidInput, ModelError, NotFound, TooLong
-from app.core.gate import ConsentFn, ConsentRequest, Decision, OutboundGate
+from app.core.privacy.gate import ConsentFn, ConsentRequest, Decision, OutboundGate
 from app.core.providers.base import Message, Provider, Sampling
 from app.core.providers.llama_cpp import LlamaCppProvider
-from app.core.store import Store
+from app.core.routing import router
+from app.core.routing.cascade import Cascade, TierPlan
+from app.core.storage.store import Store
 
 CASCADE_MODEL = "hearth"
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
 
-from app.core.cascade import Answer, Attempt
+from app.core.answers import Answer, Attempt
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from app.core.errors import (
     QueueFull,
     TooLong,
 )
-from app.core.router import RoutingError
+from app.core.routing.router import RoutingError
 
 
 @dataclass(frozen=True)

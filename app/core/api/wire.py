@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.core.config import Privacy
+from app.core.config.schema import Privacy
 from app.core.errors import InvalidInput
 from app.core.providers.base import Message, Role
 

@@ -1,1 +1,1 @@
-"""Model providers: one streaming interface for local and remote models."""
+"""The models Hearth talks to, one small class each, and what builds them from the configuration."""

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from app.core.config import Location
+from app.core.config.schema import Location
 
 Role = Literal["system", "user", "assistant"]
 
@@ -50,6 +50,14 @@ class Chunk:
     entropies: tuple[float, ...] = ()
     finish_reason: str | None = None
     usage: Usage | None = None
+
+
+class ClearanceCheck(Protocol):
+    """What a provider whose requests leave this computer asks of the leave it is handed: whether it
+    covers exactly this provider and these messages. Only the outgoing gate issues one
+    (``Clearance`` in app/core/privacy/gate.py)."""
+
+    def admits(self, provider: object, messages: Sequence[Message]) -> bool: ...
 
 
 class Provider(Protocol):

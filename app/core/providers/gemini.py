@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 
 from app.core.errors import ProviderRefused
-from app.core.logprobs import top_k_entropy
 from app.core.providers.base import Chunk, Message, Sampling, Usage
+from app.core.providers.logprobs import top_k_entropy
 from app.core.providers.remote import RemoteProvider, sse_events
 
 TOP_LOGPROBS = 5

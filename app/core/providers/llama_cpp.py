@@ -17,13 +17,13 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from app.core.config import LocalModel, Location
+from app.core.config.schema import LocalModel, Location
 from app.core.errors import ModelError, ModelLoadError
-from app.core.llama_backends import Backends
-from app.core.llama_backends import ensure_loaded as ensure_backends_loaded
-from app.core.logprobs import token_stats
-from app.core.model_files import too_large_for_memory
+from app.core.models.files import too_large_for_memory
 from app.core.providers.base import Chunk, Message, Sampling, Usage
+from app.core.providers.llama_backends import Backends
+from app.core.providers.llama_backends import ensure_loaded as ensure_backends_loaded
+from app.core.providers.logprobs import token_stats
 from app.core.providers.stop_text import StopText
 
 # Used when a GGUF file has no chat template of its own, or one Hearth cannot use.

@@ -13,8 +13,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.errors import ProviderRefused
-from app.core.logprobs import top_k_entropy
 from app.core.providers.base import Chunk, Message, Sampling, Usage
+from app.core.providers.logprobs import top_k_entropy
 from app.core.providers.remote import RemoteProvider, sse_events
 
 TOP_LOGPROBS = 5

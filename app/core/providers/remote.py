@@ -2,7 +2,7 @@
 
 httpx exceptions and HTTP statuses become Hearth's provider errors here, once,
 for every service, with the API key taken out of their text in every form a
-server or a library may echo it in (app/core/key_scrubbing.py), so no error
+server or a library may echo it in (app/core/config/key_scrubbing.py), so no error
 that is shown, stored or exported holds it. Subclasses say how to build the
 request and how to read their stream's events.
 """
@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from app.core.config import RemoteBase
+from app.core.config.key_scrubbing import scrub_keys
+from app.core.config.schema import RemoteBase
 from app.core.errors import (
     GateClosed,
     ProviderAuthError,
@@ -28,11 +29,7 @@ from app.core.errors import (
     ProviderTimeout,
     ProviderUnreachable,
 )
-from app.core.key_scrubbing import scrub_keys
-from app.core.providers.base import Chunk, Message, Sampling
-
-if TYPE_CHECKING:
-    from app.core.gate import Clearance
+from app.core.providers.base import Chunk, ClearanceCheck, Message, Sampling
 
 # No real answer needs more than this many bytes of stream per token asked for (an event with
 # 20 alternatives' log-probabilities is about 2 KiB); a service sending more is broken or hostile.
@@ -105,7 +102,7 @@ class RemoteProvider:
         *,
         max_tokens: int,
         sampling: Sampling | None = None,
-        clearance: Clearance | None = None,
+        clearance: ClearanceCheck | None = None,
     ) -> Iterator[Chunk]:
         """Send ``messages``: only with the outgoing gate's clearance for this provider and these messages."""
         if clearance is None or not clearance.admits(self, messages):

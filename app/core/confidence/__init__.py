@@ -1,0 +1,1 @@
+"""How sure an answer is: signals from its token probabilities and text, calibrated per model."""

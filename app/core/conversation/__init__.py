@@ -1,0 +1,1 @@
+"""One turn of a conversation: the chat service, recording the answer, context, summaries, shadow runs."""

@@ -1,0 +1,1 @@
+"""Measuring the cascade: the evaluation harness and its report, and usage statistics."""

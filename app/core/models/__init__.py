@@ -1,0 +1,1 @@
+"""Local model files: downloads, what is on disk, what fits."""

@@ -1,0 +1,1 @@
+"""The database and its files: the only package that speaks SQL."""

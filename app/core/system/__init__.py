@@ -1,0 +1,1 @@
+"""Hearth and the computer it runs on: update checks and crash reports."""
