@@ -131,6 +131,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_for_server(process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 120) -> str | None:
+    """Wait until ``url`` answers at all (any status); or why it never did, with the end of ``log``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            return f"exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+        try:
+            httpx.get(url, timeout=1)
+            return None
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            return f"did not start:\n{log.read_text()[-3000:]}"
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def smol_provider(model_file: Path) -> Iterator[Provider]:
     """The real model as Hearth's local provider, loaded once for a test module."""
@@ -173,18 +189,9 @@ def serve_model(model: Path, alias: str, log: Path) -> Iterator[str]:
         )
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+        problem = wait_for_server(process, f"{base_url}/models", log)
+        if problem:
+            pytest.fail(f"llama_cpp.server {problem}")
         yield base_url
     finally:
         process.terminate()

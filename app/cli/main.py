@@ -26,6 +26,7 @@ from app.cli.history import add_history_commands
 from app.cli.measuring import answering_options, cmd_calibrate, cmd_eval
 from app.cli.providers import add_providers_command
 from app.cli.reports import cmd_audit, cmd_stats
+from app.cli.serving import add_serve_command
 from app.cli.setup import cmd_erase_data, cmd_fetch, cmd_key, cmd_models
 from app.cli.teamwork import routing_options
 from app.cli.terminal import printable_output
@@ -201,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_history_commands(commands)
     add_providers_command(commands)
     add_docs_commands(commands)
+    add_serve_command(commands)
 
     window = commands.add_parser("window", help="open the desktop window (the default)")
     window.set_defaults(func=cmd_window)

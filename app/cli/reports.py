@@ -89,6 +89,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                         "outcome": r.outcome,
                         "conversation_id": r.conversation_id,
                         "message_id": r.message_id,
+                        "via": r.via,
                     }
                     for r in rows
                 ],
@@ -102,6 +103,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         hidden = ", ".join(f"{n} {k.lower()}" for k, n in json.loads(r.redacted or "{}").items()) or "nothing"
         print(
             f"{r.created_at[:19].replace('T', ' ')}  {r.purpose}: {r.model} ({r.location}) → {r.destination}  "
+            f"{'via ' + r.via + '  ' if r.via else ''}"
             f"policy {r.policy}, {r.basis}  ${r.cost or 0.0:.4f}  sha256 {r.payload_sha256[:16]}…  "
             f"redacted: {hidden}  {r.outcome or 'on its way'}"
         )

@@ -75,6 +75,7 @@ class AttemptStarted:
 class TextDelta:
     index: int
     text: str
+    logprobs: tuple[float, ...] = ()  # of the tokens of this text, when the model reports them
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
     ├── InvalidInput           something the user gave cannot be used (a title, a file to import)
     │   ├── FileError          a path names no ordinary file, a missing folder, or one too large; a disk is full
     │   └── DocumentError      a document of a collection cannot be read (which file, why)
+    │   └── TooLong            a request to the local API is longer than the model can read
     ├── ModelError             a local model cannot be used
     │   ├── ModelMissingError  the GGUF file is not on disk
     │   └── ModelLoadError     llama.cpp refused the file (corrupt, truncated, too large), or no CPU module runs
@@ -19,7 +20,9 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
     ├── StorageError           the database cannot be written or read (disk full, read-only, damaged)
     ├── DamagedRecord          one stored row breaks Hearth's rules (an older bug, a hand edit): which, and why
     ├── GateClosed             nothing was sent to a destination: the policy, a missing key, the budget or you said no
+    │   └── ConsentUnavailable a program asked through the local API, and no window is open to ask you
     ├── NoStrongerModel        "ask a stronger model" has no higher tier that may answer
+    ├── QueueFull              the local API has as many requests waiting as it may keep
     └── ProviderError          a tier could not answer (provider, retryable)
         ├── ProviderUnreachable    connection refused, DNS failure
         ├── ProviderTimeout        connect, first token or idle stream timeout
@@ -85,6 +88,10 @@ class DocumentError(InvalidInput):
     """One document cannot be read; the rest of its collection is indexed."""
 
 
+class TooLong(InvalidInput):
+    pass
+
+
 class NotFound(HearthError):
     pass
 
@@ -111,6 +118,14 @@ class FetchStopped(FetchError):
 
 class GateClosed(HearthError):
     """The outgoing gate kept a request on this computer; the message says why."""
+
+
+class ConsentUnavailable(GateClosed):
+    """The policy asks before this goes out, and there is no one to ask (the API runs without a window)."""
+
+
+class QueueFull(HearthError):
+    pass
 
 
 class NoStrongerModel(HearthError):

@@ -48,6 +48,8 @@ def intro_text(request: ConsentRequest) -> str:
         else f"It may cost up to ${request.estimated_cost:.4f} (estimated from its prices)."
     )
     why = f"{inert.one_line(request.why)} " if request.why else ""
+    if request.client is not None:
+        why = f"{inert.one_line(request.client)} asked through Hearth's local API. {why}"
     model, host = inert.one_line(request.model_id), inert.one_line(request.host)
     return (
         f"{why}Hearth can send this message to {model}: {inert.one_line(request.destination)} "
@@ -100,6 +102,9 @@ class ConsentDialog(QDialog):
         )
         self.not_now = self._button(buttons, "Not now", Decision.NOT_NOW, QDialogButtonBox.ButtonRole.RejectRole)
         self.not_now.setDefault(True)  # Enter never sends by accident
+        if request.client is not None:  # a program's request belongs to no conversation: only this once
+            self.always.hide()
+            self.never.hide()
         layout.addWidget(intro)
         layout.addWidget(notice)
         layout.addWidget(self.payload, 1)

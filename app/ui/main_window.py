@@ -38,6 +38,7 @@ from app.core.system import updates
 from app.core.user_files import write_regular
 from app.ui import inert, theme
 from app.ui.about import AboutDialog
+from app.ui.api_panel import ApiPanel, ApiSwitch
 from app.ui.catalog_card import CatalogCard, keep_going
 from app.ui.chat_view import ChatView, copy_text
 from app.ui.compare_dialog import CompareDialog
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self._saved = False  # the message being sent reached the store
         self._fresh = False
         self._closed = False
+        self.api = ApiSwitch(lambda: self.session, self)  # Hearth's local API, off until the user turns it on
 
         self.setWindowTitle("Hearth")
         self.setAcceptDrops(True)
@@ -178,6 +180,7 @@ class MainWindow(QMainWindow):
         tools.addAction("&Models…", QKeySequence("Ctrl+Shift+M"), self.open_models)
         tools.addAction("&Providers…", self.open_providers)
         tools.addAction("&Dashboard…", QKeySequence("Ctrl+Shift+D"), self.open_dashboard)
+        tools.addAction("Local &API…", self.open_api)
         tools.addAction("&Settings…", QKeySequence("Ctrl+,"), self.open_settings)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("&How Hearth keeps your privacy", self.explain_privacy)
@@ -236,6 +239,7 @@ class MainWindow(QMainWindow):
         if self._loader is not None:
             self._loader.wait(CLOSE_WAIT_S)
         old, self.session = self.session, self._reopen()
+        self.api.restart()
         old.close()
         appearance = self.session.config.appearance
         app = QApplication.instance()
@@ -653,6 +657,12 @@ class MainWindow(QMainWindow):
     def explain_privacy(self) -> None:
         inert.inform(self, "How Hearth keeps your privacy", "\n\n".join(PRIVACY_LINES))
 
+    def open_api(self) -> ApiPanel:
+        panel = ApiPanel(self.api, self)
+        panel.setModal(False)
+        panel.show()
+        return panel
+
     def about(self) -> None:
         AboutDialog(self.session.config.updates, self.session.paths.data, self).exec()
 
@@ -666,6 +676,7 @@ class MainWindow(QMainWindow):
             if worker is not None:
                 worker.abort()
                 worker.wait(CLOSE_WAIT_S)
+        self.api.stop()
         self._closed = True  # signals already queued by the workers must not reach the closed store
         self.store.close()
         super().closeEvent(event)

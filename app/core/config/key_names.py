@@ -14,6 +14,9 @@ import re
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 NAME_RULE = "letters a-z, digits, '.', '_' and '-' (up to 64, starting with a letter or digit)"
 PREFIX = "HEARTH_KEY_"
+# The key programs must send to Hearth's local API: in the keychain under this name, or in this variable.
+SERVER_KEY_NAME = "api-server"
+SERVER_KEY_VARIABLE = "HEARTH_API_KEY"
 
 
 def env_name(key_name: str) -> str:

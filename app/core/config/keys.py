@@ -16,7 +16,7 @@ import os
 import keyring
 from keyring.errors import KeyringError, PasswordDeleteError
 
-from app.core.config.key_names import PREFIX, env_name, name_problem, slot_names
+from app.core.config.key_names import PREFIX, SERVER_KEY_NAME, SERVER_KEY_VARIABLE, env_name, name_problem, slot_names
 from app.core.config.load import default_config_file, load_config, load_config_file
 from app.core.config.schema import RemoteBase
 from app.core.errors import ConfigError, HearthError, InvalidInput
@@ -145,8 +145,12 @@ def key_names(paths: UserPaths) -> set[str]:
 
 def known_secrets(paths: UserPaths) -> list[str]:
     """Every key value Hearth could hold, as found (a key it would refuse too): for scrubbing them out."""
-    values = [value for name, value in os.environ.items() if name.startswith(PREFIX) and value.strip()]
-    for slot_name in {slot for key_name in key_names(paths) for slot in slot_names(key_name)}:
+    values = [
+        value
+        for name, value in os.environ.items()
+        if (name.startswith(PREFIX) or name == SERVER_KEY_VARIABLE) and value.strip()
+    ]
+    for slot_name in {slot for key_name in key_names(paths) for slot in slot_names(key_name)} | {SERVER_KEY_NAME}:
         try:
             stored = keyring.get_password(SERVICE, slot_name)
         except (KeyringError, RuntimeError):

@@ -215,6 +215,15 @@ class Appearance(Strict):
     font_size: int = Field(default=11, ge=8, le=24, description="points")
 
 
+class ApiServer(Strict):
+    """Hearth's local OpenAI-compatible API (``hearth serve``, or the switch in the window)."""
+
+    host: str = Field(default="127.0.0.1", min_length=1, description="another address only with care: see the docs")
+    port: int = Field(default=7373, ge=1, le=65535)
+    cors_origins: list[str] = Field(default_factory=list, description="web pages allowed to call it; none by default")
+    queue: int = Field(default=16, ge=0, le=1024, description="requests that may wait for a busy model")
+
+
 class Updates(Strict):
     """The update check (app/core/system/updates.py): off unless turned on."""
 
@@ -249,6 +258,7 @@ class Config(Strict):
     appearance: Appearance = Appearance()
     updates: Updates = Updates()
     catalog: CatalogRefresh = CatalogRefresh()
+    server: ApiServer = ApiServer()
     router: Router = Router()
     ensemble: Ensemble = Ensemble()
     shadow: Shadow = Shadow()

@@ -161,7 +161,7 @@ class ChatService:
         urls = tuple(image_url(path) for path in attached.images)
         content = attached.message_text(text)
         request = router.Request(content, bool(urls), quick, self.modes.recognised(content, bool(urls)))
-        route = router.plan(self.config, request, privacy, self._budget_left(store))
+        route = router.plan(self.config, request, privacy, self.budget_left(store))
         if conversation_id is None:
             arm = "B" if random.random() < self.config.ab.share else "A"
         else:
@@ -196,7 +196,7 @@ class ChatService:
             files = [Path(p) for p in json.loads(question.attachments or "[]") if Path(p).exists()]
             urls = tuple(image_url(path) for path in files)
             request = router.Request(question.content, bool(files), False)
-            route = router.plan(self.config, request, policy, self._budget_left(store))
+            route = router.plan(self.config, request, policy, self.budget_left(store))
             new_answer = store.add_answer(conversation.id, route.as_dict(), version_of=answer_id)
             turn = Turn(conversation.id, question.id, new_answer)
             yield from self._answer(store, turn, urls, route, policy, conversation.arm)
@@ -325,7 +325,8 @@ class ChatService:
             max_answer_tokens=settings.max_answer_tokens,
         )
 
-    def _budget_left(self, store: Store) -> float | None:
+    def budget_left(self, store: Store) -> float | None:
+        """What is left of this month's budget (None: no budget is set)."""
         budget = self.config.settings.monthly_budget
         if budget is None:
             return None

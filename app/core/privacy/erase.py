@@ -4,7 +4,7 @@ Uninstalling Hearth keeps conversations, settings and API keys, so that a
 reinstall finds them. ``hearth erase-data`` (which the Windows uninstaller
 offers to run) removes what Hearth created in its data folder (conversations,
 backups, downloaded models, calibration, crash reports) and its config folder,
-and every API key named in the configuration from the system keychain.
+and every API key named in the configuration (and the local API's own) from the system keychain.
 
 Only Hearth's own entries go: with ``HEARTH_HOME`` (a portable install) the
 folders may hold files of the user's too, and those stay, named in the result.
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.config import keys
+from app.core.config.key_names import SERVER_KEY_NAME
 from app.core.errors import HearthError
 from app.core.paths import CRASH_REPORTS, UPDATE_CHECK, WELCOMED, UserPaths
 
@@ -43,7 +44,7 @@ class Erased:
 
 def erase_user_data(paths: UserPaths) -> Erased:
     """Erase, and say what was erased and kept; a keychain that refuses does not keep the folders."""
-    names = sorted(keys.key_names(paths))  # read before the configuration goes
+    names = sorted(keys.key_names(paths) | {SERVER_KEY_NAME})  # read before the configuration goes
     result = Erased()
     _erase_folder(paths.data, DATA_ENTRIES, result)
     _erase_folder(paths.config, CONFIG_ENTRIES, result)

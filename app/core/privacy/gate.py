@@ -110,6 +110,7 @@ class ConsentRequest:
     messages: Sequence[Message]
     estimated_cost: float
     why: str = ""  # what led here: the local answer was unsure, an earlier destination failed
+    client: str | None = None  # the program that asked through Hearth's local API (its User-Agent)
 
     @property
     def host(self) -> str:
@@ -155,8 +156,10 @@ class OutboundGate:
         message_id: int | None = None,
         purpose: str = "answer",
         ask: bool = True,
+        client: str | None = None,
     ) -> Passage:
-        return Passage(self, store, privacy, conversation_id, message_id, purpose, ask)
+        """``client``: the program this passage answers through the local API (recorded "via API")."""
+        return Passage(self, store, privacy, conversation_id, message_id, purpose, ask, client)
 
 
 def destination(provider: Provider) -> Destination:
@@ -175,6 +178,7 @@ class Passage:
         message_id: int | None,
         purpose: str,
         ask: bool,
+        client: str | None = None,
     ):
         self.gate = gate
         self.store = store
@@ -184,6 +188,7 @@ class Passage:
         self.message_id = message_id
         self.purpose = purpose
         self.ask = ask
+        self.client = client
         self.redaction = Redaction()
         self._this_message: set[tuple[str, str, str]] = set()  # model, address, payload fingerprint
         self._conversation = self.records.approved(conversation_id) if conversation_id is not None else set()
@@ -257,7 +262,15 @@ class Passage:
             )
         why = why or _WHY.get(self.purpose, "")
         request = ConsentRequest(
-            provider.model_id, provider.location, provider.label, provider.address, self.purpose, outgoing, cost, why
+            provider.model_id,
+            provider.location,
+            provider.label,
+            provider.address,
+            self.purpose,
+            outgoing,
+            cost,
+            why,
+            self.client,
         )
         return self._decided(self.gate.consent(request), provider, fingerprint)
 
@@ -326,6 +339,7 @@ class GatedProvider:
             redacted=dict(passage.redaction.found),
             estimated_cost=clearance.estimated_cost,
             documents=passage.documents.get(self.model_id),
+            via=f"API ({passage.client})" if passage.client is not None else None,
         )
         restorer = StreamRestorer(passage.redaction)
         outcome, usage = "stopped before the end", Usage(0, 0)

@@ -39,6 +39,8 @@ class AnthropicProvider(RemoteProvider):
         }
         if system:
             body["system"] = system
+        if sampling is not None and sampling.stop:
+            body["stop_sequences"] = list(sampling.stop)
         headers = {"anthropic-version": API_VERSION, "Accept": "text/event-stream"}
         if self._api_key:
             headers["x-api-key"] = self._api_key

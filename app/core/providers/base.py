@@ -35,6 +35,7 @@ class Sampling:
     seed: int | None = None
     repeat_penalty: float | None = None
     hidden_state: bool = False
+    stop: tuple[str, ...] = ()  # the answer ends before any of these strings
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ class GeminiProvider(RemoteProvider):
         }
         if sampling is not None and sampling.seed is not None:
             config["seed"] = sampling.seed
+        if sampling is not None and sampling.stop:
+            config["stopSequences"] = list(sampling.stop)
         if self.config.logprobs:
             config["responseLogprobs"] = True
             config["logprobs"] = TOP_LOGPROBS

@@ -89,6 +89,7 @@ class LlamaCppProvider:
                 model_path=str(path),
                 n_ctx=self.config.n_ctx,
                 n_threads=self.config.thread_count(),
+                n_threads_batch=self.config.thread_count(),  # the prompt too: never more threads than asked for
                 n_gpu_layers=self.config.gpu_layers,
                 verbose=False,
             )
@@ -169,7 +170,7 @@ class LlamaCppProvider:
             vocab = llama_cpp.llama_model_get_vocab(llm.model)
             n_vocab = llm.n_vocab()
             decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-            stop_text = StopText(stops)
+            stop_text = StopText([*stops, *(sampling.stop if sampling else ())])
             produced = 0
             finish = "length"
             if sampling is not None and sampling.seed is not None:

@@ -75,6 +75,8 @@ class OpenAICompatibleProvider(RemoteProvider):
         }
         if sampling is not None and sampling.seed is not None:
             body["seed"] = sampling.seed
+        if sampling is not None and sampling.stop:
+            body["stop"] = list(sampling.stop)
         if self.config.logprobs:
             # Some servers (llama-cpp-python's among them) stream logprobs only
             # when top_logprobs is set too.

@@ -52,6 +52,7 @@ class Cascade:
         retry: RetryPolicy = DEFAULT_RETRY,
         cooldowns: Cooldowns | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        sampling: Sampling | None = None,
     ):
         """``passage`` is this answer's way out (app/core/privacy/gate.py): each model of a tier is cleared on its own.
 
@@ -65,6 +66,7 @@ class Cascade:
         self.retry = retry
         self.cooldowns = cooldowns or Cooldowns()
         self.sleep = sleep
+        self.sampling = sampling  # per-request overrides (the local API's temperature, stop strings)
 
     def run(self, context: ContextFn, start_at: int = 0) -> Iterator[Event]:
         """Answer from tier ``start_at`` upwards (a user's "ask a stronger model" starts higher up)."""
@@ -182,7 +184,9 @@ class Cascade:
             attempts.append(attempt)
             index = len(attempts) - 1
             yield AttemptStarted(index, tier.name, provider.model_id, provider.label)
-            yield from stream_attempt(provider, context, attempt, index, self.max_answer_tokens, self.scorer)
+            yield from stream_attempt(
+                provider, context, attempt, index, self.max_answer_tokens, self.scorer, self.sampling
+            )
             stamp(attempt, provider)
             if attempt.ok or not attempt.retryable or attempt.text:
                 break
@@ -286,7 +290,7 @@ def stream_attempt(
                 trace.add(chunk)
                 if chunk.text:
                     parts.append(chunk.text)
-                    yield TextDelta(index, chunk.text)
+                    yield TextDelta(index, chunk.text, chunk.logprobs)
                 if chunk.finish_reason is not None:
                     attempt.finish_reason = chunk.finish_reason
                 if chunk.usage is not None:

@@ -231,6 +231,11 @@ def m014_verdicts(db: Database) -> None:
     db["verdicts"].create_index(["message_id"])
 
 
+def m015_outbound_via(db: Database) -> None:
+    """Requests made for a program through Hearth's local API say so in the audit."""
+    db["outbound"].add_column("via", str)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -246,6 +251,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m012_document_sources,
     m013_plan_steps,
     m014_verdicts,
+    m015_outbound_via,
 ]
 
 

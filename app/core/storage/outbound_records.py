@@ -38,6 +38,7 @@ class OutboundRow(BaseModel):
     cost: float | None
     outcome: str | None  # "answered", "stopped", the error; None while it is on its way
     documents: str | None = None  # JSON: the collections and chunk ids the request carried
+    via: str | None = None  # "API (client)" when a program asked through Hearth's local API
 
 
 @translating_errors
@@ -63,6 +64,7 @@ class OutboundRecords:
         redacted: dict[str, int],
         estimated_cost: float,
         documents: dict[str, object] | None = None,
+        via: str | None = None,
     ) -> int:
         """Record a request about to leave; returns its row id for ``sent``."""
         with self.db.atomic():
@@ -82,6 +84,7 @@ class OutboundRecords:
                     "redacted": json.dumps(redacted) if redacted else None,
                     "estimated_cost": estimated_cost,
                     "documents": json.dumps(documents) if documents else None,
+                    "via": via,
                 }
             )
         assert table.last_pk is not None

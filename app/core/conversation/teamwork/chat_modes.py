@@ -63,7 +63,7 @@ class ChatModes:
     def message_runner(self, store: Store, scorer: Scorer) -> MessageRunner:
         """A prompt through the cascade, routed by its task like a message the user sent."""
         chat, config = self.chat, self.chat.config
-        budget_left = chat._budget_left(store)
+        budget_left = chat.budget_left(store)
         settings = config.settings
         names = [tier.name for tier in config.tiers]
 
