@@ -147,6 +147,7 @@ def _peer(url: str, model: Path) -> dict[str, float]:
     from app.core.providers.base import Message
     from app.core.providers.openai_compat import OpenAICompatibleProvider
     from app.ui.main import create_app
+    from tests.conftest import through_gate
 
     app = create_app()
     config = RemoteModel(provider="openai-compatible", location="self-hosted", base_url=url, model="big")
@@ -155,7 +156,7 @@ def _peer(url: str, model: Path) -> dict[str, float]:
     done = threading.Event()
 
     def read() -> None:
-        for chunk in provider.stream([Message("user", PROMPT)], max_tokens=6000):
+        for chunk in through_gate(provider, [Message("user", PROMPT)], max_tokens=6000):
             received.append(chunk.text)
         done.set()
 
