@@ -1,6 +1,6 @@
 """Faults injected into real runs of Hearth, and what survived: one table.
 
-    .venv/bin/python -m bench.faults [--kills 20] [--only data]
+    .venv/bin/python -m bench.faults [--kills 20] [--only data|rendering]
 
 Each row injects one kind of fault, counts the injections, how many Hearth
 survived (the user got a clear message, the program went on or exited cleanly,
@@ -218,7 +218,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--out", type=Path, default=RESULTS / "faults.json")
-    parser.add_argument("--only", choices=["data"], help="only these rows: data = imports, databases, backups")
+    parser.add_argument(
+        "--only",
+        choices=["data", "rendering"],
+        help="only these rows: data = imports, databases, backups; rendering = hostile text in the window",
+    )
     args = parser.parse_args()
     model = fetch_test_model()
 
@@ -234,8 +238,10 @@ def main() -> None:
         rows += storage_faults(model)
         rows.append(model_faults(model))
         rows.append(concurrent_copies(model, home()))
+    if args.only in (None, "rendering"):
         rows += rendering_rows(model)
-    rows += data_faults(model)
+    if args.only in (None, "data"):
+        rows += data_faults(model)
     total = row("total", *(sum(int(r[k]) for r in rows) for k in ("injected", "survived", "data_lost")))
     rows.append(total)
     width = max(len(str(r["fault"])) for r in rows)
