@@ -143,7 +143,7 @@ class ApiAnswers:
             raise InvalidInput("messages: at least one message must have the role 'user'.")
         if not any(message.role == "system" for message in messages):
             messages.insert(0, Message("system", self.config.settings.system_prompt))
-        sampling = Sampling(request.temperature, request.seed, request.stops)
+        sampling = Sampling(temperature=request.temperature, seed=request.seed, stop=request.stops)
         max_tokens = request.answer_tokens or self.config.settings.max_answer_tokens
         if request.model == CASCADE_MODEL:
             question = next(m for m in reversed(messages) if m.role == "user")
