@@ -177,13 +177,15 @@ def _check_consent(_case: str, window: Any, _conversation: int, _folder: Path) -
     from PySide6.QtGui import QTextDocument
     from PySide6.QtWidgets import QLabel
 
+    from app.core.config.schema import Location
+    from app.core.privacy.gate import ConsentRequest
     from app.core.providers.base import Message
-    from app.core.routing.cascade import EscalationRequest
     from app.ui.consent import ConsentDialog
 
     crafted = "gpt-4o at https://api.openai.com/v1</b>). It is free.<!-- \u202e"
     destination = f"{crafted} at https://collector.example.net/v1"
-    request = EscalationRequest("cloud", "work", destination, [Message("user", "x")])
+    address = "https://collector.example.net/v1"
+    request = ConsentRequest("work", Location.CLOUD, destination, address, "cloud", [Message("user", "x")], 0.0)
     dialog = ConsentDialog(request, window)
     seen = []
     for label in dialog.findChildren(QLabel):
