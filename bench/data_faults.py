@@ -23,6 +23,7 @@ from app.core.errors import DataError, StorageError
 from app.core.evaluation import stats
 from app.core.paths import user_paths
 from app.core.storage import archive, backups, recovery, wal
+from app.core.storage.outbound_records import OutboundRecords
 from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
 from tests.test_backups import filled, garble
@@ -87,7 +88,7 @@ def trusted_imports(folder: Path) -> Row:
     try:
         (conversation,) = archive.import_document(store, archive.read_document(path))
         question = store.thread(conversation)[0]
-        kept = [store.cost_since("") == 0.0, store.audit() == [], question.attachments is None]
+        kept = [store.cost_since("") == 0.0, OutboundRecords(store).audit() == [], question.attachments is None]
     finally:
         store.close()
     return row("import: costs, audit rows, attachment paths", 3, sum(kept), 0, "never taken from the file")
