@@ -208,15 +208,16 @@ def test_two_key_names_that_would_share_an_environment_variable_are_refused_nami
 def test_the_settings_dialog_stores_a_pasted_key_stripped_and_refuses_one_with_a_line_break_inside(
     qtbot, configured_home: Path, keychain, monkeypatch: pytest.MonkeyPatch
 ):
-    from PySide6.QtWidgets import QInputDialog, QMessageBox
+    from PySide6.QtWidgets import QInputDialog
 
     from app.core.paths import user_paths
+    from app.ui import inert
     from app.ui.settings_dialog import SettingsDialog
 
     text = (configured_home / "config" / "models.toml").read_text()
     write_user_config(configured_home, text.replace('model = "smol-server"', 'model = "smol-server"\nkey = "home"'))
     warnings: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, title, message: warnings.append(f"{title}: {message}"))
+    monkeypatch.setattr(inert, "warn", lambda _parent, title, message: warnings.append(f"{title}: {message}"))
     dialog = SettingsDialog(user_paths())
     qtbot.addWidget(dialog)
     dialog.key_table.selectRow(0)

@@ -152,13 +152,12 @@ def test_deleting_a_link_outside_that_points_in_touches_nothing_beside_it(tmp_pa
 def test_importing_a_model_copies_it_in_the_background_and_a_pipe_is_refused(
     qtbot, configured_home: Path, tmp_path: Path, fifo: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from PySide6.QtWidgets import QMessageBox
-
+    from app.ui import inert
     from app.ui.model_manager import ModelManager
     from tests.window_helpers import open_window
 
     warnings: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, title, text: warnings.append(f"{title}: {text}"))
+    monkeypatch.setattr(inert, "warn", lambda _parent, title, text: warnings.append(f"{title}: {text}"))
     big = tmp_path / "big.gguf"
     with big.open("wb") as out:
         out.write(b"GGUF")
