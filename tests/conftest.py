@@ -40,6 +40,8 @@ from app.core.providers.base import Chunk, Message, Provider  # noqa: E402
 from app.core.storage.store import Store  # noqa: E402
 from tests.destinations import RecordingServer  # noqa: E402
 
+pytest_plugins = ["tests.modal_watchdog"]
+
 REPO = Path(__file__).resolve().parent.parent
 
 

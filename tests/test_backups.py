@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,10 +41,11 @@ def filled(database: Path, conversations: int = 40) -> None:
 
 
 def garble(database: Path) -> None:
-    """Garbage over a page in the middle of the file: a bad sector, a failing disk."""
-    pages = database.stat().st_size // 4096
+    """Garbage over a page of the messages in the middle of the file: a bad sector, a failing disk."""
+    with closing(sqlite3.connect(database)) as db:
+        pages = [row[0] for row in db.execute("SELECT pageno FROM dbstat WHERE name = 'messages' ORDER BY pageno")]
     with database.open("r+b") as handle:
-        handle.seek(pages // 2 * 4096)
+        handle.seek((pages[len(pages) // 2] - 1) * 4096)  # SQLite counts pages from 1
         handle.write(os.urandom(4096))
     assert backups.check(database) is not None
 

@@ -96,7 +96,11 @@ def test_a_key_from_the_environment_is_sent_stripped_and_an_unusable_one_is_not_
         keys = presented_keys()
     assert json.loads(sent.stdout)["tier"] == "cloud" and keys == [KEY]  # one request, the key without its newline
     answer = json.loads(refused.stdout)
-    assert answer["tier"] == "local" and "HEARTH_KEY_CLOUD has a space or line break" in answer["attempts"][1]["error"]
+    assert answer["tier"] == "local" and [attempt["tier"] for attempt in answer["attempts"]] == ["local"]
+    assert (
+        "Not the cloud tier: The key in the environment variable HEARTH_KEY_CLOUD has a space or line break"
+        in (answer["reason"])
+    )
     assert_nowhere("sk-12\n34", refused.stdout + refused.stderr)
 
 
@@ -222,7 +226,8 @@ def test_the_settings_dialog_stores_a_pasted_key_stripped_and_refuses_one_with_a
     qtbot.addWidget(dialog)
     dialog.key_table.selectRow(0)
     for typed in (KEY + "\n", "sk-12\n34"):
-        monkeypatch.setattr(QInputDialog, "getText", lambda *_args, typed=typed: (typed, True))
+        monkeypatch.setattr(QInputDialog, "exec", lambda _self: QInputDialog.DialogCode.Accepted)
+        monkeypatch.setattr(QInputDialog, "textValue", lambda _self, typed=typed: typed)
         dialog.set_key()
     assert keychain.secrets == {("Hearth", "home"): KEY}
     assert len(warnings) == 1 and "a space or line break at position 6" in warnings[0]
