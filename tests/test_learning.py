@@ -137,8 +137,9 @@ def test_verdicts_refit_the_model_in_the_background_and_a_reset_forgets_them(shi
         for future in learner.background.submitted:
             future.result(timeout=60)
         status = learner.status(store, MODEL)
-        assert status.labels == MIN_LABELS + 5 and status.calibrated_on == MIN_LABELS + 5
-        assert f"Calibrated on {MIN_LABELS + 5} of your answers" in status.describe()
+        # The refit started at MIN_LABELS covers whatever verdicts had arrived by the time it ran.
+        assert status.labels == MIN_LABELS + 5 and MIN_LABELS <= (status.calibrated_on or 0) <= MIN_LABELS + 5
+        assert f"Calibrated on {status.calibrated_on} of your answers ({MIN_LABELS + 5} verdicts" in status.describe()
         refitted = scorer.calibrations[MODEL]
         assert refitted.source == "verdicts" and refitted is not shipped
         assert store.db["feedback"].count == MIN_LABELS + 5  # the statistics keep counting ratings

@@ -7,6 +7,7 @@ user made with ``hearth calibrate`` is theirs: verdicts are still kept, but do n
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,8 @@ class Learner:
         self.shipped_folder = shipped_folder
         self._open_store = open_store
         self.background = BackgroundTasks()  # one refit at a time, off the chat's path
+        self._lock = threading.Lock()
+        self._due: dict[str, bool] = {}  # model -> a refit is queued or running; True: verdicts came meanwhile
 
     def rate(self, store: Store, message_id: int, good: bool) -> None:
         """✓ Good or ✗ Wrong: kept as feedback (for the statistics) and as a label."""
@@ -117,7 +120,25 @@ class Learner:
         if status.own_fit or status.labels < MIN_LABELS:
             return
         if status.calibrated_on is None or status.labels - status.calibrated_on >= REFIT_EVERY:
-            self.background.submit(lambda: self._refit(model))
+            with self._lock:
+                if model in self._due:
+                    self._due[model] = True  # the refit under way runs once more, with these verdicts too
+                    return
+                self._due[model] = False
+            self.background.submit(lambda: self._refit_until_current(model))
+
+    def _refit_until_current(self, model: str) -> None:
+        """Refit, and again while verdicts arrived during the last one: the fit ends up covering them all."""
+        while True:
+            try:
+                self._refit(model)
+            finally:
+                with self._lock:
+                    again = self._due.pop(model)
+                    if again:
+                        self._due[model] = False
+            if not again:
+                return
 
     def _refit(self, model: str) -> None:
         store = self._open_store()
