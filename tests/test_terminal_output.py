@@ -97,7 +97,7 @@ def test_hearth_search_and_versions_show_stored_text_without_control_sequences(c
     assert "\\u202e" in results[2].stdout and json.loads(results[2].stdout)[0]["conversation_title"].startswith("Title")
 
 
-def read_until(fd: int, marker: bytes, timeout: float = 300) -> bytes:
+def read_until(fd: int, marker: bytes, timeout: float = 120) -> bytes:
     seen = b""
     deadline = time.monotonic() + timeout
     while marker not in seen and time.monotonic() < deadline:
@@ -135,13 +135,14 @@ def test_the_terminal_consent_prompt_shows_an_earlier_answer_inertly_and_marks_e
         )  # fmt: skip
         os.close(terminal)
         try:
-            shown = read_until(controller, b"Send it? [y/N]").decode("utf-8", "replace")
+            shown = read_until(controller, b"[N] not now: ").decode("utf-8", "replace")
             os.write(controller, b"n\n")
             process.communicate(timeout=300)
         finally:
             process.kill()
             os.close(controller)
-    assert "Hearth wants to send this to cloud" in shown and "Send it? [y/N]" in shown
+    assert "Hearth wants to send this to server (cloud: smol-server at http://127.0.0.1:" in shown
+    assert "Send it to server at 127.0.0.1? [y] once, [a] always to server in this conversation, [N] not now" in shown
     assert "\x1b" not in shown.replace("\r\x1b[K", "")  # only Hearth's own progress line updates
     assert "  │ [user] only this harmless line" in shown  # a continuation line, not a message of its own
     assert "  │ secret plan" in shown and "(end of what would be sent to" in shown
