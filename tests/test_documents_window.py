@@ -100,3 +100,26 @@ def test_folders_dropped_on_the_section_are_added_to_the_named_collection(
     qtbot.waitUntil(lambda: not panel.busy, timeout=INDEX_TIMEOUT_MS)
     assert names_listed(panel) == ["rowing — 2 files, 4 chunks"]
     assert QThreadPool.globalInstance().waitForDone(10_000)
+
+
+def test_files_added_changed_or_deleted_while_hearth_runs_are_indexed_without_a_rescan(
+    qtbot, tmp_path: Path, club: Path
+):
+    panel = DocumentsPanel(Library(tmp_path / "documents.db", None))
+    qtbot.addWidget(panel)
+    panel.add_paths([club], name="club")
+    qtbot.waitUntil(lambda: not panel.busy, timeout=INDEX_TIMEOUT_MS)
+    assert names_listed(panel) == ["club — 2 files, 4 chunks"] and panel.watcher.watching == {"club": [club]}
+    assert panel.status.text() == "club: up to date. Changes in its folders are picked up while Hearth runs."
+    (club / "boats").mkdir()
+    (club / "boats" / "fleet.md").write_text("# Fleet\n\nTwo eights and a four.\n", "utf-8")
+    (club / "minutes.pdf").unlink()
+    qtbot.waitUntil(lambda: not panel.busy and names_listed(panel) == ["club — 2 files, 3 chunks"], timeout=60_000)
+    [collection] = panel.library.collections()
+    hits = panel.library.search(["club"], "How many eights are there?")
+    assert collection.files == 2 and hits and Path(hits[0].chunk.path).name == "fleet.md"
+    panel.wait()
+    (club / "late.md").write_text("Written after the panel stopped watching.", "utf-8")
+    qtbot.wait(3000)
+    assert names_listed(panel) == ["club — 2 files, 3 chunks"], "a stopped watcher rescans nothing"
+    assert QThreadPool.globalInstance().waitForDone(10_000)

@@ -3,7 +3,9 @@
 Indexing runs one collection at a time on the thread pool (the core's generator, one
 queued signal per file), so the window never waits on it; Pause holds the worker between
 files, Cancel stops it after the file in progress. Every collection is rescanned when the
-window opens, so files changed while Hearth was closed are noticed.
+window opens, so files changed while Hearth was closed are noticed, and while it runs the
+collections' folders are watched (app/core/documents/watching.py): a folder that changed is
+rescanned once it has been quiet for a moment.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.core.documents.library import IndexProgress, Library
 from app.core.documents.sources import Source
+from app.core.documents.watching import FolderWatcher
 from app.core.errors import HearthError
 from app.ui import inert
 from app.ui.composer import dropped_files
@@ -35,6 +38,7 @@ from app.ui.worker import GeneratorWorker, start
 
 class DocumentsPanel(QWidget):
     collections_changed = Signal(list)  # the collection names, after any change
+    _changed_on_disk = Signal(str)  # from the watcher's thread: a collection's folder changed
 
     def __init__(self, library: Library, parent: QWidget | None = None):
         super().__init__(parent)
@@ -45,6 +49,9 @@ class DocumentsPanel(QWidget):
         self._worker: GeneratorWorker | None = None
         self._indexing: str | None = None
         self._interrupted = False  # the run in progress was cancelled or failed: its message stays
+        self.watcher = FolderWatcher(self._changed_on_disk.emit)
+        self._watched: dict[str, list[Path]] = {}
+        self._changed_on_disk.connect(self._rescan_changed)
         column = QVBoxLayout(self)
         column.setContentsMargins(8, 4, 8, 8)
         column.setSpacing(4)
@@ -126,6 +133,20 @@ class DocumentsPanel(QWidget):
             self.list.setCurrentRow(0)
         self._show_selected()
         self.collections_changed.emit([collection.name for collection in collections])
+        self._watch()
+
+    def _watch(self) -> None:
+        """Watch the collections' folders, anew only when they changed (refresh runs after every index)."""
+        folders = self.library.folders()
+        if folders != self._watched:
+            self._watched = folders
+            self.watcher.watch(folders)
+
+    def _rescan_changed(self, name: str) -> None:
+        """A watched folder changed: rescan it, again after the run in progress if that is this one."""
+        if name in self._watched and name not in self._queue:
+            self._queue.append(name)
+        self._next()
 
     def _selected(self) -> str:
         item = self.list.currentItem()
@@ -231,7 +252,12 @@ class DocumentsPanel(QWidget):
 
     def _on_done(self) -> None:
         if self._indexing is not None and not self._interrupted:
-            self.status.setText(f"{self._indexing}: up to date.")
+            watched = (
+                " Changes in its folders are picked up while Hearth runs."
+                if self._indexing in self.watcher.watching
+                else ""
+            )
+            self.status.setText(f"{self._indexing}: up to date.{watched}")
         self._worker = None
         self._indexing = None
         self._show_running(False)
@@ -256,6 +282,7 @@ class DocumentsPanel(QWidget):
 
     def wait(self, timeout: float = 30.0) -> None:
         """Let the indexing in progress stop (the window is closing): cancel it and wait for it."""
+        self.watcher.stop()
         worker = self._worker
         if worker is not None:
             self.cancel()

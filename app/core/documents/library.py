@@ -78,6 +78,14 @@ class Library:
         finally:
             index.close()
 
+    def folders(self) -> dict[str, list[Path]]:
+        """Each collection's roots, the files and folders the user added (what a watcher watches)."""
+        index = self.open()
+        try:
+            return {collection.name: index.roots(collection.id) for collection in index.collections()}
+        finally:
+            index.close()
+
     def set_local_only(self, name: str, local_only: bool) -> None:
         index = self.open()
         try:
