@@ -29,6 +29,8 @@ def test_settings_are_saved_into_models_toml_keeping_its_comments(qtbot, configu
         dialog.monthly.setValue(5)
         dialog.theme.setCurrentIndex(2)
         dialog.font_size.setValue(14)
+        assert not dialog.auto_plan.isChecked(), "plan mode is never automatic until the user says so"
+        dialog.auto_plan.setChecked(True)
         dialog.editor.setPlainText("# my own note\n" + dialog.editor.toPlainText())
         dialog.save()
         assert dialog.result() == 1
@@ -41,6 +43,7 @@ def test_settings_are_saved_into_models_toml_keeping_its_comments(qtbot, configu
     assert saved.startswith("# my own note\n")
     assert config.settings.privacy == "cloud-with-consent" and config.settings.monthly_budget == 5
     assert (config.appearance.theme, config.appearance.font_size) == ("dark", 14)
+    assert config.plan.automatic
 
 
 def test_an_invalid_configuration_is_not_saved_and_names_the_line_and_key(qtbot, configured_home: Path):

@@ -206,3 +206,21 @@ def test_hearth_ask_plan_prints_the_plan_and_records_each_step(hearth_home: Path
     finally:
         store.close()
     assert roles[0] == "planner" and roles[-1] == "synthesis" and roles.count("part") >= 2
+
+
+def test_a_request_with_several_parts_is_planned_by_itself_only_where_the_user_turned_that_on(
+    hearth_home: Path, model_file: Path
+):
+    text = config_text(model_file, max_answer_tokens=16)
+    assert "[plan]" not in text
+    asked = []
+    for automatic in (False, True):
+        write_user_config(hearth_home, f"{text}\n[plan]\nautomatic = {str(automatic).lower()}\n")
+        asked.append(
+            subprocess.run(
+                [sys.executable, "-m", "app", "ask", FEEDBACK], capture_output=True, text=True, cwd=REPO, timeout=600
+            )
+        )
+    plain, planned = asked
+    assert plain.returncode == 0 and "[plan by " not in plain.stderr
+    assert planned.returncode == 0 and "[plan by " in planned.stderr and "[synthesis done" in planned.stderr

@@ -122,6 +122,9 @@ class SettingsDialog(QDialog):
         self.per_message.setAccessibleName("Budget per message")
         self.redact = QCheckBox("Replace e-mails, phones, cards, IBANs and IPs before anything leaves", page)
         self.redact.setChecked(settings.redact)
+        self.auto_plan = QCheckBox("Plan a request with several parts: each part goes to the model good at it", page)
+        self.auto_plan.setChecked(config.plan.automatic)
+        self.auto_plan.setToolTip("The composer's Plan switch does this for one message; this does it whenever")
         self.system_prompt = QLineEdit(settings.system_prompt, page)
         self.system_prompt.setAccessibleName("System prompt")
         form.addRow("Where messages may go:", self.privacy)
@@ -130,6 +133,7 @@ class SettingsDialog(QDialog):
         form.addRow("Monthly budget:", self.monthly)
         form.addRow("Most one message may cost:", self.per_message)
         form.addRow("", self.redact)
+        form.addRow("", self.auto_plan)
         form.addRow("System prompt:", self.system_prompt)
         if self.learning is not None:
             self.calibration = CalibrationLines(*self.learning, parent=page)
@@ -282,6 +286,7 @@ class SettingsDialog(QDialog):
                 },
                 "appearance": {"theme": self.theme.currentData(), "font_size": self.font_size.value()},
                 "updates": {"check": self.check_updates.isChecked()},
+                "plan": {"automatic": self.auto_plan.isChecked()},
             },
         )
 
