@@ -18,8 +18,9 @@ import pytest
 
 from app.core.answers import Finished
 from app.core.conversation.teamwork.events import PartDone, PartStarted, PlanReady
-from app.core.conversation.teamwork.plans import Part, Plan, parse_plan, split_request
+from app.core.conversation.teamwork.plans import Part, Plan, edited, parse_plan, split_request
 from app.core.conversation.teamwork.steps import step_of, stored_plan
+from app.core.errors import InvalidInput
 from app.core.paths import user_paths
 from app.core.privacy.gate import Decision
 from app.core.routing.tasks import Task
@@ -68,6 +69,18 @@ def test_without_a_usable_plan_the_request_is_cut_into_its_clauses():
         (Task.WRITING, "Draft a reply e-mail", (2,)),
     ]
     assert [[p.number for p in wave] for wave in plan.waves()] == [[1, 2], [3]]
+
+
+def test_a_part_the_user_edits_asks_the_new_text_and_keeps_its_place_in_the_plan():
+    plan = split_request("Summarise this customer feedback, list the pain points and then draft a reply e-mail", "")
+    changed = edited(plan, 3, "  Translate the pain points into French  ")
+    assert [(p.number, p.task, p.text, p.depends_on) for p in changed.parts][2] == (
+        3, Task.TRANSLATION, "Translate the pain points into French", (2,),
+    )  # fmt: skip
+    assert changed.parts[:2] == plan.parts[:2] and changed.source == "edited"
+    assert edited(plan, 1, "Do it thoroughly").parts[0].task == Task.SUMMARISING, "no rule matched: the task stays"
+    with pytest.raises(InvalidInput, match="Part 2 needs something to ask"):
+        edited(plan, 2, " \n ")
 
 
 def test_parts_go_to_the_model_good_at_them_side_by_side_and_every_step_is_stored_and_exported(

@@ -8,7 +8,15 @@ text in it came from a model or the user, so it is shown as plain text.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.conversation.chat import UserMessageSaved
 from app.core.conversation.teamwork.events import PartDelta, PartDone, PartStarted, PlanReady
@@ -22,6 +30,7 @@ PREVIEW = 2000  # characters of a step's text kept in its row
 
 class PlanPanel(QWidget):
     rerun_requested = Signal(int, int)  # the answer's message id, the part's number
+    edit_requested = Signal(int, int, str)  # the same, and what the part is to ask from now on
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -39,7 +48,13 @@ class PlanPanel(QWidget):
         self.rerun_button.setToolTip("Run the selected part again and join the parts anew; the others are kept")
         self.rerun_button.setAccessibleName("Re-run the selected part")
         self.rerun_button.setEnabled(False)
+        self.edit_button = QToolButton(self)
+        self.edit_button.setText("Edit part…")
+        self.edit_button.setToolTip("Change what the selected part asks, run it again and join the parts anew")
+        self.edit_button.setAccessibleName("Edit the selected part")
+        self.edit_button.setEnabled(False)
         header.addWidget(self.title, 1)
+        header.addWidget(self.edit_button)
         header.addWidget(self.rerun_button)
         header.addWidget(self.hide_button)
         column.addLayout(header)
@@ -63,6 +78,7 @@ class PlanPanel(QWidget):
         self.running = False
         self.hide_button.clicked.connect(self.hide)
         self.rerun_button.clicked.connect(self._rerun)
+        self.edit_button.clicked.connect(self._edit)
         self.tree.itemSelectionChanged.connect(self._offer_rerun)
         self.hide()
 
@@ -85,14 +101,24 @@ class PlanPanel(QWidget):
         return chosen[0] if chosen and 0 < chosen[0] <= self.parts else None
 
     def _offer_rerun(self) -> None:
-        self.rerun_button.setEnabled(
-            not self.running and self.answer_id is not None and self.selected_part() is not None
-        )
+        offered = not self.running and self.answer_id is not None and self.selected_part() is not None
+        self.rerun_button.setEnabled(offered)
+        self.edit_button.setEnabled(offered)
 
     def _rerun(self) -> None:
         number = self.selected_part()
         if number is not None and self.answer_id is not None:
             self.rerun_requested.emit(self.answer_id, number)
+
+    def _edit(self) -> None:
+        number = self.selected_part()
+        if number is None or self.answer_id is None:
+            return
+        asks, ok = QInputDialog.getMultiLineText(
+            self, f"Edit part {number}", "What this part asks (it then runs again):", self.asks.get(number, "")
+        )
+        if ok and asks.strip() and asks.strip() != self.asks.get(number, "").strip():
+            self.edit_requested.emit(self.answer_id, number, asks)
 
     def take(self, event: object) -> None:
         """Draw one event of a plan run (others are not the panel's)."""
@@ -116,7 +142,9 @@ class PlanPanel(QWidget):
     def _plan(self, event: PlanReady) -> None:
         plan = event.plan
         self.parts = len(plan.parts)
-        made_by = {"planner": "the planner model", "rules": "the rules", "stored": "you"}.get(plan.source, "")
+        made_by = {"planner": "the planner model", "rules": "the rules", "stored": "you", "edited": "you, edited"}.get(
+            plan.source, ""
+        )
         self.title.setText(f"Plan by {made_by}: {len(plan.parts)} parts" + (f" — {plan.note}" if plan.note else ""))
         for part in plan.parts:
             row = self._row(part.number)

@@ -17,7 +17,7 @@ from app.core.answers import Answer, Event, Finished
 from app.core.confidence.calibration import Scorer
 from app.core.conversation.context import build_context
 from app.core.conversation.teamwork.plan_run import MessageRunner, PlanRun
-from app.core.conversation.teamwork.plans import Plan, planner_messages
+from app.core.conversation.teamwork.plans import Plan, edited, planner_messages
 from app.core.conversation.teamwork.refine import DraftRefineRun
 from app.core.conversation.teamwork.steps import part_results, stored_plan
 from app.core.errors import HearthError
@@ -128,9 +128,13 @@ class ChatModes:
 
         return DraftRefineRun(drafter, chat.cascade(passage, scorer=scorer), context, history[-1].content)
 
-    def rerun_part(self, answer_id: int, number: int, scorer: Scorer | None = None) -> Iterator[object]:
+    def rerun_part(
+        self, answer_id: int, number: int, scorer: Scorer | None = None, asks: str | None = None
+    ) -> Iterator[object]:
         """Run part ``number`` of a stored plan answer again and join the parts anew; the other parts keep
-        their results. The new attempts follow the earlier ones; if the run is stopped, the answer stays."""
+        their results. ``asks``: what the part asks from now on (the user edited the plan); it is stored
+        with the part's new attempt, so the plan reads back edited. The new attempts follow the earlier
+        ones; if the run is stopped, the answer stays."""
         chat = self.chat
         store = chat._open_store()
         try:
@@ -140,6 +144,8 @@ class ChatModes:
             plan = stored_plan(rows, question)
             if plan is None or number not in {part.number for part in plan.parts}:
                 raise HearthError(f"Message {answer_id} has no part {number} to run again.")
+            if asks is not None:
+                plan = edited(plan, number, asks)
             kept = {n: _kept(row) for n, row in part_results(rows).items() if n != number}
             passage = chat.gate.passage(
                 store,

@@ -288,7 +288,7 @@ class PlanRun:
             for part in plan.parts
             if done[part.number].answer is not None
         )
-        made_by = "the planner" if plan.source == "planner" else "the rules" if plan.source == "rules" else "you"
+        made_by = {"planner": "the planner", "rules": "the rules", "edited": "you, edited"}.get(plan.source, "you")
         reason = f"A plan of {len(plan.parts)} part{'s' if len(plan.parts) > 1 else ''} by {made_by}. "
         reason += (plan.note + " ") if plan.note else ""
         reason += (routed + ". ") if routed else ""

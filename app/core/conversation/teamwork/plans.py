@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from app.core.errors import InvalidInput
 from app.core.providers.base import Message
 from app.core.routing.tasks import Task, clauses, recognise
 
 MAX_PARTS = 6
+MAX_PART_CHARS = 4000  # what one edited part may ask
 _LINE = re.compile(
     r"^\s*(?:part\s*)?(\d{1,2})\s*[.):-]\s*(?:\[\s*([a-z]+)\s*\]\s*)?(.+?)\s*(?:\((?:after|needs|depends on)\s+"
     r"([\d,\s and]+)\))?\s*$",
@@ -60,6 +62,24 @@ class Plan:
             done |= {part.number for part in ready}
             left = [part for part in left if part not in ready]
         return rounds
+
+
+def edited(plan: Plan, number: int, asks: str) -> Plan:
+    """The plan with part ``number`` asking ``asks`` instead (the user's edit); its task is read anew by
+    the rules, and stays what it was where they recognise none."""
+    text = " ".join(asks.split())
+    if not text:
+        raise InvalidInput(f"Part {number} needs something to ask; the plan was not changed.")
+    if len(text) > MAX_PART_CHARS:
+        raise InvalidInput(f"Part {number} may ask at most {MAX_PART_CHARS} characters; this asks {len(text)}.")
+    recognised = recognise(text).task
+    parts = tuple(
+        replace(part, text=text, task=part.task if recognised is Task.GENERAL else recognised)
+        if part.number == number
+        else part
+        for part in plan.parts
+    )
+    return replace(plan, parts=parts, source="edited")
 
 
 def planner_messages(request: str) -> list[Message]:
