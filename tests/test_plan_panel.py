@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.conversation.teamwork.steps import step_of
+from PySide6.QtWidgets import QInputDialog
+
+from app.core.conversation.teamwork.steps import step_of, stored_plan
 from app.ui.plan_panel import COLUMNS, STATE
 from tests.conftest import config_text, write_user_config
 from tests.window_helpers import open_store, open_window, type_and_send, wait_idle
@@ -13,7 +15,9 @@ PLAN_TIMEOUT_MS = 480_000  # a planner, two parts and a synthesis on a busy mach
 MODEL, TIER = COLUMNS.index("Model"), COLUMNS.index("Tier")
 
 
-def test_the_plan_switch_sends_in_plan_mode_and_each_step_is_drawn(qtbot, hearth_home: Path, model_file: Path):
+def test_the_plan_switch_sends_in_plan_mode_and_each_step_is_drawn(
+    qtbot, hearth_home: Path, model_file: Path, monkeypatch
+):
     write_user_config(hearth_home, config_text(model_file, max_answer_tokens=16))
     with open_window(qtbot) as win:
         panel = win.plan_panel
@@ -52,8 +56,26 @@ def test_the_plan_switch_sends_in_plan_mode_and_each_step_is_drawn(qtbot, hearth
             steps = [step_of(row) for row in again]
             assert [(s.role, s.number) for s in steps if s] == [("part", 1), ("synthesis", None)]
             assert all(row.trigger == "user" for row in again)
+            before = len(store.attempts(answer.message_id))
         finally:
             store.close()
+
+        # Edit part 2: it runs again asking the new text, and the plan reads back edited.
+        monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *_args: ("Write a two-word reply.", True))
+        panel.tree.setCurrentItem(panel.rows[2])
+        assert panel.edit_button.isEnabled()
+        panel.edit_button.click()
+        qtbot.waitUntil(lambda: win.composer.send_button.isVisible(), timeout=PLAN_TIMEOUT_MS)
+        store = open_store(hearth_home)
+        try:
+            rows = store.attempts(answer.message_id)
+            again = [step_of(row) for row in rows[before:]]
+            assert [(s.role, s.number, s.text) for s in again if s][0] == ("part", 2, "Write a two-word reply.")
+            plan = stored_plan(rows, "")
+            assert plan is not None and plan.parts[1].text == "Write a two-word reply."
+        finally:
+            store.close()
+        assert panel.title.text().startswith("Plan by you, edited")
 
 
 def test_a_message_without_the_switch_draws_no_plan(qtbot, configured_home: Path):

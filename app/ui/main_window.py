@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.chat, 1)
         self.plan_panel = PlanPanel(self)
         self.plan_panel.rerun_requested.connect(self.rerun_part)
+        self.plan_panel.edit_requested.connect(self.rerun_part)
         column.addWidget(self.plan_panel)
         column.addWidget(self.composer)
         left = QSplitter(Qt.Orientation.Vertical, self)
@@ -518,14 +519,15 @@ class MainWindow(QMainWindow):
         self._user_row = None
         self._stream_into(row, lambda: ask(message_id), saved=True)
 
-    def rerun_part(self, answer_id: int, number: int) -> None:
-        """Run one part of a plan answer again; the answer is joined anew in its own row."""
+    def rerun_part(self, answer_id: int, number: int, asks: str | None = None) -> None:
+        """Run one part of a plan answer again (asking ``asks`` where the user edited it); the answer is
+        joined anew in its own row."""
         row = self.chat.conversation.row_of(answer_id)
         if row is None or self._worker is not None:
             return
         self.chat.conversation.update(row, streaming=True, note=f"Running part {number} again…")
         self._user_row = None
-        self._stream_into(row, lambda: self.session.chat.modes.rerun_part(answer_id, number), saved=True)
+        self._stream_into(row, lambda: self.session.chat.modes.rerun_part(answer_id, number, asks=asks), saved=True)
 
     def switch_version(self, row: int, step: int) -> None:
         message_id = self.chat.conversation.item(row).message_id
