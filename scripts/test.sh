@@ -4,7 +4,7 @@
 # The suite runs inside a network namespace that has only loopback (where `unshare` allows it):
 # every server the tests use is started on 127.0.0.1, and anything that tried to reach further
 # would fail. Set-up fetches what needs a network first: packages, llama.cpp, the test model.
-# The Linux installer build (tests/test_packaging.py) installs packages, so it runs outside.
+# The Linux installer build (tests/integration/test_packaging.py) installs packages, so it runs outside.
 #   scripts/test.sh               everything
 #   scripts/test.sh ARGS...       pytest ARGS, offline
 set -euo pipefail
@@ -26,9 +26,9 @@ if [ "$#" -gt 0 ]; then
   "${offline[@]}" .venv/bin/python -m pytest "$@"
   status=$?
 else
-  "${offline[@]}" .venv/bin/python -m pytest --ignore=tests/test_packaging.py
+  "${offline[@]}" .venv/bin/python -m pytest --ignore=tests/integration/test_packaging.py
   status=$?
-  .venv/bin/python -m pytest tests/test_packaging.py
+  .venv/bin/python -m pytest tests/integration/test_packaging.py
   packaging=$?
   if [ "$status" -eq 0 ]; then status=$packaging; fi
 fi
