@@ -79,12 +79,15 @@ def portable_llama_lib(out: Path) -> Path:
     return out / "llama_cpp" / "lib"
 
 
+MODEL_FIXTURES = frozenset({"model_file", "gemma_file"})
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m chooses by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that needs the real model (the ``model_file`` fixture, itself or through another) is
-    marked ``model``."""
+    """Every test that needs a real model (the ``model_file`` or ``gemma_file`` fixture, itself or through
+    another) is marked ``model``; one that asks for it with ``request.getfixturevalue`` says so itself."""
     for item in items:
-        if "model_file" in getattr(item, "fixturenames", ()):
+        if MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.model)
 
 
