@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import socket
 import subprocess
@@ -27,7 +26,6 @@ import httpx
 import keyring
 import keyring.backends.fail
 import pytest
-from keyring.backend import KeyringBackend
 from sqlite_utils import Database
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -39,6 +37,7 @@ from app.core.privacy.gate import ConsentFn, OutboundGate, Passage  # noqa: E402
 from app.core.providers.base import Chunk, Message, Provider  # noqa: E402
 from app.core.storage.store import Store  # noqa: E402
 from tests.destinations import RecordingServer  # noqa: E402
+from tests.fakes import MemoryKeychain  # noqa: E402
 
 pytest_plugins = ["tests.modal_watchdog"]
 
@@ -80,12 +79,15 @@ def portable_llama_lib(out: Path) -> Path:
     return out / "llama_cpp" / "lib"
 
 
+MODEL_FIXTURES = frozenset({"model_file", "gemma_file"})
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m chooses by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that needs the real model (the ``model_file`` fixture, itself or through another) is
-    marked ``model``."""
+    """Every test that needs a real model (the ``model_file`` or ``gemma_file`` fixture, itself or through
+    another) is marked ``model``; one that asks for it with ``request.getfixturevalue`` says so itself."""
     for item in items:
-        if "model_file" in getattr(item, "fixturenames", ()):
+        if MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.model)
 
 
@@ -335,9 +337,10 @@ read_timeout = 60.0
 """
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def hearth_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty Hearth home: every user file of the test lives under it."""
+    """An empty Hearth home for every test, asked for or not: every user file of the test lives under it,
+    so no test reads or writes the home of whoever runs the suite."""
     home = tmp_path / "hearth-home"
     monkeypatch.setenv("HEARTH_HOME", str(home))
     return home
@@ -400,82 +403,6 @@ def through_gate(
             yield from gated.stream(messages, max_tokens=max_tokens)
         finally:
             audit.close()
-
-
-class ScriptedProvider:
-    """A provider that answers from a script: for decision paths that must be exact.
-
-    Like simonw/llm's MockModel. Real models are used wherever the behaviour
-    under test is the model's own; this one pins the confidence a test needs.
-    """
-
-    def __init__(
-        self,
-        model_id: str,
-        text: str | list[str],
-        probability: float | None,
-        location: str = "local",
-        fail: str | None = None,
-    ):
-        """``text`` may be a list: one answer per call, in turn (for ensembles)."""
-        from app.core.config.schema import Location
-
-        self.model_id = model_id
-        self.location = Location(location)
-        self.address = f"scripted://{model_id}"
-        self.missing_key: str | None = None
-        self.n_ctx = 4096
-        self.text = text
-        self.probability = probability
-        self.fail = fail
-        self.calls = 0
-        self.samplings: list[object] = []
-
-    @property
-    def label(self) -> str:
-        return f"{self.model_id} (scripted)"
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def stream(self, messages, *, max_tokens: int, sampling=None, clearance=None):
-        from app.core.errors import ProviderUnreachable
-        from app.core.providers.base import Chunk, Usage
-
-        self.calls += 1
-        self.samplings.append(sampling)
-        if self.fail:
-            raise ProviderUnreachable(self.fail, provider=self.model_id)
-        text = self.text if isinstance(self.text, str) else self.text[(self.calls - 1) % len(self.text)]
-        words = text.split(" ")
-        for i, word in enumerate(words):
-            logprobs = () if self.probability is None else (math.log(self.probability),)
-            yield Chunk(word if i == 0 else " " + word, logprobs, (0.5,) if logprobs else ())
-        yield Chunk("", finish_reason="stop", usage=Usage(10, len(words)))
-
-    def close(self) -> None:
-        pass
-
-
-class MemoryKeychain(KeyringBackend):
-    """A real keyring backend that keeps secrets in memory, standing in for the OS keychain."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.secrets:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.secrets[(service, username)]
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """A real HTTP server on 127.0.0.1 that fails the way remote services fail, in each service's format.
 
 A provider pointed at ``{url}/{kind}/{fault}`` reaches this server over TCP; the
-fault decides what it gets back. Used by tests/test_faults.py and bench/faults.py.
+fault decides what it gets back. Used by tests/integration/test_faults.py and bench/faults.py.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -16,6 +16,7 @@ from app.core.documents.setup import library_for
 from app.core.models.fetch import ProgressFn
 from app.core.paths import UserPaths, user_paths
 from app.core.privacy.gate import ConsentFn
+from app.core.providers.base import Provider
 from app.core.providers.registry import ProviderRegistry
 from app.core.storage.store import Store
 
@@ -40,12 +41,17 @@ class Session:
             self.library.embedder.close()
 
 
-def open_session(progress: ProgressFn | None = None, consent: ConsentFn | None = None) -> Session:
-    """Load the configuration first: a broken file stops everything before anything starts."""
+def open_session(
+    progress: ProgressFn | None = None,
+    consent: ConsentFn | None = None,
+    providers: Mapping[str, Provider] | None = None,
+) -> Session:
+    """Load the configuration first: a broken file stops everything before anything starts. ``providers``,
+    by model id, answer in place of those the configuration would build (ProviderRegistry)."""
     paths = user_paths()
     config = load_config(paths)
     paths.ensure()
-    registry = ProviderRegistry(config, paths.models, progress)
+    registry = ProviderRegistry(config, paths.models, progress, providers)
     scorer = Scorer.for_config(config, paths.calibration)
     library = library_for(config, paths)
     learner = Learner(config, scorer, paths.calibration, lambda: Store(paths.database))

@@ -243,7 +243,7 @@ class ChatService:
             privacy = passage.privacy  # narrowed if the user said "never" on the way
             self._maybe_shadow(conversation_id, answer_id, answer, context, privacy, scorer)
             summary = summary_job(
-                self.registry.local(), conversation_id, self._open_store, self._background_passage(privacy, "summary")
+                self.registry.first(), conversation_id, self._open_store, self._background_passage(privacy, "summary")
             )
             self.background.submit(summary)
 

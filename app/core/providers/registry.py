@@ -7,7 +7,7 @@ its own: each request needs the outgoing gate's clearance (app/core/privacy/gate
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -32,24 +32,39 @@ REMOTE_PROVIDERS: dict[str, type[RemoteProvider]] = {
 
 
 class ProviderRegistry:
-    def __init__(self, config: Config, models_dir: Path, progress: ProgressFn | None = None):
+    def __init__(
+        self,
+        config: Config,
+        models_dir: Path,
+        progress: ProgressFn | None = None,
+        providers: Mapping[str, Provider] | None = None,
+    ):
+        """``providers`` are handed out as they are for their model ids, in place of building them from the
+        config; whoever made them closes them."""
         self.config = config
         self.models_dir = models_dir
         self.progress: ProgressFn = progress or (lambda _: None)
+        self._given: dict[str, Provider] = dict(providers or {})
         self._providers: dict[str, Provider] = {}
         self._http: httpx.Client | None = None
         # The window asks from its UI thread and from workers: build each provider once.
         self._lock = threading.Lock()
 
     def get(self, model_id: str) -> Provider:
+        if model_id in self._given:
+            return self._given[model_id]
         with self._lock:
             if model_id not in self._providers:
                 self._providers[model_id] = self._build(model_id)
             return self._providers[model_id]
 
-    def local(self) -> LlamaCppProvider:
+    def first(self) -> Provider:
         """The first tier's first model: the one that answers first."""
-        provider = self.get(self.config.tiers[0].models[0])
+        return self.get(self.config.tiers[0].models[0])
+
+    def local(self) -> LlamaCppProvider:
+        """The first model as llama.cpp runs it: what it computes on, the images it can read."""
+        provider = self.first()
         assert isinstance(provider, LlamaCppProvider)
         return provider
 

@@ -11,7 +11,8 @@ from app.core.errors import ProviderAuthError, ProviderRateLimited, ProviderStre
 from app.core.providers.base import Chunk, Message, Usage
 from app.core.routing.cascade import Cascade, TierPlan
 from app.core.routing.retry import DEFAULT_RETRY, Cooldowns, RetryPolicy
-from tests.conftest import ScriptedProvider, passage_out
+from tests.conftest import passage_out
+from tests.fakes import ScriptedProvider
 
 QUESTION = [Message("user", "What is the capital of France?")]
 

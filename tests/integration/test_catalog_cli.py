@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from app.core.config.load import load_config_file
-from tests.test_cli import hearth
+from tests.integration.test_cli import hearth
 
 
 def test_models_hardware_prints_the_ram_the_gpus_and_what_computes(hearth_home: Path):

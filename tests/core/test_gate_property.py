@@ -40,8 +40,9 @@ from app.core.routing.cascade import Cascade, TierPlan
 from app.core.routing.retry import Cooldowns, RetryPolicy
 from app.core.storage.outbound_records import OutboundRecords, OutboundRow
 from app.core.storage.store import Store
-from tests.conftest import ScriptedProvider, free_port
+from tests.conftest import free_port
 from tests.destinations import BEHAVIOURS, RecordingServer
+from tests.fakes import ScriptedProvider
 
 CASES = 2000
 SERVERS = 9  # at most 3 tiers above the local one, 3 models each

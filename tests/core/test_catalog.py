@@ -50,6 +50,7 @@ def _llama_metadata(path: Path) -> dict[str, str]:
     return llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False).metadata
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("which", ["model_file", "gemma_file"])
 def test_a_header_read_over_range_requests_says_what_llama_cpp_reads_without_the_whole_file(
     which: str, request: pytest.FixtureRequest, server: str

@@ -16,7 +16,8 @@ from app.core.config.schema import RemoteModel
 from app.core.errors import GateClosed, HearthError
 from app.core.providers.base import Message
 from app.core.providers.openai_compat import OpenAICompatibleProvider
-from tests.conftest import REPO, MemoryKeychain, config_text, through_gate, write_user_config
+from tests.conftest import REPO, config_text, through_gate, write_user_config
+from tests.fakes import MemoryKeychain
 
 PLANTED = "sk-PLANTED-7d1f0c2b9e4a-do-not-leak"
 

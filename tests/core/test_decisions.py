@@ -10,7 +10,8 @@ from app.core.config.schema import Privacy
 from app.core.privacy.gate import ConsentRequest, Decision
 from app.core.providers.base import Message
 from app.core.routing.cascade import Cascade, TierPlan
-from tests.conftest import ScriptedProvider, passage_out
+from tests.conftest import passage_out
+from tests.fakes import ScriptedProvider
 
 QUESTION = [Message("system", "Be brief."), Message("user", "What is the capital of France?")]
 

@@ -33,7 +33,7 @@ from app.ui.message_actions import MessageAction
 from tests.render_helpers import FifoWatch, conversation_with, magenta_png, shows_magenta
 from tests.window_helpers import click_link, open_store, open_window, requests_in
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _image_sources(fifo: Path) -> dict[str, str]:

@@ -21,7 +21,8 @@ from app.core.system import updates
 from app.ui.about import AboutDialog
 from app.ui.main import create_app
 from app.ui.settings_dialog import SettingsDialog
-from tests.conftest import Files, MemoryKeychain, config_text, write_user_config
+from tests.conftest import Files, config_text, write_user_config
+from tests.fakes import MemoryKeychain
 from tests.window_helpers import open_window
 
 

@@ -11,7 +11,8 @@ from app.core.confidence.calibration import Scorer
 from app.core.providers.base import Message, Sampling
 from app.core.routing.ensemble import EnsembleRun, choose, similarity
 from app.core.session import open_session
-from tests.conftest import ScriptedProvider, config_text, write_user_config
+from tests.conftest import config_text, write_user_config
+from tests.fakes import ScriptedProvider
 
 QUESTION = [Message("user", "What is the capital of France?")]
 

@@ -16,7 +16,7 @@ from app.core.storage.store import Store
 from app.ui.database_dialog import check_database
 from app.ui.main import create_app
 from tests.conftest import REPO
-from tests.test_backups import filled, garble
+from tests.integration.test_backups import filled, garble
 from tests.window_helpers import answer_dialogs, open_window
 
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit
 from app.core.storage.outbound_records import OutboundRecords
 from app.ui.consent import ConsentDialog
 from tests.conftest import config_text, free_port, write_user_config
-from tests.test_consent import answer_dialogs
+from tests.ui.test_consent import answer_dialogs
 from tests.window_helpers import open_store, open_window
 
 pytestmark = pytest.mark.server

@@ -18,8 +18,8 @@ from app.core.errors import StorageError
 from app.core.storage import archive, backups
 from app.core.storage.store import Store
 from tests.conftest import REPO
-from tests.test_storage_faults import CHECK, run_on_small_disk
-from tests.test_storage_faults import pytestmark as needs_unshare
+from tests.integration.test_storage_faults import CHECK, run_on_small_disk
+from tests.integration.test_storage_faults import pytestmark as needs_unshare
 
 
 def hearth(*args: str) -> subprocess.CompletedProcess[str]:

@@ -25,7 +25,8 @@ from app.core.providers.base import Message
 from app.core.providers.openai_compat import OpenAICompatibleProvider
 from app.core.session import open_session
 from app.core.system import crash_reports
-from tests.conftest import REPO, MemoryKeychain, config_text, through_gate, write_user_config
+from tests.conftest import REPO, config_text, through_gate, write_user_config
+from tests.fakes import MemoryKeychain
 from tests.fault_server import fault_server, received
 
 PLANTED_KEYCHAIN = "sk-PLANTED-keychain-9a8b7c6d5e4f"
