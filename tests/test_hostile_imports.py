@@ -226,8 +226,8 @@ def test_the_window_opens_lists_a_spoiled_conversation_with_its_problem_and_open
     with open_window(qtbot, prepare=False) as win:
         titles = [win.sidebar.list.item(row).text() for row in range(win.sidebar.list.count())]
         assert "⚠ Spoiled" in titles and "Sound" in titles
-        win.open_conversation(spoiled_id)
+        win.conversations.open_conversation(spoiled_id)
         assert items(win) == [] and "its field 'status' is 'done'" in win.chat.empty_state.text()
         assert win.session.chat.conversation_privacy(win.store, spoiled_id).value == "local-only"  # the safest
-        win.open_conversation(sound)
+        win.conversations.open_conversation(sound)
         assert [item.text for item in items(win)] == ["Still readable"]

@@ -46,7 +46,7 @@ def build_window() -> MainWindow:
     window = MainWindow(session, relay, reopen)
     consent.dialog_parent = window
     consent.setParent(window)
-    consent.decided.connect(window.consent_decided)
+    consent.decided.connect(window.answers.consent_decided)
     relay.setParent(window)
     return window
 
@@ -67,7 +67,7 @@ def run_window() -> int:
         inert.message_box(None, QMessageBox.Icon.Critical, "Hearth cannot open your conversations", str(exc)).exec()
         return 1
     window.show()
-    window.prepare_model()
+    window.model.prepare()
     window.start_upkeep()
     if first_run(window.session.paths.data):
         window.show_welcome()

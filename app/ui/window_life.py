@@ -1,0 +1,34 @@
+"""The window's lifetime, shared by its parts: a worker's signal may arrive after the window closed."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+CLOSE_WAIT_S = 10.0
+
+
+class Lifetime:
+    """Open until the window closes; its parts then drop the signals their workers had already queued."""
+
+    def __init__(self) -> None:
+        self.open = True
+
+
+class WindowPart(Protocol):
+    life: Lifetime
+
+
+Slot = TypeVar("Slot", bound=Callable[..., None])
+
+
+def while_open(slot: Slot) -> Slot:
+    """Drop a worker's signal that arrives after the window closed (it may already be queued)."""
+
+    @functools.wraps(slot)
+    def guarded(self: WindowPart, *args: object) -> None:
+        if self.life.open:
+            slot(self, *args)
+
+    return guarded  # type: ignore[return-value]
