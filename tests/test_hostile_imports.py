@@ -228,6 +228,6 @@ def test_the_window_opens_lists_a_spoiled_conversation_with_its_problem_and_open
         assert "⚠ Spoiled" in titles and "Sound" in titles
         win.conversations.open_conversation(spoiled_id)
         assert items(win) == [] and "its field 'status' is 'done'" in win.chat.empty_state.text()
-        assert win.session.chat.conversation_privacy(win.store, spoiled_id).value == "local-only"  # the safest
+        assert win.session.chat.privacy.effective(win.store, spoiled_id).value == "local-only"  # the safest
         win.conversations.open_conversation(sound)
         assert [item.text for item in items(win)] == ["Still readable"]

@@ -125,7 +125,7 @@ class AnswerStream(QObject):
             if CompareDialog(session, window.store, item.message_id, window).exec():
                 window.conversations.show_again()
         elif action == MessageAction.WAKE:
-            session.chat.wake(list(item.resting))
+            session.chat.rests.wake(list(item.resting))
             self.ask_stronger(row)
         elif action == MessageAction.EDIT:
             window.composer.start_edit(item.message_id, item.text)
@@ -225,7 +225,7 @@ class AnswerStream(QObject):
             model.reload_row(window.store, row)  # as it will reopen: badge, cost, versions, note
             message_id = model.item(row).message_id
             assert message_id is not None
-            model.update(row, resting=tuple(window.session.chat.resting(message_id)))  # offers "try again"
+            model.update(row, resting=tuple(window.session.chat.rests.resting(message_id)))  # offers "try again"
             if self._failure:  # a failure of the whole request is not in the store
                 model.update(row, note=self._failure)
             if self._user_row is not None:  # its text with attachments, and its versions

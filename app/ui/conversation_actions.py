@@ -138,7 +138,7 @@ class ConversationActions(QObject):
 
     def set_privacy(self, conversation_id: int | None, policy: Privacy | None) -> None:
         if conversation_id is not None:
-            self._window.session.chat.set_privacy(conversation_id, policy)
+            self._window.session.chat.privacy.choose(conversation_id, policy)
             self.refresh_sidebar()
         self.show_privacy(policy if conversation_id is None else None)
 
@@ -182,7 +182,7 @@ class ConversationActions(QObject):
     def show_privacy(self, own: Privacy | None = None) -> None:
         """The composer's privacy line: the open conversation's own policy, else the app's."""
         window = self._window
-        own = own or window.session.chat.own_privacy(window.store, self.conversation_id)
+        own = own or window.session.chat.privacy.own(window.store, self.conversation_id)
         window.composer.show_privacy(window.session.config.settings.privacy, own)
 
     def show_app_privacy(self) -> None:
