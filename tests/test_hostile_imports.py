@@ -128,8 +128,8 @@ def test_spending_and_the_budget_count_only_what_this_computer_spent(hearth_home
     finally:
         store.close()
     assert store_spent == 1.0  # what the monthly budget is checked against
-    assert report["spending"]["this_month"] == 1.0 and report["spending"]["total"] == 1.0
-    assert [row["title"] for row in report["spending"]["by_conversation"]] == ["Spent"]
+    assert report.spending.this_month == 1.0 and report.spending.total == 1.0
+    assert [row.title for row in report.spending.by_conversation] == ["Spent"]
 
 
 def test_an_imported_attachment_path_is_never_read_or_sent_on_regenerate(
