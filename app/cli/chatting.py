@@ -84,7 +84,7 @@ def cmd_reask(args: argparse.Namespace) -> int:
             return _show(events, args.json, conversation_id, args.message)
         except NoStrongerModel as exc:
             print(f"hearth: {exc}\n{_how_to_get_stronger(exc, session, conversation_id)}", file=sys.stderr)
-            return 1
+            return exc.exit_code
     finally:
         session.close()
 

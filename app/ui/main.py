@@ -62,10 +62,10 @@ def run_window() -> int:
     except ConfigError as exc:
         text = f"Your configuration has a problem:\n\n{exc}"
         inert.message_box(None, QMessageBox.Icon.Critical, "Hearth cannot start", text).exec()
-        return 2
+        return exc.exit_code
     except StorageError as exc:  # read-only, locked, or damaged in a way the check at start did not see
         inert.message_box(None, QMessageBox.Icon.Critical, "Hearth cannot open your conversations", str(exc)).exec()
-        return 1
+        return exc.exit_code
     window.show()
     window.model.prepare()
     window.start_upkeep()
