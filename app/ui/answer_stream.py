@@ -19,7 +19,7 @@ from app.ui.conversation_model import MessageItem
 from app.ui.documents_panel import open_source
 from app.ui.message_actions import MessageAction, Request
 from app.ui.stronger_offer import offer_stronger_model
-from app.ui.window_life import CLOSE_WAIT_S, while_open
+from app.ui.window_life import stop_all, while_open
 from app.ui.worker import GeneratorWorker, start
 
 if TYPE_CHECKING:
@@ -169,9 +169,7 @@ class AnswerStream(QObject):
 
     def finish(self) -> None:
         """Stop the answer under way and wait for its worker (the window closes or the session changes)."""
-        if self._worker is not None:
-            self._worker.abort()
-            self._worker.wait(CLOSE_WAIT_S)
+        stop_all(self._worker)
 
     @while_open
     def _on_event(self, event: object) -> None:

@@ -36,7 +36,7 @@ from app.ui.progress import ProgressRelay
 from app.ui.providers_dialog import ProvidersDialog
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.welcome import PRIVACY_LINES, Welcome, mark_welcomed
-from app.ui.window_life import CLOSE_WAIT_S, Lifetime, while_open
+from app.ui.window_life import CLOSE_WAIT_S, Lifetime, stop_all, while_open
 from app.ui.worker import GeneratorWorker, run_call
 
 
@@ -253,10 +253,7 @@ class MainWindow(QMainWindow):
             self.documents.wait(CLOSE_WAIT_S)
         self.answers.finish()
         self.model.stop()
-        for worker in (self._upkeep, self._update_check, self._catalog_refresh):
-            if worker is not None:
-                worker.abort()
-                worker.wait(CLOSE_WAIT_S)
+        stop_all(self._upkeep, self._update_check, self._catalog_refresh)
         self.api.stop()
         self.life.open = False  # signals already queued by the workers must not reach the closed store
         self.store.close()

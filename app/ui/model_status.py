@@ -11,7 +11,7 @@ from app.core.models.fetch import FetchProgress
 from app.core.session import Session
 from app.ui import inert
 from app.ui.progress import show_progress
-from app.ui.window_life import CLOSE_WAIT_S, Lifetime, while_open
+from app.ui.window_life import CLOSE_WAIT_S, Lifetime, stop_all, while_open
 from app.ui.worker import GeneratorWorker, run_call
 
 
@@ -53,9 +53,7 @@ class ModelStatus(QObject):
             self._loader.wait(CLOSE_WAIT_S)
 
     def stop(self) -> None:
-        if self._loader is not None:
-            self._loader.abort()
-            self._loader.wait(CLOSE_WAIT_S)
+        stop_all(self._loader)
 
     @while_open
     def _set_ready(self, model_id: str) -> None:

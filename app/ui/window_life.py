@@ -6,6 +6,8 @@ import functools
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+from app.ui.worker import GeneratorWorker
+
 CLOSE_WAIT_S = 10.0
 
 
@@ -18,6 +20,14 @@ class Lifetime:
 
 class WindowPart(Protocol):
     life: Lifetime
+
+
+def stop_all(*workers: GeneratorWorker | None) -> None:
+    """Stop each worker under way and wait for it (the window closes, or the session it works for)."""
+    for worker in workers:
+        if worker is not None:
+            worker.abort()
+            worker.wait(CLOSE_WAIT_S)
 
 
 Slot = TypeVar("Slot", bound=Callable[..., None])
