@@ -14,6 +14,7 @@ from app.core.privacy.policy import PRIVACY_LABELS
 from app.core.storage import archive
 from app.core.user_files import write_regular
 from app.ui import inert
+from app.ui.conversation_list import ExportFormat
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
@@ -142,15 +143,15 @@ class ConversationActions(QObject):
             self.refresh_sidebar()
         self.show_privacy(policy if conversation_id is None else None)
 
-    def export(self, conversation_id: int, kind: str) -> None:
+    def export(self, conversation_id: int, kind: ExportFormat) -> None:
         window = self._window
         title = window.store.conversation(conversation_id).title
-        suffix = ".md" if kind == "markdown" else ".json"
-        name, _ = QFileDialog.getSaveFileName(window, "Export conversation", _file_name(title) + suffix)
+        name, _ = QFileDialog.getSaveFileName(window, "Export conversation", _file_name(title) + kind.value)
         if not name:
             return
         try:
-            text = archive.as_text(archive.export(window.store, [conversation_id]), markdown=kind == "markdown")
+            document = archive.export(window.store, [conversation_id])
+            text = archive.as_text(document, markdown=kind is ExportFormat.MARKDOWN)
             write_regular(Path(name), text.encode("utf-8"))
         except HearthError as exc:  # its text quotes stored values (and a FileError its path): plain text only
             inert.warn(window, "Export failed", str(exc))
