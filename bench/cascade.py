@@ -105,13 +105,14 @@ def auroc_of(values: list[float | None], correct: list[bool]) -> float | None:
 
 def summary(confidence: list[float], correct: list[bool]) -> dict[str, Any]:
     q = quality(confidence, correct, [True] * len(correct))
-    deferral = q["deferral"]
+    deferral = q.deferral
+    assert deferral is not None  # quality() always draws the curve
     return {
-        "auroc": q["auroc"],
-        "ece": q["ece"],
-        "share_of_oracle_gain": deferral["share_of_oracle_gain"],
-        "cpt_50": deferral["cpt_50"],
-        "cpt_80": deferral["cpt_80"],
+        "auroc": q.auroc,
+        "ece": q.ece,
+        "share_of_oracle_gain": deferral.share_of_oracle_gain,
+        "cpt_50": deferral.cpt_50,
+        "cpt_80": deferral.cpt_80,
     }
 
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from app.core.providers.cpu_choice import CACHE_FILE, choose_cpu_module, try_modules
-from app.core.providers.cpu_probe import module_file
+from app.core.providers.cpu_ggml import module_file
 from bench.report import RESULTS, write_report
 from tests.conftest import portable_llama_lib
 

@@ -18,6 +18,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.test_backups import filled, garble
+from tests.test_hostile_imports import exported, hostile
+from tests.test_storage_faults import CHECK, run_on_small_disk
+from tests.test_wal import FRAME, crashed_writer, garble_frame
+
 from app.core.config.load import load_config
 from app.core.errors import DataError, StorageError
 from app.core.evaluation import stats
@@ -26,10 +31,6 @@ from app.core.storage import archive, backups, recovery, wal
 from app.core.storage.outbound_records import OutboundRecords
 from app.core.storage.store import Store
 from tests.conftest import REPO, config_text, write_user_config
-from tests.test_backups import filled, garble
-from tests.test_hostile_imports import exported, hostile
-from tests.test_storage_faults import CHECK, run_on_small_disk
-from tests.test_wal import FRAME, crashed_writer, garble_frame
 
 Row = dict[str, object]
 

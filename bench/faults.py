@@ -28,6 +28,10 @@ from pathlib import Path
 
 import httpx
 import psutil
+from tests.test_crash_safety import kill_mid_answer
+from tests.test_faults import MESSAGES, escalating_config, remote_config
+from tests.test_local_model import provider_for
+from tests.test_storage_faults import run_on_small_disk
 
 from app.core.answers import Finished, TextDelta
 from app.core.errors import HearthError, ModelLoadError
@@ -49,10 +53,6 @@ from tests.conftest import (
     write_user_config,
 )
 from tests.fault_server import KINDS, PREFIX_WORDS, base_url, fault_server, faults
-from tests.test_crash_safety import kill_mid_answer
-from tests.test_faults import MESSAGES, escalating_config, remote_config
-from tests.test_local_model import provider_for
-from tests.test_storage_faults import run_on_small_disk
 
 Row = dict[str, object]
 

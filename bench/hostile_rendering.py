@@ -145,9 +145,9 @@ def _check_image(case: str, window: Any, conversation: int, _folder: Path) -> tu
 
     shown = []
     for _ in range(2):  # opened, then opened again
-        window.open_conversation(conversation)
+        window.conversations.open_conversation(conversation)
         shown.append(not shows_magenta(window.chat.viewport().grab().toImage()))
-        window.new_conversation()
+        window.conversations.new_conversation()
     return all(shown), "" if all(shown) else "the photo appeared"
 
 
@@ -159,7 +159,7 @@ def _check_link(case: str, window: Any, conversation: int, _folder: Path) -> tup
     from app.ui.message_actions import MessageAction
     from tests.window_helpers import link_point
 
-    window.open_conversation(conversation)
+    window.conversations.open_conversation(conversation)
     point = link_point(window, 1, MessageAction.OPEN_LINK, case)
     QTest.mouseClick(window.chat.viewport(), Qt.MouseButton.LeftButton, pos=point)
     store = Store(window.session.paths.database)
@@ -238,7 +238,7 @@ def _check_named(case: str, window: Any, _conversation: int, folder: Path) -> tu
             QTimer.singleShot(50, close_the_box)
 
     QTimer.singleShot(50, close_the_box)
-    window.import_conversations()
+    window.conversations.import_conversations()
     return True, ""
 
 
@@ -248,7 +248,7 @@ def _check_large(case: str, window: Any, conversation: int, _folder: Path) -> tu
     from app.ui.message_pieces import SHOWN_MAX
     from app.ui.text_viewer import TextViewer
 
-    window.open_conversation(conversation)
+    window.conversations.open_conversation(conversation)
     window.chat.viewport().grab()
     item = window.chat.conversation.item(1)
     layout = window.chat.delegate.layout(item, window.chat.viewport().width(), window.chat.font())

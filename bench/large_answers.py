@@ -203,8 +203,8 @@ def _run(kind: str, size: int, url: str, model: Path, timeout: float) -> dict[st
     app = QApplication.instance()
     window = build_window()
     window.show()
-    window.prepare_model()
-    _wait(app, lambda: window.model_ready, 300)
+    window.model.prepare()
+    _wait(app, lambda: window.model.ready, 300)
     beat = Beats()
     beat.start()
     started = time.perf_counter()
@@ -214,7 +214,7 @@ def _run(kind: str, size: int, url: str, model: Path, timeout: float) -> dict[st
     streaming = {**beat.stop(), "seconds": round(time.perf_counter() - started, 1), "finished": finished}
     result["window_streaming"] = streaming
     if not finished:
-        window.stop()
+        window.answers.stop()
         _arrives(app, lambda: window.composer.send_button.isVisible(), 60)
     held = len(window.chat.conversation.items()[-1].text)
     store = Store(home / "data" / "hearth.db")
@@ -224,10 +224,10 @@ def _run(kind: str, size: int, url: str, model: Path, timeout: float) -> dict[st
     result["chars_in_window"] = held
     result["chars_in_database"] = kept
 
-    window.new_conversation()
+    window.conversations.new_conversation()
     _let_run(app, 0.3)
     beat.start()
-    first_paint = paint_after(app, window.chat.viewport(), lambda: window.open_conversation(conversation))
+    first_paint = paint_after(app, window.chat.viewport(), lambda: window.conversations.open_conversation(conversation))
     _let_run(app, 0.3)
     result["window_reopening"] = {**beat.stop(), "first_paint_ms": round(first_paint, 1)}
     window.close()

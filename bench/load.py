@@ -68,14 +68,14 @@ def window_answers(home: Path, answers: int) -> dict[str, object]:
     app = create_app()
     window = build_window()
     window.show()
-    window.prepare_model()
-    _wait(app, lambda: window.model_ready)
+    window.model.prepare()
+    _wait(app, lambda: window.model.ready)
     series = [rss_mb()]
     beat = Heartbeat()
     beat.start()
     started = time.perf_counter()
     for prompt in PROMPTS[:answers]:
-        window.send(Draft(prompt))
+        window.answers.send(Draft(prompt))
         _wait(app, lambda: window.composer.send_button.isVisible())
         beat.pause()  # the measurement's own garbage collection is not the window's stall
         series.append(rss_mb())
@@ -117,11 +117,11 @@ def many_conversations(home: Path, count: int = 5000) -> dict[str, object]:
     beat = Heartbeat()
     beat.start()
     started = time.perf_counter()
-    window.search("lorem 42")
+    window.conversations.search("lorem 42")
     app.processEvents()
     search_ms = (time.perf_counter() - started) * 1000
     hits = sidebar.list.count()
-    window.search("")
+    window.conversations.search("")
     app.processEvents()
     listed = sidebar.list.count()
     bar = sidebar.list.verticalScrollBar()

@@ -80,7 +80,7 @@ def child_startup() -> None:
     painted = FirstPaint()
     window.installEventFilter(painted)
     window.show()
-    window.prepare_model()  # started as the app does; not waited for
+    window.model.prepare()  # started as the app does; not waited for
     app.exec()
     window.close()
     window.session.close()
@@ -193,8 +193,8 @@ def stalls(home: Path, model: Path, tokens: int) -> dict[str, object]:
 
     window = build_window()
     window.show()
-    window.prepare_model()
-    _wait(app, lambda: window.model_ready)
+    window.model.prepare()
+    _wait(app, lambda: window.model.ready)
     beat.start()
     window.composer.edit.setPlainText(PROMPT)
     window.composer.send_button.click()
@@ -224,7 +224,7 @@ def long_conversation(home: Path, messages: int = 10_000) -> dict[str, float]:
     app = create_app()
     window = build_window()
     paint_after(app, window.chat.viewport(), window.show)
-    opened = paint_after(app, window.chat.viewport(), lambda: window.open_conversation(conversation))
+    opened = paint_after(app, window.chat.viewport(), lambda: window.conversations.open_conversation(conversation))
     rows = window.chat.conversation.rowCount()
     start = time.perf_counter()
     window.chat.verticalScrollBar().setValue(0)  # scroll to the top: the previous page is read

@@ -23,7 +23,7 @@ def open_window(qtbot, prepare: bool = True):
     qtbot.addWidget(win)
     win.show()
     if prepare:
-        win.prepare_model()
+        win.model.prepare()
     try:
         yield win
     finally:

@@ -13,6 +13,7 @@ from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal, json_text
 from app.core.answers import Answer, AttemptStarted, Finished, TextDelta
 from app.core.config.schema import Privacy
 from app.core.conversation.chat import ChatEvent, Routed, UserMessageSaved
+from app.core.conversation.summary import set_summary
 from app.core.documents.answering import Cited
 from app.core.errors import HearthError, NoStrongerModel
 from app.core.paths import user_paths
@@ -83,7 +84,7 @@ def cmd_reask(args: argparse.Namespace) -> int:
             return _show(events, args.json, conversation_id, args.message)
         except NoStrongerModel as exc:
             print(f"hearth: {exc}\n{_how_to_get_stronger(exc, session, conversation_id)}", file=sys.stderr)
-            return 1
+            return exc.exit_code
     finally:
         session.close()
 
@@ -155,7 +156,7 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     session = open_session()
     try:
         policy = None if args.policy == "default" else Privacy(args.policy)
-        session.chat.set_privacy(args.conversation, policy)
+        session.chat.privacy.choose(args.conversation, policy)
     finally:
         session.close()
     follows = f"follows the app's policy ({session.config.settings.privacy.value})"
@@ -166,10 +167,10 @@ def cmd_privacy(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     session = open_session()
     try:
-        if args.set is not None:
-            session.chat.set_summary(args.conversation, args.set)
         store = session.open_store()
         try:
+            if args.set is not None:
+                set_summary(store, args.conversation, args.set)
             summary = store.summary(args.conversation)
         finally:
             store.close()

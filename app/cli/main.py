@@ -240,12 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if finding is not None:
                     _error(finding.describe())
             return int(args.func(args))
-        except ConfigError as exc:
-            _error(f"configuration error: {exc}")
-            return 2
         except HearthError as exc:
-            _error(str(exc))
-            return 1
+            _error(f"configuration error: {exc}" if isinstance(exc, ConfigError) else str(exc))
+            return exc.exit_code
         except KeyboardInterrupt:
             return 130
 

@@ -8,7 +8,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from app.cli.arguments import count
 from app.cli.teamwork import cmd_eval_routing, cmd_eval_workflow
@@ -32,7 +31,7 @@ from app.core.evaluation import harness as evaluation
 from app.core.evaluation.harness import EvalItem, ItemResult, load_items
 from app.core.evaluation.plain_baseline import PlainModel, run_plain
 from app.core.evaluation.plot import write_plot
-from app.core.evaluation.report import build_report
+from app.core.evaluation.report import EvalReport, build_report
 from app.core.models.fetch import ensure_model_file
 from app.core.privacy.gate import Passage
 from app.core.routing.cascade import TierPlan
@@ -113,7 +112,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out = args.out or Path(f"hearth-eval-{args.data.stem}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(
-        json.dumps({"data": str(args.data), **report, "results": [r.as_dict() for r in results]}, indent=2)
+        json.dumps({"data": str(args.data), **report.as_json(), "results": [r.as_dict() for r in results]}, indent=2)
     )
     local = [(r.confidence, r.correct) for r in results if r.tier == tiers[0].name and r.confidence is not None]
     write_plot(report, local, out / "report.png", f"{args.data.name}: {tiers[0].name} tier, {len(items)} questions")
@@ -122,31 +121,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_summary(report: dict[str, Any]) -> str:
+def format_summary(report: EvalReport) -> str:
     def number(value: float | None, style: str = ".3f") -> str:
         return "n/a" if value is None else format(value, style)
 
     lines = []
-    for name, tier in report["per_tier"].items():
+    for name, tier in report.per_tier.items():
+        summary, scored = tier.summary, tier.quality
         lines.append(
-            f"{name:<12} accuracy {number(tier['accuracy'], '.1%')} ({tier['answered']}/{tier['items']} answered) · "
-            f"AUROC {number(tier['auroc'])} · ECE {number(tier['ece'])}"
+            f"{name:<12} accuracy {number(summary.accuracy, '.1%')} ({summary.answered}/{summary.items} answered) · "
+            f"AUROC {number(scored.auroc)} · ECE {number(scored.ece)}"
         )
-        deferral = tier["deferral"]
+        deferral = scored.deferral
         if deferral is None:
             continue
         lines += [
-            f"{'':<12} deferral area {deferral['area']:.3f} vs random {deferral['random_area']:.3f} "
-            f"({number(deferral['share_of_oracle_gain'], '.0%')} of the oracle's gain) · "
-            f"CPT(50%) {number(deferral['cpt_50'], '.0%')} · CPT(80%) {number(deferral['cpt_80'], '.0%')}",
+            f"{'':<12} deferral area {deferral.area:.3f} vs random {deferral.random_area:.3f} "
+            f"({number(deferral.share_of_oracle_gain, '.0%')} of the oracle's gain) · "
+            f"CPT(50%) {number(deferral.cpt_50, '.0%')} · CPT(80%) {number(deferral.cpt_80, '.0%')}",
         ]
-    baseline = report["baseline"]
-    if baseline is not None and baseline["local_accuracy_minus_plain"] is not None:
-        lines.append(
-            f"{report['local_tier']} minus the plain model: {baseline['local_accuracy_minus_plain']:+.1%} accuracy"
-        )
-    if report["assumption"]:
-        lines.append("Note: " + report["assumption"])
+    baseline = report.baseline
+    if baseline is not None and baseline.local_accuracy_minus_plain is not None:
+        lines.append(f"{report.local_tier} minus the plain model: {baseline.local_accuracy_minus_plain:+.1%} accuracy")
+    if report.assumption:
+        lines.append("Note: " + report.assumption)
     return "\n".join(lines)
 
 

@@ -17,48 +17,48 @@ def cmd_stats(args: argparse.Namespace) -> int:
     with session_and_store() as (session, store):
         report = stats.compute(store, session.config)
     if args.json:
-        print(json_text(report, indent=2))
+        print(json_text(report.as_json(), indent=2))
         return 0
     print(
         f"{'model':<20} {'answers':>7} {'escal.':>6} {'👍':>3} {'👎':>3} {'p50 ms':>8} {'p95 ms':>8} "
         f"{'tokens in/out':>15} {'cost $':>9} {'saved $':>9}"
     )
-    for name, row in report["models"].items():
-        latency = row["latency_ms"]
+    for name, row in report.models.items():
+        latency = row.latency_ms
         print(
-            f"{name:<20} {row.get('answers', 0):>7} {row.get('escalated_to', 0):>6} {row.get('thumbs_up', 0):>3} "
-            f"{row.get('thumbs_down', 0):>3} {_ms(latency['p50']):>8} {_ms(latency['p95']):>8} "
-            f"{row.get('tokens_in', 0):>7}/{row.get('tokens_out', 0):<7} {row.get('cost', 0.0):>9.4f} "
-            f"{row.get('cost_saved', 0.0):>9.4f}"
+            f"{name:<20} {row.answers:>7} {row.escalated_to:>6} {row.thumbs_up:>3} "
+            f"{row.thumbs_down:>3} {_ms(latency.p50):>8} {_ms(latency.p95):>8} "
+            f"{row.tokens_in:>7}/{row.tokens_out:<7} {row.cost:>9.4f} "
+            f"{row.cost_saved or 0.0:>9.4f}"
         )
-    for arm, row in report["arms"].items():
-        rate = "n/a" if row["escalation_rate"] is None else f"{row['escalation_rate']:.0%}"
+    for arm, values in report.arms.items():
+        rate = "n/a" if values.escalation_rate is None else f"{values.escalation_rate:.0%}"
         print(
-            f"arm {arm}: {row['answers']} answers, escalation rate {rate}, {row['routing_misses']} routing misses, "
-            f"👍 {row['thumbs_up']} 👎 {row['thumbs_down']}, cost ${row['cost']:.4f}"
+            f"arm {arm}: {values.answers} answers, escalation rate {rate}, {values.routing_misses} routing misses, "
+            f"👍 {values.thumbs_up} 👎 {values.thumbs_down}, cost ${values.cost:.4f}"
         )
-    for challenger, row in report["shadow"].items():
-        agreement = "n/a" if row["agreement"] is None else f"{row['agreement']:.2f}"
+    for challenger, shadow in report.shadow.items():
+        agreement = "n/a" if shadow.agreement is None else f"{shadow.agreement:.2f}"
         print(
-            f"shadow {challenger}: {row['runs']} runs ({row['failed']} failed), agreement {agreement}, "
-            f"p50 {_ms(row['challenger_latency_ms']['p50'])} ms vs {_ms(row['champion_latency_ms']['p50'])} ms, "
-            f"cost ${row['challenger_cost']:.4f}"
+            f"shadow {challenger}: {shadow.runs} runs ({shadow.failed} failed), agreement {agreement}, "
+            f"p50 {_ms(shadow.challenger_latency_ms.p50)} ms vs {_ms(shadow.champion_latency_ms.p50)} ms, "
+            f"cost ${shadow.challenger_cost:.4f}"
         )
-    spending = report["spending"]
-    budget = spending["monthly_budget"]
+    spending = report.spending
+    budget = spending.monthly_budget
     print(
-        f"spent this month ${spending['this_month']:.4f}"
+        f"spent this month ${spending.this_month:.4f}"
         + (f" of ${budget:.2f}" if budget is not None else "")
-        + f", in all ${spending['total']:.4f}"
+        + f", in all ${spending.total:.4f}"
     )
-    for row in spending["by_conversation"][:5]:
-        print(f"  ${row['cost']:.4f}  {row['title']} (conversation {row['id']})")
-    if report["unreadable_attempts"]:
+    for conversation in spending.by_conversation[:5]:
+        print(f"  ${conversation.cost:.4f}  {conversation.title} (conversation {conversation.id})")
+    if report.unreadable_attempts:
         print(
-            f"{report['unreadable_attempts']} attempts could not be read (stored with values Hearth cannot use) "
+            f"{report.unreadable_attempts} attempts could not be read (stored with values Hearth cannot use) "
             "and are not counted."
         )
-    if report["cost_saved_reference"] is None:
+    if report.cost_saved_reference is None:
         print("Money saved is counted against the priciest configured cloud model; none has prices yet.")
     return 0
 

@@ -35,18 +35,25 @@ sqlite3, tomllib, pydantic) are translated once, where Hearth calls them.
         ├── ProviderRefused        the model declined to answer (safety, policy)
         ├── ProviderRejected       other 4xx/5xx answers
         └── ProviderStreamError    the stream was malformed or cut short
+
+Each error says the status ``hearth`` exits with (``exit_code``): 1, or 2 for a configuration to fix first.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 
 class HearthError(Exception):
     """Base of every error Hearth shows to a user."""
 
+    exit_code: ClassVar[int] = 1  # the status a command that ends with this error exits with
+
 
 class ConfigError(HearthError):
+    exit_code: ClassVar[int] = 2  # nothing runs until the configuration is fixed
+
     def __init__(self, message: str, *, file: Path, line: int | None = None, key: str | None = None):
         self.file = file
         self.line = line

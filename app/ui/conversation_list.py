@@ -9,6 +9,7 @@ deletion is only carried out when the undo bar goes away.
 from __future__ import annotations
 
 import functools
+from enum import Enum
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QKeyEvent, QKeySequence, QPainter, QPixmap
@@ -65,6 +66,13 @@ def privacy_icon(privacy: Privacy) -> QIcon:
     return QIcon(pixmap)
 
 
+class ExportFormat(Enum):
+    """How the sidebar exports a conversation: the file's suffix."""
+
+    MARKDOWN = ".md"  # to read
+    JSON = ".json"  # to import back
+
+
 class ConversationList(QWidget):
     selected = Signal(int)
     hit_selected = Signal(int, int)  # conversation, message
@@ -73,7 +81,7 @@ class ConversationList(QWidget):
     rename_requested = Signal(int, str)
     pin_requested = Signal(int, bool)
     privacy_requested = Signal(int, object)  # Privacy, or None for the app's setting
-    export_requested = Signal(int, str)  # "markdown" or "json"
+    export_requested = Signal(int, object)  # ExportFormat
     delete_requested = Signal(int)  # carried out when the undo time is over
     visible_changed = Signal()
 
@@ -258,8 +266,11 @@ class ConversationList(QWidget):
         inherit.setCheckable(True)
         inherit.setChecked(bool(row and row.privacy is None))
         export = menu.addMenu("Export")
-        export.addAction("As Markdown…", lambda: self.export_requested.emit(conversation_id, "markdown"))
-        export.addAction("As JSON (can be imported back)…", lambda: self.export_requested.emit(conversation_id, "json"))
+        for label, kind in (
+            ("As Markdown…", ExportFormat.MARKDOWN),
+            ("As JSON (can be imported back)…", ExportFormat.JSON),
+        ):
+            export.addAction(label, functools.partial(self.export_requested.emit, conversation_id, kind))
         menu.addSeparator()
         menu.addAction("Delete", self.delete_current).setShortcut(QKeySequence.StandardKey.Delete)
         return menu

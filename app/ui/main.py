@@ -46,7 +46,7 @@ def build_window() -> MainWindow:
     window = MainWindow(session, relay, reopen)
     consent.dialog_parent = window
     consent.setParent(window)
-    consent.decided.connect(window.consent_decided)
+    consent.decided.connect(window.answers.consent_decided)
     relay.setParent(window)
     return window
 
@@ -62,12 +62,12 @@ def run_window() -> int:
     except ConfigError as exc:
         text = f"Your configuration has a problem:\n\n{exc}"
         inert.message_box(None, QMessageBox.Icon.Critical, "Hearth cannot start", text).exec()
-        return 2
+        return exc.exit_code
     except StorageError as exc:  # read-only, locked, or damaged in a way the check at start did not see
         inert.message_box(None, QMessageBox.Icon.Critical, "Hearth cannot open your conversations", str(exc)).exec()
-        return 1
+        return exc.exit_code
     window.show()
-    window.prepare_model()
+    window.model.prepare()
     window.start_upkeep()
     if first_run(window.session.paths.data):
         window.show_welcome()

@@ -117,9 +117,9 @@ def _exercise(timeout_s: float) -> dict[str, object]:
             "launch_to_window_s": round(painted.age, 3),
         }
         ready: list[tuple[bool, str]] = []
-        window.model_ready_changed.connect(lambda ok, detail: ready.append((ok, detail)))
+        window.model.ready_changed.connect(lambda ok, detail: ready.append((ok, detail)))
         started = time.monotonic()
-        window.prepare_model()
+        window.model.prepare()
         _wait("the default model to load", lambda: bool(ready), timeout_s)
         if not ready[0][0]:
             raise SelfTestFailed(f"the default model did not load: {ready[0][1]}")
@@ -138,7 +138,7 @@ def _exercise(timeout_s: float) -> dict[str, object]:
         result["cpu_modules"] = cpu.report() if cpu else None  # None: one CPU backend is linked in
 
         started = time.monotonic()
-        window.send(Draft(PROMPT))
+        window.answers.send(Draft(PROMPT))
         _wait("the answer", lambda: window.composer.send_button.isVisible(), timeout_s)
         result["answer_s"] = round(time.monotonic() - started, 3)
         result.update(_check_database(window.session.paths.database))

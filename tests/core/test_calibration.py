@@ -23,6 +23,7 @@ from app.core.confidence.calibration import (
 from app.core.confidence.signals import TokenTrace, default_score, signals_from
 from app.core.config.load import default_config_file, load_config_file
 from app.core.config.schema import LocalModel
+from app.core.errors import InvalidInput
 
 
 def labelled(n: int = 200, seed: int = 3):
@@ -154,5 +155,5 @@ def test_every_shipped_fit_loads():
 
 def test_too_few_labelled_answers_are_refused():
     signals, correct = labelled(5)
-    with pytest.raises(ValueError, match="at least 10"):
+    with pytest.raises(InvalidInput, match="at least 10"):
         fit("smol", signals, correct)

@@ -84,7 +84,7 @@ def audit(home: Path):
 def wake(model_id: str) -> None:
     session = open_session()
     try:
-        session.chat.wake([model_id])
+        session.chat.rests.wake([model_id])
     finally:
         session.close()
 
@@ -204,7 +204,7 @@ def test_always_covers_the_destination_named_and_no_other(
         store.close()
     session = open_session()
     try:
-        session.chat.set_privacy(conversation, Privacy.CLOUD_WITH_CONSENT)
+        session.chat.privacy.choose(conversation, Privacy.CLOUD_WITH_CONSENT)
     finally:
         session.close()
     wake("first")
@@ -385,7 +385,7 @@ def test_a_server_that_keeps_failing_rests_across_runs_says_so_and_can_be_woken(
     assert "resting" in listing.stdout and "hearth models --wake" in listing.stdout
     session = open_session()
     try:
-        assert set(session.chat.resting(second_id)) == {"server"}
+        assert set(session.chat.rests.resting(second_id)) == {"server"}
     finally:
         session.close()
     subprocess.run([sys.executable, "-m", "app", "models", "--wake"], capture_output=True, cwd=REPO, check=True)

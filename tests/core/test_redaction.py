@@ -147,7 +147,7 @@ def test_a_conversation_kept_local_never_connects_even_when_the_app_allows_the_c
         first = list(session.chat.send(None, "Hello!"))
         conversation = first[0].conversation_id
         assert next(e.answer for e in first if isinstance(e, Finished)).escalated
-        session.chat.set_privacy(conversation, Privacy.LOCAL_ONLY)
+        session.chat.privacy.choose(conversation, Privacy.LOCAL_ONLY)
         connections: list[object] = []
         real_connect = socket.socket.connect
         monkeypatch.setattr(socket.socket, "connect", lambda s, a: (connections.append(a), real_connect(s, a))[1])

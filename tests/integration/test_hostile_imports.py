@@ -128,8 +128,8 @@ def test_spending_and_the_budget_count_only_what_this_computer_spent(hearth_home
     finally:
         store.close()
     assert store_spent == 1.0  # what the monthly budget is checked against
-    assert report["spending"]["this_month"] == 1.0 and report["spending"]["total"] == 1.0
-    assert [row["title"] for row in report["spending"]["by_conversation"]] == ["Spent"]
+    assert report.spending.this_month == 1.0 and report.spending.total == 1.0
+    assert [row.title for row in report.spending.by_conversation] == ["Spent"]
 
 
 def test_an_imported_attachment_path_is_never_read_or_sent_on_regenerate(
@@ -226,8 +226,8 @@ def test_the_window_opens_lists_a_spoiled_conversation_with_its_problem_and_open
     with open_window(qtbot, prepare=False) as win:
         titles = [win.sidebar.list.item(row).text() for row in range(win.sidebar.list.count())]
         assert "⚠ Spoiled" in titles and "Sound" in titles
-        win.open_conversation(spoiled_id)
+        win.conversations.open_conversation(spoiled_id)
         assert items(win) == [] and "its field 'status' is 'done'" in win.chat.empty_state.text()
-        assert win.session.chat.conversation_privacy(win.store, spoiled_id).value == "local-only"  # the safest
-        win.open_conversation(sound)
+        assert win.session.chat.privacy.effective(win.store, spoiled_id).value == "local-only"  # the safest
+        win.conversations.open_conversation(sound)
         assert [item.text for item in items(win)] == ["Still readable"]

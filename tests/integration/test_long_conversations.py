@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.core.answers import Finished, TextDelta
+from app.core.conversation.summary import set_summary
 from app.core.privacy.gate import ConsentRequest, Decision
 from app.core.session import open_session
 from app.core.storage.store import Store
@@ -92,7 +93,9 @@ def test_an_escalation_receives_the_summary_and_recent_turns_not_the_whole_histo
     asked: list[ConsentRequest] = []
     session = open_session(consent=lambda request: asked.append(request) or Decision.NOT_NOW)
     try:
-        session.chat.set_summary(conversation, "The user's sister Ingrid lives in Tromsø with three goats.")
+        store = session.open_store()
+        set_summary(store, conversation, "The user's sister Ingrid lives in Tromsø with three goats.")
+        store.close()
         list(session.chat.send(conversation, "Where does my sister live?"))
     finally:
         session.close()

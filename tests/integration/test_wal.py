@@ -130,6 +130,6 @@ def test_the_window_says_what_it_found_in_the_log_and_shows_every_message(qtbot,
     assert check_database(database)
     assert "they are kept" in shown[0] and "The file as it was is kept in" in shown[0]
     with open_window(qtbot, prepare=False) as win:
-        win.open_conversation(win.store.conversations()[0].id)
-        win.chat.conversation.load_through(win.store, win.store.messages(win.conversation_id)[0].id)
+        win.conversations.open_conversation(win.store.conversations()[0].id)
+        win.chat.conversation.load_through(win.store, win.store.messages(win.conversations.conversation_id)[0].id)
         assert [item.text for item in items(win)] == [f"message {n}" for n in range(MESSAGES)]

@@ -24,7 +24,7 @@ PLANTED = "sk-PLANTED-injection-5e4d3c2b1a09"
 
 def test_a_one_megabyte_paste_is_kept_whole_and_answered_with_a_clear_reason(qtbot, configured_home: Path):
     with open_window(qtbot) as win:
-        qtbot.waitUntil(lambda: win.model_ready, timeout=ANSWER_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: win.model.ready, timeout=ANSWER_TIMEOUT_MS)
         win.composer.edit.setPlainText(MEGABYTE + "Summarise this.")
         qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
         qtbot.waitUntil(
@@ -59,7 +59,7 @@ def test_every_script_and_emoji_survives_storage_search_export_and_display(qtbot
     finally:
         session.close()
     with open_window(qtbot, prepare=False) as win:
-        win.open_conversation(conversation)
+        win.conversations.open_conversation(conversation)
         assert items(win)[0].text == MIXED
         assert win.chat.grab().width() > 0  # painted, shaping every script
 

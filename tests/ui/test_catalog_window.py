@@ -30,7 +30,7 @@ def test_from_a_fresh_start_one_click_gets_the_recommended_model_and_it_answers_
         qtbot.waitUntil(get_it.isVisible)
         qtbot.mouseClick(get_it, Qt.MouseButton.LeftButton)  # the one click
         qtbot.waitUntil(lambda: win.session.config.tiers[0].models[0] == "gemma-3-270m", timeout=ANSWER_TIMEOUT_MS)
-        qtbot.waitUntil(lambda: win.model_ready, timeout=ANSWER_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: win.model.ready, timeout=ANSWER_TIMEOUT_MS)
         assert win.session.registry.local().model_id == "gemma-3-270m"
         assert "The ladder is now: local [gemma-3-270m, smollm2-135m]" in card.download.status.text()
         assert "now answers first" in card.download.status.text() and get_it.text() == "Ready"

@@ -76,10 +76,10 @@ def test_the_privacy_selector_sets_a_new_conversations_own_policy(qtbot, configu
         type_and_send(qtbot, win, "Name a colour.")
         wait_for_answer(qtbot, win)
         assert win.composer.chosen_privacy() == Privacy.SELF_HOSTED
-        conversation = win.conversation_id
-        win.new_conversation()
+        conversation = win.conversations.conversation_id
+        win.conversations.new_conversation()
         assert win.composer.chosen_privacy() is None  # a new conversation starts with the app's setting
-        win.open_conversation(conversation)
+        win.conversations.open_conversation(conversation)
         assert win.composer.chosen_privacy() == Privacy.SELF_HOSTED
     with open_store(configured_home) as store:
         assert store.conversation(conversation).privacy == "local-and-self-hosted"

@@ -113,7 +113,7 @@ def test_after_the_first_destination_fails_the_second_is_asked_about_by_its_own_
         answered = wait_for_answer(qtbot, win)
         stop.set()
         status = win.statusBar().currentMessage()
-        conversation = win.conversation_id
+        conversation = win.conversations.conversation_id
     assert [title for title, _ in asked] == [
         "Send this message to first at 127.0.0.1?",
         "Send this message to second at 127.0.0.1?",

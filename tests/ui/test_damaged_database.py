@@ -89,7 +89,9 @@ def test_keeping_what_can_still_be_read_opens_the_salvaged_conversations(qtbot, 
     with open_window(qtbot, prepare=False) as win:
         titles = [row.title for row in win.store.conversations()]
         assert "After the backup" in titles and len(titles) >= 30  # more than the backup had
-        win.open_conversation(next(row.id for row in win.store.conversations() if row.title == "After the backup"))
+        win.conversations.open_conversation(
+            next(row.id for row in win.store.conversations() if row.title == "After the backup")
+        )
         assert win.chat.conversation.rowCount() == 2
 
 

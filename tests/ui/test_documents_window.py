@@ -58,7 +58,7 @@ def test_a_folder_is_indexed_asked_about_and_the_citation_opens_the_page(
         click_link(qtbot, win, row, MessageAction.OPEN_SOURCE)
         assert opened == [QUrl.fromLocalFile(str(club / "minutes.pdf")).toString() + "#page=2"]
 
-        win.open_conversation(win.conversation_id)
+        win.conversations.open_conversation(win.conversations.conversation_id)
         assert last(win).sources == answer.sources, "the sources come back with the conversation"
 
 

@@ -54,6 +54,6 @@ def test_the_badge_stats_and_dashboard_agree_on_what_escalated(
         report = stats.compute(store, config)
         overview = dashboard.overview(store, config)
     assert badge is not None and badge.escalated is escalated
-    assert report["arms"]["A"]["escalation_rate"] == float(escalated)
-    assert sum(model.get("escalated_to", 0) for model in report["models"].values()) == int(escalated)
+    assert report.arms["A"].escalation_rate == float(escalated)
+    assert sum(model.escalated_to for model in report.models.values()) == int(escalated)
     assert [share for _, share in overview.escalation_by_day] == [float(escalated)]

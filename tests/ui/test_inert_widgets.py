@@ -59,7 +59,7 @@ def test_no_window_or_dialog_lets_qt_guess(qtbot, configured_home: Path, tmp_pat
     reports.mkdir(parents=True)
     (reports / "crash-20250101-000000-1.txt").write_text(f"Traceback: {HOSTILE}")
     with open_window(qtbot, prepare=False) as win:
-        win.open_conversation(conversation)
+        win.conversations.open_conversation(conversation)
         win.show_welcome()
         win.composer.add_files([tmp_path / "<b>photo</b>.png"])
         request = ConsentRequest(

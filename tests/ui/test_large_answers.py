@@ -38,7 +38,7 @@ def test_a_huge_answer_opens_drawn_in_pieces_and_is_offered_whole(
     text = large_answer(kind, 5_000_000)
     conversation = conversation_with(configured_home, text)
     with open_window(qtbot, prepare=False) as win:
-        win.open_conversation(conversation)
+        win.conversations.open_conversation(conversation)
         win.chat.viewport().grab()
         layout = _laid_out(qtbot, win, 1)
         drawn = [drawn.document.toPlainText() for drawn in layout.body]
@@ -70,7 +70,7 @@ def test_a_huge_answer_opens_drawn_in_pieces_and_is_offered_whole(
 def test_a_long_unbroken_word_wraps_inside_its_bubble(qtbot, configured_home: Path):
     conversation = conversation_with(configured_home, "See: " + "x" * 9_000 + " and that is all.")
     with open_window(qtbot, prepare=False) as win:
-        win.open_conversation(conversation)
+        win.conversations.open_conversation(conversation)
         layout = _laid_out(qtbot, win, 1)
         for drawn in layout.body:
             assert drawn.document.size().width() <= drawn.document.textWidth() + 1
@@ -97,7 +97,7 @@ def test_a_huge_streamed_answer_arrives_whole_and_only_its_end_is_laid_out_again
         ).replace("max_answer_tokens = 48", "max_answer_tokens = 1024")
         write_user_config(hearth_home, config)
         with open_window(qtbot) as win:
-            qtbot.waitUntil(lambda: win.model_ready, timeout=120_000)
+            qtbot.waitUntil(lambda: win.model.ready, timeout=120_000)
             type_and_send(qtbot, win, "Reply with one word: yes.")
             qtbot.waitUntil(lambda: len(last(win).text) > SHOWN_MAX, timeout=120_000)
             rendered.clear()  # from here on the drawn part is full

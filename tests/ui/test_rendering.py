@@ -51,7 +51,7 @@ def test_an_image_an_answer_names_is_never_opened(qtbot, configured_home: Path, 
         source = _image_sources(fifo.path)[kind]
         conversation = conversation_with(configured_home, f"Here it is:\n\n![a photo of you]({source})\n\nNice?")
         with open_window(qtbot, prepare=False) as win:
-            win.open_conversation(conversation)
+            win.conversations.open_conversation(conversation)
             win.chat.viewport().grab()  # painted, as the user sees it
             qtbot.wait(100)
             assert fifo.opened == 0, f"the window opened {source}"
@@ -63,7 +63,7 @@ def test_a_photo_on_disk_named_by_an_answer_does_not_appear(qtbot, configured_ho
     answer = f"![me]({photo})\n\n![me again]({os.path.relpath(photo, Path.cwd())})"
     conversation = conversation_with(configured_home, answer)
     with open_window(qtbot, prepare=False) as win:
-        win.open_conversation(conversation)
+        win.conversations.open_conversation(conversation)
         assert not shows_magenta(win.chat.viewport().grab().toImage())
         # The image is offered as a link to its address, which is not a web page: clicking opens nothing.
         opened: list[object] = []
@@ -84,7 +84,7 @@ def test_an_answer_naming_dev_zero_shows_and_shows_again(configured_home: Path):
         win = build_window()
         win.show()
         for _ in range(2):  # opened, and opened again
-            win.open_conversation(win.store.conversations()[0].id)
+            win.conversations.open_conversation(win.store.conversations()[0].id)
             win.chat.viewport().grab()
             app.processEvents()
         win.close()
@@ -127,7 +127,7 @@ def test_the_answer_tooltip_shows_the_reason_as_text(qtbot, configured_home: Pat
             answer = store.messages(conversation)[-1].id
             store.put_attempt(answer, 0, Attempt("local", "smollm2-135m", "local", "Paris.", 0.9, reason=reason))
         with open_window(qtbot, prepare=False) as win:
-            win.open_conversation(conversation)
+            win.conversations.open_conversation(conversation)
             view = win.chat
             _hover(view.viewport(), view.visualRect(view.conversation.index(1)).center())
             assert reason in _shown_tooltip()
@@ -154,7 +154,7 @@ def test_a_rejected_import_names_its_format_as_text(qtbot, configured_home: Path
 
         with open_window(qtbot, prepare=False) as win:
             QTimer.singleShot(50, close_the_box)
-            win.import_conversations()
+            win.conversations.import_conversations()
             assert fifo.opened == 0
         assert len(boxes) == 1 and '<img src="' in boxes[0][0]  # the format named, as text (cut if long)
         assert boxes[0][1] == Qt.TextFormat.PlainText
@@ -171,7 +171,7 @@ def test_links_in_an_answer_cannot_trigger_the_windows_actions(qtbot, configured
     opened: list[str] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
     with open_window(qtbot, prepare=False) as win:
-        win.open_conversation(conversation)
+        win.conversations.open_conversation(conversation)
         found = requests_in(win, 1)
         written = sorted(r.address for r in found if r.action == MessageAction.OPEN_LINK)
         assert written == ["action:down", "action:stronger", "action:up", "copy:0", "https://example.com/page?q=1"] + [

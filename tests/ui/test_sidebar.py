@@ -44,7 +44,7 @@ def test_search_finds_a_message_in_any_conversation_and_opens_it(qtbot, filled):
         qtbot.waitUntil(lambda: win.sidebar.list.count() == 1, timeout=2_000)
         assert titles(win)[0].startswith("Garden") and "[Sungold]" in titles(win)[0]  # the snippet marks the match
         win.sidebar.list.itemClicked.emit(win.sidebar.list.item(0))
-        assert win.conversation_id == filled["Garden"]
+        assert win.conversations.conversation_id == filled["Garden"]
         assert win.chat.currentIndex().row() == 1 and items(win)[1].text.startswith("Cherry tomatoes")
         win.sidebar.search.clear()
         qtbot.waitUntil(lambda: win.sidebar.list.count() == 3, timeout=2_000)
@@ -78,11 +78,11 @@ def test_rename_pin_and_privacy_from_the_sidebar(qtbot, filled, configured_home:
 
 def test_a_deleted_conversation_can_be_brought_back_until_the_undo_bar_goes(qtbot, filled, configured_home: Path):
     with open_window(qtbot, prepare=False) as win:
-        win.open_conversation(filled["Garden"])
+        win.conversations.open_conversation(filled["Garden"])
         win.sidebar.list.setCurrentRow(titles(win).index("Garden"))
         qtbot.keyClick(win.sidebar.list, Qt.Key.Key_Delete)
         assert "Garden" not in titles(win) and win.sidebar.undo_bar.isVisible()
-        assert win.conversation_id is None and items(win) == []  # the open conversation closed with it
+        assert win.conversations.conversation_id is None and items(win) == []  # the open conversation closed with it
         qtbot.mouseClick(win.sidebar.undo_button, Qt.MouseButton.LeftButton)
         assert "Garden" in titles(win) and win.sidebar.undo_bar.isHidden()
 

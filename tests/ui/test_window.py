@@ -57,12 +57,12 @@ def test_a_typed_message_is_answered_streamed_and_badged(qtbot, window, configur
 
 
 def test_the_window_is_usable_while_the_model_loads(qtbot, window):
-    assert window.model_state.text().startswith("Loading smollm2-135m")
+    assert window.model.state.text().startswith("Loading smollm2-135m")
     qtbot.keyClicks(window.composer.edit, "typing while loading")
     assert window.composer.edit.toPlainText() == "typing while loading"
-    qtbot.waitUntil(lambda: window.model_state.text().startswith("Ready"), timeout=ANSWER_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.model.state.text().startswith("Ready"), timeout=ANSWER_TIMEOUT_MS)
     # Hovering the status says what computes; this build has one CPU backend, so no module was chosen.
-    assert window.model_state.toolTip() == "llama.cpp computes on CPU, built into this copy of Hearth"
+    assert window.model.state.toolTip() == "llama.cpp computes on CPU, built into this copy of Hearth"
 
 
 def test_shift_enter_starts_a_new_line_instead_of_sending(qtbot, window):
@@ -154,7 +154,7 @@ def test_first_run_welcomes_fetches_the_model_with_progress_then_chats(
         welcome = win.show_welcome()
         statuses: list[str] = []
         welcome.status.setText = lambda value, real=welcome.status.setText: (statuses.append(value), real(value))[1]
-        win.prepare_model()
+        win.model.prepare()
         qtbot.keyClicks(win.composer.edit, "Hello!")  # written while the model arrives
         assert welcome.isVisible() and welcome.progress.isVisible()
         qtbot.waitUntil(lambda: "is ready on this computer" in welcome.hint.text(), timeout=ANSWER_TIMEOUT_MS)
@@ -167,7 +167,7 @@ def test_first_run_welcomes_fetches_the_model_with_progress_then_chats(
         qtbot.waitUntil(lambda: not win.chat.viewport().findChildren(Welcome))
         assert (hearth_home / "data" / "welcomed").exists()
         assert wait_for_answer(qtbot, win).text
-        win.new_conversation()
+        win.conversations.new_conversation()
         assert win.chat.empty_state.isVisible()  # an empty conversation from now on shows the usual hint
 
 
@@ -261,7 +261,7 @@ def test_a_model_whose_chat_template_refuses_still_answers_and_the_window_says_w
         answer = wait_for_answer(qtbot, win)
         assert answer.text.strip()
         assert "ChatML" in win.statusBar().currentMessage()
-        assert "System role not supported" in win.model_state.toolTip()
+        assert "System role not supported" in win.model.state.toolTip()
 
 
 LOCAL_TIER = '[[tiers]]\nname = "local"\nmodels = ["smollm2-135m"]\n\n'

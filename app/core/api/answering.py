@@ -24,6 +24,7 @@ from app.core.api.facts import HearthFacts
 from app.core.api.queue import FairQueue
 from app.core.api.wire import ChatRequest
 from app.core.config.schema import Privacy
+from app.core.conversation.budget import budget_left
 from app.core.conversation.chat import ChatService
 from app.core.conversation.context import TEMPLATE_TOKENS_PER_MESSAGE
 from app.core.errors import ConsentUnavailable, GateClosed, InvalidInput, ModelError, NotFound, TooLong
@@ -149,7 +150,7 @@ class ApiAnswers:
             question = next(m for m in reversed(messages) if m.role == "user")
             images = any(message.images for message in messages)
             route = router.plan(
-                self.config, router.Request(question.content, images), privacy, self.chat.budget_left(store)
+                self.config, router.Request(question.content, images), privacy, budget_left(self.config, store)
             )
             names = [tier.name for tier in self.config.tiers]
             return Plan(

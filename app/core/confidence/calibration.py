@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from app.core.confidence.metrics import auroc
 from app.core.confidence.signals import Signals, TokenTrace, default_score
 from app.core.config.schema import Config, LocalModel
+from app.core.errors import InvalidInput
 from app.core.paths import bundled
 
 FORMAT_VERSION = 2
@@ -212,7 +213,10 @@ def fit(
     """
     keep = [i for i, s in enumerate(signals) if s.has_token_probabilities]
     if len(keep) < 10:
-        raise ValueError(f"calibration needs at least 10 scored answers, got {len(keep)}")
+        raise InvalidInput(
+            f"Calibration needs at least 10 scored answers, got {len(keep)}: give more questions, "
+            "with a model that reports token probabilities."
+        )
     rows = [signals[i] for i in keep]
     y = np.asarray([float(correct[i]) for i in keep])
     probe = None

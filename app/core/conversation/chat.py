@@ -10,24 +10,25 @@ answer is marked incomplete.
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from app.core.answers import Answer, Attempt, Event
+from app.core.answers import Event
 from app.core.confidence.calibration import Scorer
 from app.core.config.schema import Config, Privacy
 from app.core.conversation import compare
 from app.core.conversation.attachments import image_url, sort_attachments
 from app.core.conversation.background import BackgroundTasks
+from app.core.conversation.budget import budget_left
 from app.core.conversation.context import build_context, recent_history
+from app.core.conversation.experiments import Experiments, quiet_passage
 from app.core.conversation.learning.labels import Verdict
 from app.core.conversation.learning.learner import Learner
+from app.core.conversation.own_privacy import ConversationPrivacy
 from app.core.conversation.recording import AnswerRecorder
-from app.core.conversation.shadow import selected, shadow_job
+from app.core.conversation.rests import Rests
 from app.core.conversation.summary import summary_job
 from app.core.conversation.teamwork.chat_modes import ChatModes
 from app.core.conversation.teamwork.plans import Plan
@@ -41,10 +42,8 @@ from app.core.providers.pricing import Pricing
 from app.core.providers.registry import ProviderRegistry
 from app.core.routing import router
 from app.core.routing.cascade import Cascade, ContextFn, TierPlan
-from app.core.routing.ensemble import EnsembleRun
 from app.core.routing.retry import Cooldowns
 from app.core.routing.stronger import answered_tier, stronger_tier
-from app.core.storage.outbound_records import OutboundRecords
 from app.core.storage.rows import MessageRow
 from app.core.storage.store import Store, Turn
 
@@ -93,7 +92,10 @@ class ChatService:
         # Failing models rest across messages, on the wall clock: the rests are recorded for the next run too.
         self.cooldowns = Cooldowns(clock=time.time)
         self.recorder = AnswerRecorder(config, self.pricing, self.cooldowns)
-        self.modes = ChatModes(self)  # plan mode
+        self.privacy = ConversationPrivacy(config, store)
+        self.rests = Rests(self.cooldowns, store)
+        self.experiments = Experiments(config, registry, store, self.gate, self.pricing, self.background)
+        self.modes = ChatModes(self)  # plan, draft-and-refine and ensemble
 
     def tiers(self) -> list[TierPlan]:
         return [
@@ -132,7 +134,7 @@ class ChatService:
         message; a new conversation keeps it as its own."""
         store = self._open_store()
         try:
-            policy = privacy or self.conversation_privacy(store, conversation_id)
+            policy = privacy or self.privacy.effective(store, conversation_id)
             own = privacy if conversation_id is None else None
             grounding = grounding_for(self.library, documents, text, self.config.documents.chunks)
             way = "refine" if refine else plan
@@ -161,11 +163,8 @@ class ChatService:
         urls = tuple(image_url(path) for path in attached.images)
         content = attached.message_text(text)
         request = router.Request(content, bool(urls), quick, self.modes.recognised(content, bool(urls)))
-        route = router.plan(self.config, request, privacy, self.budget_left(store))
-        if conversation_id is None:
-            arm = "B" if random.random() < self.config.ab.share else "A"
-        else:
-            arm = store.conversation(conversation_id).arm
+        route = router.plan(self.config, request, privacy, budget_left(self.config, store))
+        arm = self.experiments.arm(store, conversation_id)
         if grounding is not None and grounding.local_only:  # its answers quote local-only text: they stay here
             own = Privacy.LOCAL_ONLY
             if conversation_id is not None:
@@ -192,11 +191,11 @@ class ChatService:
                 raise HearthError("Only an answer can be regenerated.")
             question = store.message(answer.after_id)
             conversation = store.conversation(answer.conversation_id)
-            policy = privacy or self.conversation_privacy(store, conversation.id)
+            policy = privacy or self.privacy.effective(store, conversation.id)
             files = [Path(p) for p in json.loads(question.attachments or "[]") if Path(p).exists()]
             urls = tuple(image_url(path) for path in files)
             request = router.Request(question.content, bool(files), False)
-            route = router.plan(self.config, request, policy, self.budget_left(store))
+            route = router.plan(self.config, request, policy, budget_left(self.config, store))
             new_answer = store.add_answer(conversation.id, route.as_dict(), version_of=answer_id)
             turn = Turn(conversation.id, question.id, new_answer)
             yield from self._answer(store, turn, urls, route, policy, conversation.arm)
@@ -215,7 +214,7 @@ class ChatService:
         plan: bool | Plan | str = False,
     ) -> Iterator[ChatEvent]:
         conversation_id, answer_id = turn.conversation_id, turn.answer_id
-        scorer, mode = self._arm_settings(arm)
+        scorer, mode = self.experiments.arm_settings(arm, self.scorer)
         history, summary = self._history(store, conversation_id, through=turn.question_id)
         history[-1] = Message("user", history[-1].content, urls)
         yield UserMessageSaved(conversation_id, turn.question_id, answer_id)
@@ -231,7 +230,7 @@ class ChatService:
             given = plan if isinstance(plan, Plan) else None
             events = self.modes.plan_run(store, passage, history[-1].content, scorer, given).run()
         elif mode == "ensemble":
-            events = self.ensemble(passage, scorer).run(context)
+            events = self.modes.ensemble(passage, scorer).run(context)
         else:
             start = [tier.name for tier in self.config.tiers].index(route.start)
             events = self.cascade(passage, route, scorer).run(context, start_at=start)
@@ -241,100 +240,15 @@ class ChatService:
             yield documents.cite(store, answer_id, answer.model_id)
         if answer is not None and answer.complete:
             privacy = passage.privacy  # narrowed if the user said "never" on the way
-            self._maybe_shadow(conversation_id, answer_id, answer, context, privacy, scorer)
+            self.experiments.maybe_shadow(conversation_id, answer_id, answer, context, privacy, scorer)
             summary = summary_job(
-                self.registry.first(), conversation_id, self._open_store, self._background_passage(privacy, "summary")
+                self.registry.first(), conversation_id, self._open_store, quiet_passage(self.gate, privacy, "summary")
             )
             self.background.submit(summary)
-
-    def conversation_privacy(self, store: Store, conversation_id: int | None) -> Privacy:
-        """The conversation's own policy if it has one, else the app's."""
-        return self.own_privacy(store, conversation_id) or self.config.settings.privacy
-
-    @staticmethod
-    def own_privacy(store: Store, conversation_id: int | None) -> Privacy | None:
-        """The policy the conversation was given (None: it follows the app's)."""
-        if conversation_id is None:
-            return None
-        own = store.conversation(conversation_id).privacy
-        return Privacy(own) if own else None
-
-    def set_privacy(self, conversation_id: int, privacy: Privacy | None) -> None:
-        """Give a conversation its own policy (None: follow the app's); destinations it approved "always"
-        are forgotten."""
-        store = self._open_store()
-        try:
-            store.set_conversation_privacy(conversation_id, privacy.value if privacy else None)
-            OutboundRecords(store).forget_approvals(conversation_id)  # a new choice starts from what it says
-        finally:
-            store.close()
-
-    def _arm_settings(self, arm: str) -> tuple[Scorer, str]:
-        """Arm B of an A/B test runs with its own threshold and mode; arm A with the configured ones."""
-        ab = self.config.ab
-        if arm != "B":
-            return self.scorer, self.config.settings.mode
-        scorer = self.scorer.with_threshold(ab.threshold) if ab.threshold is not None else self.scorer
-        return scorer, ab.mode or self.config.settings.mode
-
-    def _maybe_shadow(
-        self, conversation_id: int, answer_id: int, shown: Answer, context: ContextFn, privacy: Privacy, scorer: Scorer
-    ) -> None:
-        shadow = self.config.shadow
-        if shadow.model is None or not selected(answer_id, shadow.share):
-            return
-        job = shadow_job(
-            self.registry.get(shadow.model),
-            context,
-            shown,
-            answer_id,
-            scorer,
-            self.config.settings.max_answer_tokens,
-            self._open_store,
-            self._background_passage(privacy, "shadow", conversation_id, answer_id),
-            self._cost,
-        )
-        self.background.submit(job)
-
-    def _background_passage(
-        self, privacy: Privacy, purpose: str, conversation_id: int | None = None, message_id: int | None = None
-    ) -> Callable[[Store], Passage]:
-        """The way out of a job that runs after the answer: it never asks, so it only goes where the
-        policy allows without asking (a silent run never sends anything the user did not allow)."""
-        return lambda store: self.gate.passage(
-            store, privacy, conversation_id=conversation_id, message_id=message_id, purpose=purpose, ask=False
-        )
 
     def close(self) -> None:
         """Let a background job in progress finish (it holds a model and a database connection)."""
         self.background.close()
-
-    def ensemble(self, passage: Passage, scorer: Scorer | None = None) -> EnsembleRun:
-        """The ensemble's models that the privacy policy lets answer without asking."""
-        settings, ensemble = self.config.settings, self.config.ensemble
-        model_ids = ensemble.models or [self.config.tiers[0].models[0]]
-        allowed = [provider for m in model_ids if passage.unasked(provider := self.registry.get(m))]
-        if not allowed:
-            raise HearthError(f"The privacy policy '{passage.privacy.value}' allows none of the ensemble's models.")
-        return EnsembleRun(
-            [passage.through(provider, "ensemble") for provider in allowed],
-            samples=ensemble.samples,
-            temperature=ensemble.temperature,
-            agreement_weight=ensemble.agreement_weight,
-            scorer=scorer or self.scorer,
-            max_answer_tokens=settings.max_answer_tokens,
-        )
-
-    def budget_left(self, store: Store) -> float | None:
-        """What is left of this month's budget (None: no budget is set)."""
-        budget = self.config.settings.monthly_budget
-        if budget is None:
-            return None
-        month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        return budget - store.cost_since(month_start.isoformat(timespec="milliseconds"))
-
-    def _cost(self, attempt: Attempt) -> float:
-        return self.pricing.cost(attempt.model_id, attempt.tokens_in, attempt.tokens_out)
 
     def stronger(self, answer_id: int, *, privacy: Privacy | None = None) -> str:
         """The tier "ask a stronger model" would go to: strictly above the one whose answer is on show.
@@ -352,7 +266,7 @@ class ChatService:
     ) -> tuple[Cascade, int, str]:
         if answer.role != "assistant":
             raise HearthError("Only an answer can be asked again.")
-        policy = privacy or self.conversation_privacy(store, answer.conversation_id)
+        policy = privacy or self.privacy.effective(store, answer.conversation_id)
         purpose = "compare" if comparing else "re-ask"
         passage = self.gate.passage(
             store, policy, conversation_id=answer.conversation_id, message_id=answer.id, purpose=purpose
@@ -395,25 +309,6 @@ class ChatService:
         finally:
             store.close()
 
-    def resting(self, answer_id: int) -> dict[str, float]:
-        """The models this answer tried that are resting now, and for how many seconds more."""
-        store = self._open_store()
-        try:
-            tried = {attempt.model for attempt in store.attempts(answer_id)}
-            self.cooldowns.merge(OutboundRecords(store).rests(time.time()))
-        finally:
-            store.close()
-        return {model: left for model in sorted(tried) if (left := self.cooldowns.left(model)) > 0}
-
-    def wake(self, model_ids: list[str]) -> None:
-        """End the rests of ``model_ids`` ("try again"): the next message asks them again."""
-        self.cooldowns.end(model_ids)
-        store = self._open_store()
-        try:
-            OutboundRecords(store).wake(model_ids)
-        finally:
-            store.close()
-
     def _history(self, store: Store, conversation_id: int, through: int | None) -> tuple[list[Message], str | None]:
         longest = max(model.n_ctx for model in self.config.models.values())
         return recent_history(store, conversation_id, through, longest)
@@ -430,17 +325,6 @@ class ChatService:
             return build_context(prompt, history, provider, settings.max_answer_tokens, summary)
 
         return context
-
-    def set_summary(self, conversation_id: int, text: str) -> None:
-        """The user's own version of the summary; later updates build on it."""
-        store = self._open_store()
-        try:
-            current = store.summary(conversation_id)
-            last = store.thread(conversation_id)
-            covers = current.covers_through if current else (last[-1].id if last else 0)
-            store.save_summary(conversation_id, text.strip(), covers, edited=True)
-        finally:
-            store.close()
 
 
 def _title(text: str) -> str:

@@ -87,3 +87,11 @@ def summary_job(
             store.close()
 
     return run
+
+
+def set_summary(store: Store, conversation_id: int, text: str) -> None:
+    """The user's own version of the summary; later updates build on it."""
+    current = store.summary(conversation_id)
+    last = store.thread(conversation_id)
+    covers = current.covers_through if current else (last[-1].id if last else 0)
+    store.save_summary(conversation_id, text.strip(), covers, edited=True)

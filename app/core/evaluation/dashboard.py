@@ -16,9 +16,7 @@ import numpy as np
 
 from app.core.config.schema import Config
 from app.core.evaluation import stats
-from app.core.storage.rows import AttemptRow, escalated_on_its_own, shown_attempt
 from app.core.storage.store import Store
-from app.core.storage.usage import UsageRecords
 
 BINS = 10
 DAYS = 30
@@ -39,26 +37,21 @@ class Overview:
 
 
 def overview(store: Store, config: Config, today: datetime | None = None) -> Overview:
+    """The dashboard's charts, from the same reading of the answers as ``hearth stats`` (and its totals)."""
     today = today or datetime.now(UTC)
     result = Overview(threshold=config.settings.threshold)
-    attempts: dict[int, list[AttemptRow]] = defaultdict(list)
-    for attempt in store.readable_attempts()[0]:
-        attempts[attempt.message_id].append(attempt)
+    answered = stats.read_answers(store)
     tiers: Counter[str] = Counter()
     escalated: dict[str, list[bool]] = defaultdict(list)
     latencies: dict[str, list[float]] = defaultdict(list)
     costs: dict[str, float] = defaultdict(float)
-    for message in UsageRecords(store).complete_answers():
-        tried = attempts.get(message["id"], [])
-        shown = shown_attempt(tried, message["content"])
-        if shown is None:
-            continue
-        tiers[shown.tier] += 1
-        escalated[message["created_at"][:10]].append(escalated_on_its_own(tried, shown))
-        first = tried[0]
+    for answer in answered.answers:
+        tiers[answer.shown.tier] += 1
+        escalated[answer.message["created_at"][:10]].append(answer.escalated)
+        first = answer.attempts[0]
         if first.confidence is not None:
             result.confidence_bins[min(BINS - 1, int(first.confidence * BINS))] += 1
-    for tried in attempts.values():
+    for tried in answered.attempts.values():
         for attempt in tried:
             if attempt.error is None and attempt.latency_ms is not None:
                 latencies[attempt.tier].append(attempt.latency_ms)
@@ -71,8 +64,8 @@ def overview(store: Store, config: Config, today: datetime | None = None) -> Ove
         tier: (float(np.percentile(values, 50)), float(np.percentile(values, 95))) for tier, values in latencies.items()
     }
     result.cost_by_day = [(day, costs.get(day, 0.0)) for day in days]
-    summary = stats.compute(store, config)
-    result.spent_this_month = summary["spending"]["this_month"]
-    result.saved = sum(model.get("cost_saved", 0.0) for model in summary["models"].values())
-    result.saved_reference = summary["cost_saved_reference"]
+    report = stats.compute(store, config, answered)
+    result.spent_this_month = report.spending.this_month
+    result.saved = report.saved
+    result.saved_reference = report.cost_saved_reference
     return result

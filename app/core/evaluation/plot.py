@@ -6,12 +6,12 @@ matplotlib is imported here only, so the app itself never loads it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from app.core.errors import HearthError
+from app.core.evaluation.report import EvalReport
 
 
-def write_plot(report: dict[str, Any], confidences: list[tuple[float, bool]], path: Path, title: str) -> None:
+def write_plot(report: EvalReport, confidences: list[tuple[float, bool]], path: Path, title: str) -> None:
     try:
         import matplotlib
 
@@ -20,19 +20,22 @@ def write_plot(report: dict[str, Any], confidences: list[tuple[float, bool]], pa
     except ImportError:
         raise HearthError("Plots need matplotlib: pip install 'hearth[eval]'.") from None
 
-    deferral = report["deferral"]
-    curve = deferral["curve"]
+    scored = report.local
+    deferral = scored.deferral
+    if deferral is None:
+        raise HearthError(f"Nothing to draw: the {report.local_tier} tier scored no answer.")
+    curve = deferral.curve
     figure, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4.6), dpi=110)
     figure.suptitle(title, fontsize=12)
 
-    left.plot(curve["rates"], curve["accuracy"], label=f"by confidence (area {deferral['area']:.3f})", lw=2)
-    left.plot(curve["rates"], curve["random"], "--", label=f"random (area {deferral['random_area']:.3f})")
-    left.plot(curve["rates"], curve["oracle"], ":", label=f"oracle (area {deferral['oracle_area']:.3f})")
-    if deferral["cpt_80"] is not None:
-        left.axvline(deferral["cpt_80"], color="grey", lw=0.8)
+    left.plot(curve.rates, curve.accuracy, label=f"by confidence (area {deferral.area:.3f})", lw=2)
+    left.plot(curve.rates, curve.random, "--", label=f"random (area {deferral.random_area:.3f})")
+    left.plot(curve.rates, curve.oracle, ":", label=f"oracle (area {deferral.oracle_area:.3f})")
+    if deferral.cpt_80 is not None:
+        left.axvline(deferral.cpt_80, color="grey", lw=0.8)
         left.annotate(
-            f"CPT(80%) = {deferral['cpt_80']:.0%}",
-            (deferral["cpt_80"], 1.0),
+            f"CPT(80%) = {deferral.cpt_80:.0%}",
+            (deferral.cpt_80, 1.0),
             xycoords=("data", "axes fraction"),
             textcoords="offset points",
             xytext=(4, -12),
@@ -44,19 +47,19 @@ def write_plot(report: dict[str, Any], confidences: list[tuple[float, bool]], pa
     left.legend(fontsize=8, loc="lower right")
     left.grid(alpha=0.3)
 
-    bins = report["reliability"]
+    bins = scored.reliability
     middle.plot([0, 1], [0, 1], ":", color="grey", label="perfect calibration")
     middle.plot(
         [b["confidence"] for b in bins],
         [b["accuracy"] for b in bins],
         "o-",
-        label=f"ECE {report['ece']:.3f}" if report["ece"] is not None else "",
+        label=f"ECE {scored.ece:.3f}" if scored.ece is not None else "",
     )
     middle.set_xlim(0, 1)
     middle.set_ylim(0, 1)
     middle.set_xlabel("confidence")
     middle.set_ylabel("accuracy")
-    auroc = report["auroc"]
+    auroc = scored.auroc
     middle.set_title(f"Reliability (AUROC {auroc:.3f})" if auroc is not None else "Reliability")
     middle.legend(fontsize=8, loc="upper left")
     middle.grid(alpha=0.3)
@@ -68,7 +71,7 @@ def write_plot(report: dict[str, Any], confidences: list[tuple[float, bool]], pa
     right.set_title("Confidence of right and wrong answers")
     right.legend(fontsize=8)
 
-    if report["assumption"]:
+    if report.assumption:
         figure.text(
             0.01,
             0.01,

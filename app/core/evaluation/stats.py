@@ -1,4 +1,4 @@
-"""What the cascade did, per model and per A/B arm: ``hearth stats``.
+"""What the cascade did, per model and per A/B arm: ``hearth stats``, and the dashboard's totals.
 
 Read from the database: the answer shown for each message (the attempt whose
 text was shown), every attempt's tokens and cost, routing misses (a user
@@ -8,32 +8,69 @@ asking a stronger model), thumbs up and down, and shadow runs.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from app.core.config.schema import Config, LocalModel
+from app.core.evaluation.usage_report import (
+    ArmUsage,
+    ConversationCost,
+    Latency,
+    ModelUsage,
+    ShadowUsage,
+    Spending,
+    UsageReport,
+)
 from app.core.providers.pricing import Pricing
 from app.core.storage.rows import AttemptRow, escalated_on_its_own, shown_attempt
 from app.core.storage.store import Store
 from app.core.storage.usage import UsageRecords
 
 
-def _percentiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50": None, "p95": None}
-    return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95))}
+@dataclass(frozen=True)
+class ShownAnswer:
+    message: dict[str, Any]  # the stored answer
+    attempts: list[AttemptRow]  # every attempt at it
+    shown: AttemptRow  # the attempt whose text is on show
+    escalated: bool  # the cascade climbed on its own (app/core/storage/rows.py)
 
 
-def compute(store: Store, config: Config) -> dict[str, Any]:
-    usage = UsageRecords(store)
-    arm_of = usage.arms()
-    answers = usage.complete_answers()
-    attempts_by_message: dict[int, list[AttemptRow]] = defaultdict(list)
+@dataclass(frozen=True)
+class Answered:
+    """Every complete answer with its attempts, read once for both the report and the dashboard."""
+
+    answers: list[ShownAnswer]
+    attempts: dict[int, list[AttemptRow]]  # by message, complete or not
+    unreadable: int  # attempts stored with values Hearth cannot use: not counted
+
+
+def read_answers(store: Store) -> Answered:
+    attempts: dict[int, list[AttemptRow]] = defaultdict(list)
     readable, unreadable = store.readable_attempts()
     for attempt in readable:
-        attempts_by_message[attempt.message_id].append(attempt)
+        attempts[attempt.message_id].append(attempt)
+    answers = []
+    for message in UsageRecords(store).complete_answers():
+        tried = attempts.get(message["id"], [])
+        shown = shown_attempt(tried, message["content"])
+        if shown is not None:
+            answers.append(ShownAnswer(message, tried, shown, escalated_on_its_own(tried, shown)))
+    return Answered(answers, dict(attempts), unreadable)
+
+
+def latency(values: list[float]) -> Latency:
+    if not values:
+        return Latency()
+    return Latency(float(np.percentile(values, 50)), float(np.percentile(values, 95)))
+
+
+def compute(store: Store, config: Config, answered: Answered | None = None) -> UsageReport:
+    answered = answered or read_answers(store)
+    usage = UsageRecords(store)
+    arm_of = usage.arms()
     feedback: dict[int, list[int]] = defaultdict(list, usage.ratings())
     misses: dict[int, int] = defaultdict(int)
     for event in store.routing_events():
@@ -41,86 +78,74 @@ def compute(store: Store, config: Config) -> dict[str, Any]:
     pricing = Pricing(config)
     reference = pricing.reference()
 
-    per_model: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(float))
+    models: dict[str, ModelUsage] = defaultdict(ModelUsage)
     latencies: dict[str, list[float]] = defaultdict(list)
-    per_arm: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for message in answers:
-        attempts = attempts_by_message.get(message["id"], [])
-        shown = shown_attempt(attempts, message["content"])
-        if shown is None:
-            continue
-        escalated = escalated_on_its_own(attempts, shown)
-        arm = arm_of.get(message["conversation_id"], "A")
-        model = per_model[shown.model]
-        model["answers"] += 1
-        model["escalated_to"] += escalated
-        model["thumbs_up"] += sum(r > 0 for r in feedback[message["id"]])
-        model["thumbs_down"] += sum(r < 0 for r in feedback[message["id"]])
+    arms: dict[str, ArmUsage] = defaultdict(ArmUsage)
+    for answer in answered.answers:
+        message_id, shown = answer.message["id"], answer.shown
+        up, down = sum(r > 0 for r in feedback[message_id]), sum(r < 0 for r in feedback[message_id])
+        model = models[shown.model]
+        model.answers += 1
+        model.escalated_to += answer.escalated
+        model.thumbs_up += up
+        model.thumbs_down += down
         latencies[shown.model].append(shown.latency_ms or 0.0)
         if reference and isinstance(config.models.get(shown.model), LocalModel):
-            model["cost_saved"] += pricing.cost(reference, shown.tokens_in or 0, shown.tokens_out or 0)
-        side = per_arm[arm]
-        side["answers"] += 1
-        side["escalated"] += escalated
-        side["routing_misses"] += misses[message["id"]]
-        side["thumbs_up"] += sum(r > 0 for r in feedback[message["id"]])
-        side["thumbs_down"] += sum(r < 0 for r in feedback[message["id"]])
+            saved = pricing.cost(reference, shown.tokens_in or 0, shown.tokens_out or 0)
+            model.cost_saved = (model.cost_saved or 0.0) + saved
+        arm = arms[arm_of.get(answer.message["conversation_id"], "A")]
+        arm.answers += 1
+        arm.escalated += answer.escalated
+        arm.routing_misses += misses[message_id]
+        arm.thumbs_up += up
+        arm.thumbs_down += down
+        arm.cost += sum(attempt.spent for attempt in answer.attempts)
+    for attempts in answered.attempts.values():
         for attempt in attempts:
-            per_arm[arm]["cost"] += attempt.spent
-    for attempts in attempts_by_message.values():
-        for attempt in attempts:
-            model = per_model[attempt.model]
-            model["attempts"] += 1
-            model["tokens_in"] += attempt.tokens_in or 0
-            model["tokens_out"] += attempt.tokens_out or 0
-            model["cost"] += attempt.spent
+            model = models[attempt.model]
+            model.attempts += 1
+            model.tokens_in += attempt.tokens_in or 0
+            model.tokens_out += attempt.tokens_out or 0
+            model.cost += attempt.spent
+    for name, model in models.items():
+        model.latency_ms = latency(latencies[name])
 
-    shadows: dict[str, dict[str, Any]] = {}
+    month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    spending = Spending(
+        this_month=store.cost_since(month_start.isoformat(timespec="milliseconds")),
+        total=store.cost_since(""),
+        monthly_budget=config.settings.monthly_budget,
+        by_conversation=[ConversationCost(*row) for row in usage.costliest_conversations(10)],
+    )
+    return UsageReport(
+        spending=spending,
+        models=dict(sorted(models.items())),
+        arms=dict(sorted(arms.items())),
+        shadow=_shadows(usage),
+        cost_saved_reference=reference,
+        unreadable_attempts=answered.unreadable,
+    )
+
+
+def _shadows(usage: UsageRecords) -> dict[str, ShadowUsage]:
     runs_by_challenger: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in usage.shadow_runs():
         runs_by_challenger[row["challenger"]].append(row)
+    shadows = {}
     for challenger, runs in runs_by_challenger.items():
         ok = [r for r in runs if r["error"] is None]
-        shadows[challenger] = {
-            "runs": len(runs),
-            "failed": len(runs) - len(ok),
-            "agreement": _mean([r["agreement"] for r in ok]),
-            "champion_confidence": _mean([r["champion_confidence"] for r in ok]),
-            "challenger_confidence": _mean([r["challenger_confidence"] for r in ok]),
-            "champion_latency_ms": _percentiles([r["champion_latency_ms"] for r in ok]),
-            "challenger_latency_ms": _percentiles([r["challenger_latency_ms"] for r in ok]),
-            "challenger_tokens": sum(r["challenger_tokens"] or 0 for r in ok),
-            "challenger_cost": sum(r["challenger_cost"] or 0.0 for r in ok),
-        }
-
-    month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    by_conversation = usage.costliest_conversations(10)
-    spending = {
-        "this_month": store.cost_since(month_start.isoformat(timespec="milliseconds")),
-        "total": store.cost_since(""),
-        "monthly_budget": config.settings.monthly_budget,
-        "by_conversation": [{"id": cid, "title": title, "cost": cost} for cid, title, cost in by_conversation],
-    }
-    return {
-        "spending": spending,
-        "models": {
-            name: {
-                **{k: (int(v) if k not in ("cost", "cost_saved") else v) for k, v in values.items()},
-                "latency_ms": _percentiles(latencies[name]),
-            }
-            for name, values in sorted(per_model.items())
-        },
-        "arms": {
-            arm: {
-                **{k: (int(v) if k != "cost" else v) for k, v in values.items()},
-                "escalation_rate": values["escalated"] / values["answers"] if values["answers"] else None,
-            }
-            for arm, values in sorted(per_arm.items())
-        },
-        "shadow": shadows,
-        "cost_saved_reference": reference,
-        "unreadable_attempts": unreadable,
-    }
+        shadows[challenger] = ShadowUsage(
+            runs=len(runs),
+            failed=len(runs) - len(ok),
+            agreement=_mean([r["agreement"] for r in ok]),
+            champion_confidence=_mean([r["champion_confidence"] for r in ok]),
+            challenger_confidence=_mean([r["challenger_confidence"] for r in ok]),
+            champion_latency_ms=latency([r["champion_latency_ms"] for r in ok]),
+            challenger_latency_ms=latency([r["challenger_latency_ms"] for r in ok]),
+            challenger_tokens=sum(r["challenger_tokens"] or 0 for r in ok),
+            challenger_cost=sum(r["challenger_cost"] or 0.0 for r in ok),
+        )
+    return shadows
 
 
 def _mean(values: list[float | None]) -> float | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from app.core.errors import ModelLoadError
 from app.core.paths import user_paths
-from app.core.providers import cpu_probe
+from app.core.providers import cpu_ggml, cpu_probe
 from app.core.providers.cpu_choice import CACHE_FILE, CpuChoice, choose_cpu_module
 
 GPU_BACKENDS = ("cuda", "vulkan", "hip", "sycl", "metal")
@@ -79,7 +79,7 @@ def _load() -> Backends:
     if lib.ggml_backend_reg_count() == 0:
         folder = Path(llama_cpp.__file__).resolve().parent / "lib"
         for backend in GPU_BACKENDS:  # absent, or no driver: the CPU answers alone
-            path = folder / cpu_probe.module_file(folder, f"libggml-{backend}")
+            path = folder / cpu_ggml.module_file(folder, f"libggml-{backend}")
             if path.exists():
                 lib.ggml_backend_load(str(path).encode())
         choice = choose_cpu_module(folder, user_paths().cache / CACHE_FILE, llama_cpp.__version__)

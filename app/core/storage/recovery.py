@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import StorageError
+from app.core.errors import InvalidInput, StorageError
 from app.core.storage import backups
 from app.core.storage.backups import Backup
 from app.core.storage.store import Store
@@ -112,7 +112,8 @@ def take(problem: DatabaseProblem, kind: str) -> str:
         folder = start_new(problem.database)
         done = "Started a new, empty database."
     else:
-        raise ValueError(f"no way back called {kind!r} for this problem")
+        known = ", ".join(way.kind for way in ways(problem))
+        raise InvalidInput(f"There is no way back called {kind!r} for this problem; there is: {known}.")
     return f"{done} The damaged file was moved to {folder}; nothing was deleted."
 
 

@@ -368,7 +368,7 @@ class Store:
     # Feedback: thumbs up (+1) or down (-1) on an answer
     def add_feedback(self, message_id: int, rating: int) -> None:
         if rating not in (1, -1):
-            raise ValueError("a rating is +1 (thumbs up) or -1 (thumbs down)")
+            raise InvalidInput("A rating is +1 (thumbs up) or -1 (thumbs down).")
         with self.db.atomic():
             self.db["feedback"].insert({"message_id": message_id, "rating": rating, "created_at": _now()})
 

@@ -1,4 +1,6 @@
-"""Plan mode wired to a conversation: each part routed and answered like a message of its own.
+"""Plan mode, draft-and-refine and the ensemble wired to a conversation.
+
+In plan mode each part is routed and answered like a message of its own.
 
 The parts use the chat service's tiers, router, gate, cooldowns and scorer, so
 privacy, consent, budgets and confidence escalation apply to each part exactly
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from app.core.answers import Answer, Event, Finished
 from app.core.confidence.calibration import Scorer
+from app.core.conversation.budget import budget_left
 from app.core.conversation.context import build_context
 from app.core.conversation.teamwork.plan_run import MessageRunner, PlanRun
 from app.core.conversation.teamwork.plans import Plan, edited, planner_messages
@@ -25,6 +28,7 @@ from app.core.privacy.gate import ConsentFn, ConsentRequest, Decision, OutboundG
 from app.core.providers.base import Message
 from app.core.routing import router
 from app.core.routing.cascade import Cascade, ContextFn, TierPlan
+from app.core.routing.ensemble import EnsembleRun
 from app.core.routing.tasks import Recognition, Task, recognise_with
 
 if TYPE_CHECKING:
@@ -63,13 +67,13 @@ class ChatModes:
     def message_runner(self, store: Store, scorer: Scorer) -> MessageRunner:
         """A prompt through the cascade, routed by its task like a message the user sent."""
         chat, config = self.chat, self.chat.config
-        budget_left = chat.budget_left(store)
+        spare = budget_left(config, store)
         settings = config.settings
         names = [tier.name for tier in config.tiers]
 
         def answer(prompt: str, task: Task, passage: Passage) -> Iterator[Event]:
             request = router.Request(prompt, recognised=Recognition(task, "the plan gives it this task"))
-            route = router.plan(config, request, passage.privacy, budget_left)
+            route = router.plan(config, request, passage.privacy, spare)
             history = [Message("user", prompt)]
             events = chat.cascade(passage, route, scorer).run(
                 lambda provider: build_context(settings.system_prompt, history, provider, settings.max_answer_tokens),
@@ -128,6 +132,23 @@ class ChatModes:
 
         return DraftRefineRun(drafter, chat.cascade(passage, scorer=scorer), context, history[-1].content)
 
+    def ensemble(self, passage: Passage, scorer: Scorer | None = None) -> EnsembleRun:
+        """The ensemble's models that the privacy policy lets answer without asking."""
+        config = self.chat.config
+        settings, ensemble = config.settings, config.ensemble
+        model_ids = ensemble.models or [config.tiers[0].models[0]]
+        allowed = [provider for m in model_ids if passage.unasked(provider := self.chat.registry.get(m))]
+        if not allowed:
+            raise HearthError(f"The privacy policy '{passage.privacy.value}' allows none of the ensemble's models.")
+        return EnsembleRun(
+            [passage.through(provider, "ensemble") for provider in allowed],
+            samples=ensemble.samples,
+            temperature=ensemble.temperature,
+            agreement_weight=ensemble.agreement_weight,
+            scorer=scorer or self.chat.scorer,
+            max_answer_tokens=settings.max_answer_tokens,
+        )
+
     def rerun_part(
         self, answer_id: int, number: int, scorer: Scorer | None = None, asks: str | None = None
     ) -> Iterator[object]:
@@ -149,7 +170,7 @@ class ChatModes:
             kept = {n: _kept(row) for n, row in part_results(rows).items() if n != number}
             passage = chat.gate.passage(
                 store,
-                chat.conversation_privacy(store, message.conversation_id),
+                chat.privacy.effective(store, message.conversation_id),
                 conversation_id=message.conversation_id,
                 message_id=answer_id,
             )
