@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject
 
 from app.core.answers import AttemptEnded, AttemptStarted, Finished, TextDelta
 from app.core.conversation.chat import UserMessageSaved
+from app.core.conversation.saved import TurnSaved, ending_saved
 from app.core.documents.answering import Cited
 from app.core.errors import NoStrongerModel
 from app.core.privacy.gate import ConsentRequest, Decision
@@ -40,6 +41,7 @@ class AnswerStream(QObject):
         self._failure: str | None = None  # why the request failed after the answer was stored
         self._saved = False  # the message being sent reached the store
         self._fresh = False
+        self._turn: TurnSaved | None = None  # the finished turn as stored, from the worker
 
     @property
     def busy(self) -> bool:
@@ -89,7 +91,10 @@ class AnswerStream(QObject):
         self._fresh = True  # the old answer stays until the new one starts
         self._window.composer.set_busy(True)
         self._window.plan_panel.set_running(True)
-        worker = GeneratorWorker(make)
+        answer_id = self._window.chat.conversation.item(row).message_id  # None: a new answer names itself
+        self._turn = None
+        session = self._window.session
+        worker = GeneratorWorker(lambda: ending_saved(make(), session.open_store, session.chat.rests, answer_id))
         worker.signals.item.connect(self._on_event)
         worker.signals.failed.connect(self._on_failed)
         worker.signals.done.connect(self._on_done)
@@ -197,6 +202,8 @@ class AnswerStream(QObject):
         elif isinstance(event, Finished):
             chat.flush()
             model.update(row, text=event.answer.text)
+        elif isinstance(event, TurnSaved):
+            self._turn = event
         elif isinstance(event, Cited):
             model.update(row, sources=tuple(event.sources), **({"note": event.note} if event.note else {}))
 
@@ -220,16 +227,23 @@ class AnswerStream(QObject):
         window.plan_panel.set_running(False)
         row = self._row
         model = window.chat.conversation
-        if row is not None and row < model.rowCount() and model.item(row).message_id is not None:
-            model.reload_row(window.store, row)  # as it will reopen: badge, cost, versions, note
+        turn = self._turn
+        if row is not None and row < model.rowCount() and turn is not None:
+            model.show_stored(row, turn.answer)  # as it will reopen: badge, cost, versions, note
+            model.update(row, resting=tuple(turn.resting))  # offers "try again"
+            if self._user_row is not None and turn.question is not None:  # its text with attachments, versions
+                model.show_stored(self._user_row, turn.question)
+        elif row is not None and row < model.rowCount() and model.item(row).message_id is not None:
+            model.reload_row(window.store, row)  # it failed midway: what of it was stored
             message_id = model.item(row).message_id
             assert message_id is not None
-            model.update(row, resting=tuple(window.session.chat.rests.resting(message_id)))  # offers "try again"
+            model.update(row, resting=tuple(window.session.chat.rests.resting(message_id)))
             if self._failure:  # a failure of the whole request is not in the store
                 model.update(row, note=self._failure)
-            if self._user_row is not None:  # its text with attachments, and its versions
+            if self._user_row is not None:
                 model.reload_row(window.store, self._user_row)
         self._worker = None
+        self._turn = None
         self._row = self._user_row = None
         self._draft = self._failure = None
         window.composer.set_busy(False)

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
+from app.core.conversation.saved import StoredMessage, stored_message
 from app.core.conversation.teamwork.steps import plan_escalated
 from app.core.documents.sources import NOTHING_CITED, Source, sources_from
 from app.core.storage.rows import AttemptRow, MessageRow, escalated_on_its_own, shown_attempt
@@ -131,12 +132,16 @@ class ConversationModel(QAbstractListModel):
         self.dataChanged.emit(index, index)
 
     def reload_row(self, store: Store, row: int) -> None:
-        """Read one message again (after its answer finished: badge, cost, versions)."""
+        """Read one message again (after a turn that failed midway: what of it was stored)."""
         message_id = self._items[row].message_id
         if message_id is not None:
-            self._items[row] = _items(store, [store.message(message_id)])[0]
-            index = self.index(row)
-            self.dataChanged.emit(index, index)
+            self.show_stored(row, stored_message(store, message_id))
+
+    def show_stored(self, row: int, stored: StoredMessage) -> None:
+        """Draw ``row`` as it is stored (after its answer finished: badge, cost, versions, note)."""
+        self._items[row] = item_of(stored)
+        index = self.index(row)
+        self.dataChanged.emit(index, index)
 
     def truncate(self, row: int) -> None:
         """Drop ``row`` and everything after it (an edited message starts a new branch there)."""
@@ -148,38 +153,36 @@ class ConversationModel(QAbstractListModel):
 
 
 def _items(store: Store, rows: list[MessageRow]) -> list[MessageItem]:
-    items = []
-    for message in rows:
-        if message.role not in ("user", "assistant"):
-            continue
-        versions = store.versions(message.id)
-        version = next(number for number, row in enumerate(versions, 1) if row.id == message.id)
-        badge = note = None
-        if message.role == "assistant":
-            attempts = store.attempts(message.id)
-            badge = badge_from_rows(attempts, message)
-            errors = [a.error for a in attempts if a.error]
-            if message.status == "incomplete":
-                note = "Stopped before it finished; the text so far is kept."
-            elif errors:
-                note = errors[-1]
-            elif badge is not None and badge.escalated:
-                note = " ".join(a.reason for a in attempts if a.reason)
-            elif message.sources is not None and not json.loads(message.sources):
-                note = NOTHING_CITED
-        items.append(
-            MessageItem(
-                role=message.role,
-                text=message.content,
-                message_id=message.id,
-                badge=badge,
-                note=note or "",
-                version=version,
-                versions=len(versions),
-                sources=tuple(sources_from(json.loads(message.sources) if message.sources else None)),
-            )
-        )
-    return items
+    return [item_of(stored_message(store, message.id)) for message in rows if message.role in ("user", "assistant")]
+
+
+def item_of(stored: StoredMessage) -> MessageItem:
+    """How one stored message is drawn: its text, badge, note, version and sources."""
+    message, versions = stored.message, stored.versions
+    version = next(number for number, row in enumerate(versions, 1) if row.id == message.id)
+    badge = note = None
+    if message.role == "assistant":
+        attempts = stored.attempts
+        badge = badge_from_rows(attempts, message)
+        errors = [a.error for a in attempts if a.error]
+        if message.status == "incomplete":
+            note = "Stopped before it finished; the text so far is kept."
+        elif errors:
+            note = errors[-1]
+        elif badge is not None and badge.escalated:
+            note = " ".join(a.reason for a in attempts if a.reason)
+        elif message.sources is not None and not json.loads(message.sources):
+            note = NOTHING_CITED
+    return MessageItem(
+        role=message.role,
+        text=message.content,
+        message_id=message.id,
+        badge=badge,
+        note=note or "",
+        version=version,
+        versions=len(versions),
+        sources=tuple(sources_from(json.loads(message.sources) if message.sources else None)),
+    )
 
 
 def badge_from_rows(attempts: list[AttemptRow], message: MessageRow) -> BadgeInfo | None:
