@@ -49,6 +49,7 @@ class Begun:
 class Piece:
     text: str
     logprobs: tuple[float, ...]
+    alternatives: tuple[tuple[tuple[str, float], ...], ...] = ()  # per token, when the request asked for them
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,9 @@ class ApiAnswers:
             raise InvalidInput("messages: at least one message must have the role 'user'.")
         if not any(message.role == "system" for message in messages):
             messages.insert(0, Message("system", self.config.settings.system_prompt))
-        sampling = Sampling(temperature=request.temperature, seed=request.seed, stop=request.stops)
+        sampling = Sampling(
+            temperature=request.temperature, seed=request.seed, stop=request.stops, top_logprobs=request.alternatives
+        )
         max_tokens = request.answer_tokens or self.config.settings.max_answer_tokens
         if request.model == CASCADE_MODEL:
             question = next(m for m in reversed(messages) if m.role == "user")
@@ -224,7 +227,7 @@ class ApiAnswers:
                     if not begun:
                         begun = True
                         yield Begun(started.tier, started.model_id)
-                    yield Piece(event.text, event.logprobs)
+                    yield Piece(event.text, event.logprobs, event.alternatives)
                 elif isinstance(event, TextDelta):
                     held.setdefault(event.index, []).append(event)
                 elif isinstance(event, Finished):
@@ -257,7 +260,7 @@ class ApiAnswers:
                 raise ModelError(f"No model could answer. {answer.reason}")
             yield Begun(answer.tier, answer.model_id)
             for delta in held.get(index, []):
-                yield Piece(delta.text, delta.logprobs)
+                yield Piece(delta.text, delta.logprobs, delta.alternatives)
         error = None if answer.complete else f"The answer broke off. {answer.reason}"
         yield Completed(facts, final.finish_reason or "stop", final.tokens_in, final.tokens_out, error)
 
