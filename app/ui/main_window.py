@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self._fresh = False
         self._closed = False
         self.api = ApiSwitch(lambda: self.session, self)  # Hearth's local API, off until the user turns it on
+        self.api.kept.connect(lambda _: self.refresh_sidebar())
 
         self.setWindowTitle("Hearth")
         self.setAcceptDrops(True)

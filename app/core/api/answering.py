@@ -4,8 +4,9 @@
   (``"hearth": {"privacy": "local-only"}``). Every remote call passes the outgoing gate and is
   audited "via API (<client>)". Where the policy asks first, the window asks, naming the
   client; with no window nobody can be asked, and the request is refused (409) saying why.
-- Nothing of an API conversation is stored but those audit rows: the caller holds the
-  conversation and sends it whole each time.
+- Nothing of an API conversation is stored but those audit rows unless the user turned on
+  keeping them (``[server] keep_history``): then each answered request is kept in the history,
+  continuing the conversation it follows (app/core/api/history.py).
 - ``hearth`` is the cascade, routed as in the window; any configured model id is that model
   alone, still under the policy.
 - A stream carries only the answer Hearth stands behind: when no other model could follow
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from app.core.answers import Answer, AttemptStarted, Finished, TextDelta
+from app.core.api import history
 from app.core.api.facts import HearthFacts
 from app.core.api.queue import FairQueue
 from app.core.api.wire import ChatRequest
@@ -92,8 +94,15 @@ class _NobodyToAsk:
 
 
 class ApiAnswers:
-    def __init__(self, chat: ChatService, open_store: Callable[[], Store], consent: ConsentFn | None = None):
-        """``consent``: the window's question (None: no window, so nothing that needs consent is sent)."""
+    def __init__(
+        self,
+        chat: ChatService,
+        open_store: Callable[[], Store],
+        consent: ConsentFn | None = None,
+        keep_history: bool | None = None,
+    ):
+        """``consent``: the window's question (None: no window, so nothing that needs consent is sent);
+        ``keep_history``: whether answered requests are kept in the history (None: as the configuration says)."""
         self.chat = chat
         self.config = chat.config
         self._open_store = open_store
@@ -101,6 +110,8 @@ class ApiAnswers:
         self.queue = FairQueue(chat.config.server.queue)
         self._running: set[threading.Event] = set()  # each request's "gone", to end them all on shutdown
         self.closing = False
+        self.keep_history = chat.config.server.keep_history if keep_history is None else keep_history
+        self.kept: Callable[[int], None] | None = None  # told each conversation kept (from the answering thread)
 
     def models(self) -> list[tuple[str, str]]:
         """Each model id a request may name, with where it runs."""
@@ -239,7 +250,12 @@ class ApiAnswers:
         finally:
             events.close()
         assert answer is not None
-        yield from self._ending(answer, held, begun, nobody, plan.privacy)
+        for event in self._ending(answer, held, begun, nobody, plan.privacy):
+            if isinstance(event, Completed) and event.error is None and self.keep_history:
+                conversation_id = history.keep(store, client, plan.messages, answer)
+                if self.kept is not None:
+                    self.kept(conversation_id)
+            yield event
 
     def _ending(
         self,
