@@ -15,16 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.core.api.access import ServerKey
-from app.core.api.answering import ApiAnswers
-from app.core.api.http import create_app
-from app.core.api.server import ApiServer
-from app.core.session import open_session
-from tests.conftest import config_text, write_user_config
+from tests.conftest import config_text
+from tests.test_api_history import KEY, serving
 
 pytestmark = pytest.mark.server
 
-KEY = ServerKey("hearth-test-key", "a test")
 MESSAGES = [
     {"role": "system", "content": "You are Hearth, a helpful and concise assistant."},
     {"role": "user", "content": "What is the capital of France?"},
@@ -36,18 +31,11 @@ GREEDY = {"messages": MESSAGES, "temperature": 0, "max_tokens": 6, "logprobs": T
 def hearth(model_file: Path, llama_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Hearth's API in this process: the real model locally, llama_cpp.server as the self-hosted tier."""
     home = tmp_path_factory.mktemp("api-top-logprobs")
+    config = config_text(model_file, privacy="local-and-self-hosted", server_url=llama_server, server_logprobs=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HEARTH_HOME", str(home))
-        config = config_text(model_file, privacy="local-and-self-hosted", server_url=llama_server, server_logprobs=True)
-        write_user_config(home, config)
-        session = open_session()
-        server = ApiServer(create_app(ApiAnswers(session.chat, session.open_store), lambda: KEY), "127.0.0.1", 0)
-        server.start()
-        try:
-            yield server.address
-        finally:
-            server.stop()
-            session.close()
+        with serving(home, config) as base_url:
+            yield base_url
 
 
 def completion(base_url: str, key: str, **body: Any) -> dict[str, Any]:

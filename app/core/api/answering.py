@@ -196,6 +196,11 @@ class ApiAnswers:
         entry = plan.entry
         if isinstance(entry, LlamaCppProvider):
             entry.load()
+        # Every token covers at least one byte of the text, so messages of fewer bytes than the model reads
+        # surely fit: counting their tokens (the model's tokenizer, under its lock) would only delay the answer.
+        most = sum(len(m.content.encode()) + TEMPLATE_TOKENS_PER_MESSAGE for m in plan.messages)
+        if most < entry.n_ctx:
+            return
         tokens = sum(entry.count_tokens(m.content) + TEMPLATE_TOKENS_PER_MESSAGE for m in plan.messages)
         if tokens >= entry.n_ctx:
             raise TooLong(
