@@ -23,7 +23,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json_text([hit.model_dump() for hit in hits], indent=2))
         return 0
     for hit in hits:
-        print(f"[{hit.conversation_id}/{hit.message_id}] {hit.conversation_title} · {hit.role}: {hit.snippet}")
+        asked = f" (API: {hit.conversation_api_client})" if hit.conversation_api_client else ""
+        print(f"[{hit.conversation_id}/{hit.message_id}] {hit.conversation_title}{asked} · {hit.role}: {hit.snippet}")
     if not hits:
         print("No message matches.")
     return 0

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from app.cli.terminal import ProgressPrinter
+from app.core.api import history
 from app.core.api.access import server_key
 from app.core.api.answering import CASCADE_MODEL, ApiAnswers
 from app.core.api.http import create_app
@@ -39,6 +40,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"Hearth's API is at {server.address} (model '{CASCADE_MODEL}' is the cascade; "
             f"`GET /v1/models` lists the others).\nThe key is in {key.where}; print it with "
             "`hearth serve --print-key`. Programs send it as 'Authorization: Bearer <key>'.\n"
+            f"{history.described(answers.keep_history)}\n"
             "Requests that would need your consent are refused here: open Hearth's window to be asked. "
             "Press Ctrl+C to stop.",
             file=sys.stderr,

@@ -76,6 +76,7 @@ class TextDelta:
     index: int
     text: str
     logprobs: tuple[float, ...] = ()  # of the tokens of this text, when the model reports them
+    alternatives: tuple[tuple[tuple[str, float], ...], ...] = ()  # per token, when asked for (Chunk.alternatives)
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.api import history
 from app.core.api.access import ServerKey, rotate_key, server_key
 from app.core.api.answering import CASCADE_MODEL, ApiAnswers
 from app.core.api.http import create_app
 from app.core.api.server import ApiServer, address, exposure
+from app.core.config import edit as config_edit
 from app.core.errors import HearthError
 from app.core.session import Session
 from app.ui import inert
@@ -38,6 +40,7 @@ class ApiSwitch(QObject):
     """The server's life in the window: started and stopped here, restarted when the settings change."""
 
     changed = Signal()
+    kept = Signal(int)  # a program's conversation was kept in the history (emitted from its answering thread)
 
     def __init__(self, session: Callable[[], Session], parent: QObject | None = None):
         super().__init__(parent)
@@ -45,6 +48,7 @@ class ApiSwitch(QObject):
         self._server: ApiServer | None = None
         self._answers: ApiAnswers | None = None
         self.key: ServerKey | None = None
+        self._keep_history: bool | None = None  # as changed here, before the session reads the saved file again
 
     @property
     def running(self) -> bool:
@@ -62,6 +66,22 @@ class ApiSwitch(QObject):
         """A warning when the configured address lets other computers in."""
         return exposure(self._session().config.server.host)
 
+    @property
+    def keeps_history(self) -> bool:
+        if self._keep_history is not None:
+            return self._keep_history
+        return self._session().config.server.keep_history
+
+    def set_keep_history(self, on: bool) -> None:
+        """Save the choice in models.toml; it holds at once for the server running now. Raises ConfigError."""
+        paths = self._session().paths
+        text = config_edit.current_text(paths)
+        config_edit.save(paths, config_edit.with_values(text, paths.user_config_file, {"server": {"keep_history": on}}))
+        self._keep_history = on
+        if self._answers is not None:
+            self._answers.keep_history = on
+        self.changed.emit()
+
     def requests(self) -> int:
         return self._answers.in_progress() if self._answers is not None else 0
 
@@ -72,7 +92,8 @@ class ApiSwitch(QObject):
         session = self._session()
         self.key = server_key()
         settings = session.config.server
-        answers = ApiAnswers(session.chat, session.open_store, session.chat.gate.consent)
+        answers = ApiAnswers(session.chat, session.open_store, session.chat.gate.consent, self.keeps_history)
+        answers.kept = self.kept.emit
         server = ApiServer(create_app(answers, self._current_key, settings.cors_origins), settings.host, settings.port)
         server.start()
         self._server, self._answers = server, answers
@@ -110,6 +131,8 @@ class ApiPanel(QDialog):
         self.resize(700, 440)
         self.serving = QCheckBox("Let programs on this computer use Hearth (OpenAI-compatible API)", self)
         self.serving.setAccessibleName("Serve Hearth's API")
+        self.keep = QCheckBox("Keep programs' conversations in the history (marked “API”)", self)
+        self.keep.setAccessibleName("Keep API conversations")
         self.address = QLineEdit(self)
         self.address.setReadOnly(True)
         self.address.setAccessibleName("Address")
@@ -141,11 +164,14 @@ class ApiPanel(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.serving)
         layout.addLayout(form)
+        layout.addWidget(self.keep)
         layout.addWidget(self.note, 1)
         layout.addWidget(buttons)
 
         self.serving.setChecked(switch.running)
         self.serving.toggled.connect(self._toggle)
+        self.keep.setChecked(switch.keeps_history)
+        self.keep.toggled.connect(self._keep)
         self.show_key.toggled.connect(self._show_key)
         self.copy_key.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.key.text()))
         self.new_key.clicked.connect(self._rotate)
@@ -166,6 +192,17 @@ class ApiPanel(QDialog):
             self.serving.blockSignals(True)
             self.serving.setChecked(False)
             self.serving.blockSignals(False)
+        self._refresh()
+
+    def _keep(self, on: bool) -> None:
+        self._problem = ""
+        try:
+            self.switch.set_keep_history(on)
+        except HearthError as exc:
+            self._problem = str(exc)
+            self.keep.blockSignals(True)
+            self.keep.setChecked(not on)
+            self.keep.blockSignals(False)
         self._refresh()
 
     def _rotate(self) -> None:
@@ -199,8 +236,9 @@ class ApiPanel(QDialog):
             lines.append(
                 f"Programs use it as an OpenAI server at this address, with the key; the model '{CASCADE_MODEL}' is "
                 "Hearth's cascade under your privacy policy. Whatever needs your consent is asked here, naming the "
-                'program. Nothing of their conversations is kept; what leaves is in the audit, marked "via API".'
+                'program. What leaves is in the audit, marked "via API".'
             )
+            lines.append(history.described(switch.keeps_history))
             if key is not None:
                 lines.append(f"The key is kept in {key.where}.")
             warning = switch.exposure

@@ -182,7 +182,8 @@ class ConversationList(QWidget):
                 (
                     hit.conversation_id,
                     hit.message_id,
-                    f"{hit.conversation_title}\n{hit.snippet.replace(chr(10), ' ')}",
+                    f"{'API · ' if hit.conversation_api_client else ''}{hit.conversation_title}\n"
+                    f"{hit.snippet.replace(chr(10), ' ')}",
                     f"{'You' if hit.role == 'user' else 'Hearth'}, {hit.created_at[:16].replace('T', ' ')} UTC",
                     None,
                 )
@@ -210,7 +211,8 @@ class ConversationList(QWidget):
         self.visible_changed.emit()
 
     def _title(self, row: ConversationRow) -> str:
-        return ("★ " if row.pinned else "") + ("⚠ " if row.problem else "") + row.title
+        asked = "API · " if row.api_client else ""
+        return ("★ " if row.pinned else "") + ("⚠ " if row.problem else "") + asked + row.title
 
     def _policy(self, row: ConversationRow) -> Privacy:
         return Privacy(row.privacy) if row.privacy else self.app_privacy
@@ -222,7 +224,9 @@ class ConversationList(QWidget):
         source = "this conversation's own setting" if row.privacy else "the app's setting"
         when = row.updated_at[:16].replace("T", " ")
         problem = f"\nStored with values Hearth cannot use: {row.problem}" if row.problem else ""
-        return f"{row.title}\nPrivacy: {PRIVACY_LABELS[self._policy(row)]} ({source})\nLast message {when} UTC{problem}"
+        asked = f"\nAsked through the local API by {row.api_client}" if row.api_client else ""
+        privacy = f"Privacy: {PRIVACY_LABELS[self._policy(row)]} ({source})"
+        return f"{row.title}{asked}\n{privacy}\nLast message {when} UTC{problem}"
 
     def current_id(self) -> int | None:
         item = self.list.currentItem()

@@ -128,6 +128,7 @@ def test_serve_says_where_it_listens_and_where_the_key_is(local_only: Served):
     assert local_only.base_url in said and "127.0.0.1" in said
     assert "keychain" in said and local_only.key not in said
     assert local_only.key.startswith("hearth-") and len(local_only.key) > 40
+    assert "Programs' conversations are not kept" in said and "keep_history = true" in said
 
 
 def test_the_openai_client_streams_an_answer_with_hearths_fields(local_only: Served):

@@ -4,8 +4,9 @@
   (``"hearth": {"privacy": "local-only"}``). Every remote call passes the outgoing gate and is
   audited "via API (<client>)". Where the policy asks first, the window asks, naming the
   client; with no window nobody can be asked, and the request is refused (409) saying why.
-- Nothing of an API conversation is stored but those audit rows: the caller holds the
-  conversation and sends it whole each time.
+- Nothing of an API conversation is stored but those audit rows unless the user turned on
+  keeping them (``[server] keep_history``): then each answered request is kept in the history,
+  continuing the conversation it follows (app/core/api/history.py).
 - ``hearth`` is the cascade, routed as in the window; any configured model id is that model
   alone, still under the policy.
 - A stream carries only the answer Hearth stands behind: when no other model could follow
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from app.core.answers import Answer, AttemptStarted, Finished, TextDelta
+from app.core.api import history
 from app.core.api.facts import HearthFacts
 from app.core.api.queue import FairQueue
 from app.core.api.wire import ChatRequest
@@ -50,6 +52,7 @@ class Begun:
 class Piece:
     text: str
     logprobs: tuple[float, ...]
+    alternatives: tuple[tuple[tuple[str, float], ...], ...] = ()  # per token, when the request asked for them
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,15 @@ class _NobodyToAsk:
 
 
 class ApiAnswers:
-    def __init__(self, chat: ChatService, open_store: Callable[[], Store], consent: ConsentFn | None = None):
-        """``consent``: the window's question (None: no window, so nothing that needs consent is sent)."""
+    def __init__(
+        self,
+        chat: ChatService,
+        open_store: Callable[[], Store],
+        consent: ConsentFn | None = None,
+        keep_history: bool | None = None,
+    ):
+        """``consent``: the window's question (None: no window, so nothing that needs consent is sent);
+        ``keep_history``: whether answered requests are kept in the history (None: as the configuration says)."""
         self.chat = chat
         self.config = chat.config
         self._open_store = open_store
@@ -101,6 +111,8 @@ class ApiAnswers:
         self.queue = FairQueue(chat.config.server.queue)
         self._running: set[threading.Event] = set()  # each request's "gone", to end them all on shutdown
         self.closing = False
+        self.keep_history = chat.config.server.keep_history if keep_history is None else keep_history
+        self.kept: Callable[[int], None] | None = None  # told each conversation kept (from the answering thread)
 
     def models(self) -> list[tuple[str, str]]:
         """Each model id a request may name, with where it runs."""
@@ -144,7 +156,9 @@ class ApiAnswers:
             raise InvalidInput("messages: at least one message must have the role 'user'.")
         if not any(message.role == "system" for message in messages):
             messages.insert(0, Message("system", self.config.settings.system_prompt))
-        sampling = Sampling(temperature=request.temperature, seed=request.seed, stop=request.stops)
+        sampling = Sampling(
+            temperature=request.temperature, seed=request.seed, stop=request.stops, top_logprobs=request.alternatives
+        )
         max_tokens = request.answer_tokens or self.config.settings.max_answer_tokens
         if request.model == CASCADE_MODEL:
             question = next(m for m in reversed(messages) if m.role == "user")
@@ -183,6 +197,11 @@ class ApiAnswers:
         entry = plan.entry
         if isinstance(entry, LlamaCppProvider):
             entry.load()
+        # Every token covers at least one byte of the text, so messages of fewer bytes than the model reads
+        # surely fit: counting their tokens (the model's tokenizer, under its lock) would only delay the answer.
+        most = sum(len(m.content.encode()) + TEMPLATE_TOKENS_PER_MESSAGE for m in plan.messages)
+        if most < entry.n_ctx:
+            return
         tokens = sum(entry.count_tokens(m.content) + TEMPLATE_TOKENS_PER_MESSAGE for m in plan.messages)
         if tokens >= entry.n_ctx:
             raise TooLong(
@@ -225,7 +244,7 @@ class ApiAnswers:
                     if not begun:
                         begun = True
                         yield Begun(started.tier, started.model_id)
-                    yield Piece(event.text, event.logprobs)
+                    yield Piece(event.text, event.logprobs, event.alternatives)
                 elif isinstance(event, TextDelta):
                     held.setdefault(event.index, []).append(event)
                 elif isinstance(event, Finished):
@@ -237,7 +256,12 @@ class ApiAnswers:
         finally:
             events.close()
         assert answer is not None
-        yield from self._ending(answer, held, begun, nobody, plan.privacy)
+        for event in self._ending(answer, held, begun, nobody, plan.privacy):
+            if isinstance(event, Completed) and event.error is None and self.keep_history:
+                conversation_id = history.keep(store, client, plan.messages, answer)
+                if self.kept is not None:
+                    self.kept(conversation_id)
+            yield event
 
     def _ending(
         self,
@@ -258,7 +282,7 @@ class ApiAnswers:
                 raise ModelError(f"No model could answer. {answer.reason}")
             yield Begun(answer.tier, answer.model_id)
             for delta in held.get(index, []):
-                yield Piece(delta.text, delta.logprobs)
+                yield Piece(delta.text, delta.logprobs, delta.alternatives)
         error = None if answer.complete else f"The answer broke off. {answer.reason}"
         yield Completed(facts, final.finish_reason or "stop", final.tokens_in, final.tokens_out, error)
 

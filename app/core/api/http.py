@@ -154,7 +154,7 @@ async def _whole(asked: wire.ChatRequest, events: _Events) -> Response | None:
         elif isinstance(event, Completed):
             if event.error:
                 return _refused(Refusal(503, "server_error", "answer_broke_off"), event.error)
-            logprobs = [e for p in parts for e in wire.token_logprobs(p.text, p.logprobs)] if asked.logprobs else None
+            logprobs = [e for p in parts for e in _logprobs(asked, p)] if asked.logprobs else None
             ident, used = wire.completion_id(), wire.usage(event.prompt_tokens, event.completion_tokens)
             body = wire.completion(
                 ident, wire.now(), asked.model, "".join(p.text for p in parts), event.finish_reason, used, logprobs
@@ -179,7 +179,7 @@ async def _stream(
         yield _frame(wire.chunk(ident, created, asked.model, {"role": "assistant", "content": ""}))
         while (event := await events.next()) is not None:
             if isinstance(event, Piece):
-                logprobs = wire.token_logprobs(event.text, event.logprobs) if asked.logprobs else None
+                logprobs = _logprobs(asked, event) if asked.logprobs else None
                 yield _frame(wire.chunk(ident, created, asked.model, {"content": event.text}, logprobs=logprobs))
             elif isinstance(event, Completed):
                 if event.error:
@@ -198,6 +198,10 @@ async def _stream(
     finally:
         gone.set()
         watcher.cancel()
+
+
+def _logprobs(asked: wire.ChatRequest, piece: Piece) -> list[dict[str, Any]]:
+    return wire.token_logprobs(piece.text, piece.logprobs, piece.alternatives, asked.alternatives)
 
 
 def _frame(data: dict[str, Any]) -> bytes:

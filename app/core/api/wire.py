@@ -12,7 +12,7 @@ import time
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.core.config.schema import Privacy
 from app.core.errors import InvalidInput
@@ -101,6 +101,17 @@ class ChatRequest(_Loose):
             raise ValueError("at most 4 stop strings")
         return stop
 
+    @model_validator(mode="after")
+    def _alternatives_with_logprobs(self) -> ChatRequest:
+        if self.top_logprobs and not self.logprobs:
+            raise ValueError("top_logprobs needs logprobs: true")
+        return self
+
+    @property
+    def alternatives(self) -> int:
+        """How many of the likeliest tokens to report at each step."""
+        return (self.top_logprobs or 0) if self.logprobs else 0
+
     @property
     def stops(self) -> tuple[str, ...]:
         if self.stop is None:
@@ -138,12 +149,26 @@ def now() -> int:
     return int(time.time())
 
 
-def token_logprobs(text: str, logprobs: tuple[float, ...]) -> list[dict[str, Any]]:
-    """OpenAI's per-token entries; the text goes with the first of the tokens it came from."""
+def token_logprobs(
+    text: str,
+    logprobs: tuple[float, ...],
+    alternatives: tuple[tuple[tuple[str, float], ...], ...] = (),
+    count: int = 0,
+) -> list[dict[str, Any]]:
+    """OpenAI's per-token entries; the text goes with the first of the tokens it came from. Each carries
+    up to ``count`` of the likeliest tokens at its step, as the answering model reported them."""
     entries = []
     for position, logprob in enumerate(logprobs):
         token = text if position == 0 else ""
-        entries.append({"token": token, "logprob": logprob, "bytes": list(token.encode()), "top_logprobs": []})
+        top = alternatives[position][:count] if position < len(alternatives) else ()
+        entries.append(
+            {
+                "token": token,
+                "logprob": logprob,
+                "bytes": list(token.encode()),
+                "top_logprobs": [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in top],
+            }
+        )
     return entries
 
 

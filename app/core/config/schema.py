@@ -222,6 +222,7 @@ class ApiServer(Strict):
     port: int = Field(default=7373, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=list, description="web pages allowed to call it; none by default")
     queue: int = Field(default=16, ge=0, le=1024, description="requests that may wait for a busy model")
+    keep_history: bool = Field(default=False, description="keep programs' conversations in the history, marked API")
 
 
 class Updates(Strict):

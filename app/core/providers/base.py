@@ -36,6 +36,7 @@ class Sampling:
     repeat_penalty: float | None = None
     hidden_state: bool = False
     stop: tuple[str, ...] = ()  # the answer ends before any of these strings
+    top_logprobs: int = 0  # how many of the likeliest tokens to report at each step, with their logprobs
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class Chunk:
     margins: tuple[float, ...] = ()
     # The text of each generated token, as the model produced it (before stop strings are held back).
     tokens: tuple[str, ...] = ()
+    # The likeliest tokens at each step (text, logprob), best first, when asked for (``Sampling.top_logprobs``)
+    # and the model reports them.
+    alternatives: tuple[tuple[tuple[str, float], ...], ...] = ()
     # The model's final hidden state after the answer's last token (local models; on the last chunk).
     hidden: tuple[float, ...] = ()
     finish_reason: str | None = None

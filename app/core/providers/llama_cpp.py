@@ -23,7 +23,7 @@ from app.core.models.files import too_large_for_memory
 from app.core.providers.base import Chunk, Message, Sampling, Usage
 from app.core.providers.llama_backends import Backends
 from app.core.providers.llama_backends import ensure_loaded as ensure_backends_loaded
-from app.core.providers.logprobs import token_stats
+from app.core.providers.logprobs import likeliest, token_stats
 from app.core.providers.sampling import choose_sampling
 from app.core.providers.stop_text import StopText
 
@@ -178,6 +178,7 @@ class LlamaCppProvider:
             temperature, repeat_penalty = choose_sampling(self.config, messages, sampling)
             tokens = llm.generate(prompt, temp=temperature, repeat_penalty=repeat_penalty)
             last: int | None = None
+            alternatives = sampling.top_logprobs if sampling is not None else 0
             try:
                 for token in tokens:
                     last = token
@@ -190,7 +191,8 @@ class LlamaCppProvider:
                     produced += 1
                     piece = decoder.decode(llm.detokenize([token]))
                     text = stop_text.feed(piece)
-                    chunk = Chunk(text, (logprob,), (entropy,), (margin,), (piece,))
+                    top = (self._alternatives(llm, logits, alternatives),) if alternatives else ()
+                    chunk = Chunk(text, (logprob,), (entropy,), (margin,), (piece,), alternatives=top)
                     if stop_text.stopped:
                         finish = "stop"
                         if text:
@@ -205,6 +207,15 @@ class LlamaCppProvider:
             hidden = self.final_hidden_state(llm, last) if wanted and last is not None else ()
             tail = stop_text.flush() + decoder.decode(b"", final=True)
             yield Chunk(tail, hidden=hidden, finish_reason=finish, usage=Usage(len(prompt), produced))
+
+    @staticmethod
+    def _alternatives(llm: Any, logits: Any, count: int) -> tuple[tuple[str, float], ...]:
+        """The likeliest next tokens, their text decoded as llama_cpp.server decodes it (bytes that are not
+        whole UTF-8 characters left out)."""
+        return tuple(
+            (llm.detokenize([token]).decode("utf-8", errors="ignore"), logprob)
+            for token, logprob in likeliest(logits, count)
+        )
 
     @staticmethod
     def final_hidden_state(llm: Any, last: int) -> tuple[float, ...]:

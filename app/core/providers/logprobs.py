@@ -27,6 +27,16 @@ def token_stats(logits: npt.NDArray[np.float32], token: int) -> tuple[float, flo
     return float(shifted[token]) - log_total, max(0.0, entropy), -second
 
 
+def likeliest(logits: npt.NDArray[np.float32], count: int) -> list[tuple[int, float]]:
+    """The ``count`` likeliest tokens of one step, best first, each with its log softmax(logits)."""
+    count = min(count, len(logits))
+    shifted = logits.astype(np.float64) - float(logits.max())
+    log_total = math.log(float(np.exp(shifted).sum()))
+    best = np.argpartition(shifted, -count)[-count:]
+    best = best[np.argsort(-shifted[best], kind="stable")]
+    return [(int(token), float(shifted[token]) - log_total) for token in best]
+
+
 def top_k_margin(logprobs: Sequence[float]) -> float | None:
     """The margin of the best of the top-k alternatives a remote API reports over the second."""
     if len(logprobs) < 2:

@@ -25,6 +25,7 @@ class _Loose(BaseModel):
 
 
 class _Alternative(_Loose):
+    token: str = ""
     logprob: float
 
 
@@ -81,7 +82,7 @@ class OpenAICompatibleProvider(RemoteProvider):
             # Some servers (llama-cpp-python's among them) stream logprobs only
             # when top_logprobs is set too.
             body["logprobs"] = True
-            body["top_logprobs"] = TOP_LOGPROBS
+            body["top_logprobs"] = max(TOP_LOGPROBS, sampling.top_logprobs if sampling is not None else 0)
         headers = {"Accept": "text/event-stream"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
@@ -111,8 +112,14 @@ class OpenAICompatibleProvider(RemoteProvider):
                 )
                 produced += len(logprobs) or (1 if choice.delta.content else 0)
                 if choice.delta.content or logprobs:
+                    alternatives = tuple(tuple((a.token, a.logprob) for a in t.top_logprobs) for t in tokens)
                     yield Chunk(
-                        choice.delta.content or "", logprobs, entropies, margins, tuple(t.token for t in tokens)
+                        choice.delta.content or "",
+                        logprobs,
+                        entropies,
+                        margins,
+                        tuple(t.token for t in tokens),
+                        alternatives=alternatives if any(alternatives) else (),
                     )
                 if choice.finish_reason:
                     finish = choice.finish_reason

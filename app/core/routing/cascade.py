@@ -290,7 +290,7 @@ def stream_attempt(
                 trace.add(chunk)
                 if chunk.text:
                     parts.append(chunk.text)
-                    yield TextDelta(index, chunk.text, chunk.logprobs)
+                    yield TextDelta(index, chunk.text, chunk.logprobs, chunk.alternatives)
                 if chunk.finish_reason is not None:
                     attempt.finish_reason = chunk.finish_reason
                 if chunk.usage is not None:

@@ -236,6 +236,14 @@ def m015_outbound_via(db: Database) -> None:
     db["outbound"].add_column("via", str)
 
 
+def m016_api_conversations(db: Database) -> None:
+    """A conversation asked through the local API names the program that asked, and the fingerprint of its
+    turns by which that program's next request continues it."""
+    db["conversations"].add_column("api_client", str)
+    db["conversations"].add_column("api_turns", str)
+    db["conversations"].create_index(["api_turns"])
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -252,6 +260,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m013_plan_steps,
     m014_verdicts,
     m015_outbound_via,
+    m016_api_conversations,
 ]
 
 

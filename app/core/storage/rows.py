@@ -76,6 +76,7 @@ class ConversationFields(BaseModel):
     arm: Arm = "A"
     pinned: bool = False
     leaf_id: int | None = None  # the last message of the branch on show
+    api_client: str | None = None  # the program that asked, for a conversation kept from the local API
 
 
 class ConversationRow(ConversationFields):
@@ -162,6 +163,7 @@ class SearchHit(BaseModel):
     message_id: int
     conversation_id: int
     conversation_title: str
+    conversation_api_client: str | None = None  # the program that asked, when it came through the local API
     role: str
     snippet: str  # the matching words between [ and ]
     created_at: str

@@ -170,14 +170,17 @@ class Store:
         if not terms:
             return []
         rows = self.db.execute(
-            "SELECT m.id, m.conversation_id, c.title, m.role, "
+            "SELECT m.id, m.conversation_id, c.title, c.api_client, m.role, "
             "snippet(messages_fts, 0, '[', ']', '…', 12), m.created_at "
             "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
             "JOIN conversations c ON c.id = m.conversation_id "
             "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
             [terms, limit],
         ).fetchall()
-        keys = ("message_id", "conversation_id", "conversation_title", "role", "snippet", "created_at")
+        keys = (
+            "message_id", "conversation_id", "conversation_title", "conversation_api_client", "role", "snippet",
+            "created_at",
+        )  # fmt: skip
         return [SearchHit.model_validate(dict(zip(keys, row, strict=True))) for row in rows]
 
     # Messages
