@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         self._update_check: GeneratorWorker | None = None
         self._catalog_refresh: GeneratorWorker | None = None
         self.api = ApiSwitch(lambda: self.session, self)  # Hearth's local API, off until the user turns it on
-        self.api.kept.connect(lambda _: self.refresh_sidebar())
+        self.api.kept.connect(lambda _: self.conversations.refresh_sidebar())
 
         self.setWindowTitle("Hearth")
         self.setAcceptDrops(True)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import config_text
-from tests.test_api_history import KEY, serving
+from tests.integration.test_api_history import KEY, serving
 
 pytestmark = pytest.mark.server
 
