@@ -107,13 +107,16 @@ def test_copies_of_hearth_running_at_once_share_one_database_safely(hearth_home:
 def test_sigkill_while_a_stronger_model_answers_again_keeps_both_answers(
     hearth_home: Path, model_file: Path, llama_server: str
 ):
-    text = config_text(model_file, privacy="local-and-self-hosted", server_url=llama_server, max_answer_tokens=2000)
+    text = config_text(
+        model_file, privacy="local-and-self-hosted", server_url=llama_server, max_answer_tokens=2000, threshold=0.0
+    )  # the first answer stays here, so the re-ask goes up
     write_user_config(hearth_home, text.replace("threads = 2\n", "threads = 2\nrepeat_penalty = 1.0\n"))
     question = "Write an extremely long essay about the history of the world."
     done = subprocess.run(
         [sys.executable, "-m", "app", "ask", "--json", question], capture_output=True, text=True, cwd=REPO, timeout=300
     )
     first = json.loads(done.stdout)
+    assert first["tier"] == "local", first["reason"]
     store = Store(hearth_home / "data" / "hearth.db")
     answer_id = store.messages(first["conversation_id"])[-1].id
     store.close()
