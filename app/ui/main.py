@@ -20,7 +20,14 @@ from app.ui.progress import ProgressRelay
 from app.ui.welcome import first_run
 
 
+# Qt calls back into Python many times per paint, taking the GIL each time; while a worker streams
+# an answer, each take waits up to the interpreter's switch interval (5 ms by default), and a paint
+# of a long answer added those waits up past 100 ms. At 1 ms the window keeps up (bench/large_answers).
+UI_SWITCH_INTERVAL_S = 0.001
+
+
 def create_app(argv: list[str] | None = None) -> QApplication:
+    sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("Hearth")
     app.setOrganizationName("Hearth")
