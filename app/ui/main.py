@@ -19,7 +19,6 @@ from app.ui.main_window import MainWindow
 from app.ui.progress import ProgressRelay
 from app.ui.welcome import first_run
 
-
 # Qt calls back into Python many times per paint, taking the GIL each time; while a worker streams
 # an answer, each take waits up to the interpreter's switch interval (5 ms by default), and a paint
 # of a long answer added those waits up past 100 ms. At 1 ms the window keeps up (bench/large_answers).

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
+    QSizePolicy,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -40,6 +41,8 @@ class PlanPanel(QWidget):
         header = QHBoxLayout()
         self.title = inert.plain_label("Plan", self)
         self.title.setObjectName("planTitle")
+        self.title.setWordWrap(True)  # a long note (why the rules cut the request) must not widen the window
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.hide_button = QToolButton(self)
         self.hide_button.setText("Hide plan")
         self.hide_button.setAccessibleName("Hide the plan")

@@ -83,3 +83,15 @@ def test_a_message_without_the_switch_draws_no_plan(qtbot, configured_home: Path
         type_and_send(qtbot, win, "Hello!")
         wait_idle(qtbot, win)
         assert win.plan_panel.isHidden() and win.plan_panel.tree.topLevelItemCount() == 0
+
+
+def test_a_long_note_on_the_plan_wraps_instead_of_widening_the_window(qtbot):
+    from app.core.conversation.teamwork.events import PlanReady
+    from app.core.conversation.teamwork.plans import split_request
+    from app.ui.plan_panel import PlanPanel
+
+    panel = PlanPanel()
+    qtbot.addWidget(panel)
+    narrow = panel.minimumSizeHint().width()
+    panel.take(PlanReady(split_request("Summarise the notes, then draft a reply", "why the rules cut it " * 20)))
+    assert panel.title.text().endswith("why the rules cut it ") and panel.minimumSizeHint().width() <= max(narrow, 600)
