@@ -7,6 +7,7 @@ import json
 
 from app.cli.terminal import json_text
 from app.core.evaluation import stats
+from app.core.evaluation.ways import WAYS, describe_way
 from app.core.paths import user_paths
 from app.core.session import session_and_store
 from app.core.storage.outbound_records import OutboundRecords
@@ -37,6 +38,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
             f"arm {arm}: {values.answers} answers, escalation rate {rate}, {values.routing_misses} routing misses, "
             f"👍 {values.thumbs_up} 👎 {values.thumbs_down}, cost ${values.cost:.4f}"
         )
+    for name in WAYS:
+        if (way := report.ways.get(name)) is not None:
+            print(f"{name}: {describe_way(way)}")
     for challenger, shadow in report.shadow.items():
         agreement = "n/a" if shadow.agreement is None else f"{shadow.agreement:.2f}"
         print(

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QGridLayout, QPushButton, Q
 
 from app.core.config.schema import Config
 from app.core.evaluation.dashboard import BINS, overview
+from app.core.evaluation.ways import WAYS, describe_way
 from app.core.storage.store import Store
 from app.ui import inert, theme
 from app.ui.charts import Chart
@@ -50,12 +51,25 @@ class Dashboard(QDialog):
         self.cost = Chart("Cost per day, last 30 days", look, kind="line", fmt=lambda v: f"${v:.3f}")
         if any(cost for _, cost in data.cost_by_day):
             self.cost.set_data([day[5:] for day, _ in data.cost_by_day], [c for _, c in data.cost_by_day])
+        self.ways = Chart("Right, of the answers you rated, per way", look, fmt=percent)
+        rated = {
+            name: way.success_rate for name in WAYS if (way := data.ways.get(name)) and way.success_rate is not None
+        }
+        self.ways.set_data(list(rated), list(rated.values()))
+        self.ways.setToolTip("\n".join(f"{name}: {describe_way(way)}" for name, way in data.ways.items()))
         grid = QGridLayout()
-        for position, chart in enumerate((self.by_tier, self.escalation, self.confidence, self.latency, self.cost)):
+        charts = (self.by_tier, self.escalation, self.confidence, self.latency, self.cost, self.ways)
+        for position, chart in enumerate(charts):
             grid.addWidget(chart, position // 2, position % 2)
+        self.ways_lines = inert.plain_label(
+            "\n".join(f"{name}: {describe_way(data.ways[name])}" for name in WAYS if name in data.ways), self
+        )
+        self.ways_lines.setObjectName("hint")
+        self.ways_lines.setWordWrap(True)
         close = QPushButton("Close", self)
         close.clicked.connect(self.accept)
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
         layout.addLayout(grid, 1)
+        layout.addWidget(self.ways_lines)
         layout.addWidget(close)

@@ -213,6 +213,8 @@ def test_the_dashboard_charts_what_happened(qtbot, configured_home: Path):
         assert dashboard.latency.labels == ["local"] and dashboard.latency.values[0] > 0
         assert dashboard.escalation.values == [0.0]
         assert "<b>2</b> answers" in dashboard.headline.text()
+        assert dashboard.ways_lines.text().startswith("cascade: 2 answers (0 escalated), none rated yet, median ")
+        assert dashboard.ways.values == []  # nothing rated, nothing drawn
         dashboard.show()
         assert dashboard.by_tier.grab().width() > 0
 

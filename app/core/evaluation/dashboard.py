@@ -16,6 +16,7 @@ import numpy as np
 
 from app.core.config.schema import Config
 from app.core.evaluation import stats
+from app.core.evaluation.usage_report import WayUsage
 from app.core.storage.store import Store
 
 BINS = 10
@@ -34,6 +35,7 @@ class Overview:
     saved: float = 0.0
     saved_reference: str | None = None
     threshold: float = 0.0
+    ways: dict[str, WayUsage] = field(default_factory=dict)  # the cascade, plan mode, draft then refine
 
 
 def overview(store: Store, config: Config, today: datetime | None = None) -> Overview:
@@ -68,4 +70,5 @@ def overview(store: Store, config: Config, today: datetime | None = None) -> Ove
     result.spent_this_month = report.spending.this_month
     result.saved = report.saved
     result.saved_reference = report.cost_saved_reference
+    result.ways = report.ways
     return result

@@ -23,7 +23,9 @@ from app.core.evaluation.usage_report import (
     ShadowUsage,
     Spending,
     UsageReport,
+    WayUsage,
 )
+from app.core.evaluation.ways import seconds_taken, step_roles, way_of
 from app.core.providers.pricing import Pricing
 from app.core.storage.rows import AttemptRow, escalated_on_its_own, shown_attempt
 from app.core.storage.store import Store
@@ -81,6 +83,8 @@ def compute(store: Store, config: Config, answered: Answered | None = None) -> U
     models: dict[str, ModelUsage] = defaultdict(ModelUsage)
     latencies: dict[str, list[float]] = defaultdict(list)
     arms: dict[str, ArmUsage] = defaultdict(ArmUsage)
+    ways: dict[str, WayUsage] = defaultdict(WayUsage)
+    way_seconds: dict[str, list[float]] = defaultdict(list)
     for answer in answered.answers:
         message_id, shown = answer.message["id"], answer.shown
         up, down = sum(r > 0 for r in feedback[message_id]), sum(r < 0 for r in feedback[message_id])
@@ -100,6 +104,16 @@ def compute(store: Store, config: Config, answered: Answered | None = None) -> U
         arm.thumbs_up += up
         arm.thumbs_down += down
         arm.cost += sum(attempt.spent for attempt in answer.attempts)
+        way = ways[way_of(step_roles(answer.attempts))]
+        way.answers += 1
+        way.escalated += answer.escalated
+        if feedback[message_id]:
+            way.rated += 1
+            way.right += feedback[message_id][-1] > 0
+        way.cost += sum(attempt.spent for attempt in answer.attempts)
+        taken = seconds_taken(answer.message["created_at"], [attempt.created_at for attempt in answer.attempts])
+        if taken is not None:
+            way_seconds[way_of(step_roles(answer.attempts))].append(taken)
     for attempts in answered.attempts.values():
         for attempt in attempts:
             model = models[attempt.model]
@@ -109,6 +123,8 @@ def compute(store: Store, config: Config, answered: Answered | None = None) -> U
             model.cost += attempt.spent
     for name, model in models.items():
         model.latency_ms = latency(latencies[name])
+    for name, way in ways.items():
+        way.seconds = latency(way_seconds[name])
 
     month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     spending = Spending(
@@ -121,6 +137,7 @@ def compute(store: Store, config: Config, answered: Answered | None = None) -> U
         spending=spending,
         models=dict(sorted(models.items())),
         arms=dict(sorted(arms.items())),
+        ways=dict(ways),
         shadow=_shadows(usage),
         cost_saved_reference=reference,
         unreadable_attempts=answered.unreadable,

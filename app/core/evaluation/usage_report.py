@@ -1,4 +1,5 @@
-"""``hearth stats``'s report as types: what the cascade did per model, per A/B arm and per shadow challenger.
+"""``hearth stats``'s report as types: what the cascade did per model, per A/B arm, per way of answering
+(evaluation/ways.py) and per shadow challenger.
 
 ``as_json`` is the shape ``hearth stats --json`` prints: a model that never had its answer shown lists only
 its attempts, and money saved only where it is counted (a local model, against a priced reference).
@@ -58,6 +59,30 @@ class ArmUsage:
         return asdict(self) | {"escalation_rate": self.escalation_rate}
 
 
+@dataclass
+class WayUsage:
+    answers: int = 0
+    escalated: int = 0
+    rated: int = 0  # answers the user marked ✓ or ✗ (the last rating counts)
+    right: int = 0
+    cost: float = 0.0
+    seconds: Latency = field(default_factory=Latency)  # from the question to the answer's last step
+
+    @property
+    def success_rate(self) -> float | None:
+        return self.right / self.rated if self.rated else None
+
+    @property
+    def cost_per_quality(self) -> float | None:
+        """The cost per answer divided by the share right: what a right answer costs, in effect (the
+        workflow evaluation's cost per quality-adjusted output, per answer instead of per set)."""
+        rate = self.success_rate
+        return self.cost / self.answers / rate if rate and self.answers else None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self) | {"success_rate": self.success_rate, "cost_per_quality": self.cost_per_quality}
+
+
 @dataclass(frozen=True)
 class ShadowUsage:
     runs: int
@@ -91,6 +116,7 @@ class UsageReport:
     spending: Spending
     models: dict[str, ModelUsage]
     arms: dict[str, ArmUsage]
+    ways: dict[str, WayUsage]  # the cascade, plan mode, draft then refine (evaluation/ways.py)
     shadow: dict[str, ShadowUsage]
     cost_saved_reference: str | None  # the model money saved is counted against
     unreadable_attempts: int
@@ -105,6 +131,7 @@ class UsageReport:
             "spending": asdict(self.spending),
             "models": {name: model.as_json() for name, model in self.models.items()},
             "arms": {arm: values.as_json() for arm, values in self.arms.items()},
+            "ways": {way: values.as_json() for way, values in self.ways.items()},
             "shadow": {name: asdict(values) for name, values in self.shadow.items()},
             "cost_saved_reference": self.cost_saved_reference,
             "unreadable_attempts": self.unreadable_attempts,
