@@ -56,6 +56,6 @@ def test_each_way_of_answering_is_counted_with_its_share_right_and_what_a_right_
     assert planned.cost == pytest.approx(0.06) and planned.cost_per_quality == pytest.approx(0.06)  # $0.03 / 0.5
     assert refined.cost_per_quality == pytest.approx(0.04) and planned.seconds.p50 is not None
     assert describe_way(planned).startswith("2 answers (0 escalated), 50% right of 2 rated, median ")
-    assert "$0.0600 per right answer" in describe_way(planned)
+    assert "$0.0600 per right answer" in describe_way(planned) and describe_way(refined).startswith("1 answer (0")
     assert report.as_json()["ways"]["plan"]["success_rate"] == 0.5
     assert shown.ways == report.ways, "the dashboard shows the same figures"

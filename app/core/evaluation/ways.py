@@ -46,4 +46,5 @@ def describe_way(way: WayUsage) -> str:
     right = f"{way.success_rate:.0%} right of {way.rated} rated" if way.success_rate is not None else "none rated yet"
     taken = f", median {way.seconds.p50:.1f} s" if way.seconds.p50 is not None else ""
     per = f", ${way.cost_per_quality:.4f} per right answer" if way.cost_per_quality is not None else ""
-    return f"{way.answers} answers ({way.escalated} escalated), {right}{taken}, cost ${way.cost:.4f}{per}"
+    answers = f"{way.answers} answer{'s' if way.answers != 1 else ''}"
+    return f"{answers} ({way.escalated} escalated), {right}{taken}, cost ${way.cost:.4f}{per}"
