@@ -104,7 +104,8 @@ def compute(store: Store, config: Config, answered: Answered | None = None) -> U
         arm.thumbs_up += up
         arm.thumbs_down += down
         arm.cost += sum(attempt.spent for attempt in answer.attempts)
-        way = ways[way_of(step_roles(answer.attempts))]
+        way_name = way_of(step_roles(answer.attempts))
+        way = ways[way_name]
         way.answers += 1
         way.escalated += answer.escalated
         if feedback[message_id]:
@@ -113,7 +114,7 @@ def compute(store: Store, config: Config, answered: Answered | None = None) -> U
         way.cost += sum(attempt.spent for attempt in answer.attempts)
         taken = seconds_taken(answer.message["created_at"], [attempt.created_at for attempt in answer.attempts])
         if taken is not None:
-            way_seconds[way_of(step_roles(answer.attempts))].append(taken)
+            way_seconds[way_name].append(taken)
     for attempts in answered.attempts.values():
         for attempt in attempts:
             model = models[attempt.model]
