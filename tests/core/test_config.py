@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.config.load import default_config_file, load_config, load_config_file
+from app.core.config.load import default_config_file, load_config, load_config_file, parse_config
 from app.core.config.schema import Privacy
 from app.core.errors import ConfigError
 from app.core.paths import user_paths
@@ -152,3 +152,10 @@ def test_the_command_line_refuses_to_start_half_configured(hearth_home: Path):
     assert "configuration error" in result.stderr and "models.smollm2-135m.n_ctx" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (hearth_home / "data" / "hearth.db").exists()
+
+
+def test_a_huge_wrong_value_is_named_without_being_echoed_whole(tmp_path: Path):
+    text = default_config_file().read_text().replace("redact = true", "redact = [" + '"yes", ' * 500 + "]", 1)
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, tmp_path / "models.toml")
+    assert "key 'settings.redact'" in str(raised.value) and len(str(raised.value)) < 400

@@ -118,4 +118,10 @@ def _describe(error: Any) -> str:
         return "this required key is missing"
     if kind == "value_error":
         return str(error["ctx"]["error"])
-    return f"{error['msg']} (got {error.get('input')!r})"
+    return f"{error['msg']} (got {_shown(error.get('input'))})"
+
+
+def _shown(value: Any, limit: int = 120) -> str:
+    """A value from the file as the message shows it: its repr, cut short (a file may hold anything)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
