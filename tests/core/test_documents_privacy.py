@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from app.core.answers import Answer, Finished
+from app.core.config.schema import Privacy
 from app.core.documents.answering import UNSUPPORTED_SHARE, Cited
+from app.core.errors import NoStrongerModel
 from app.core.privacy.gate import ConsentRequest, Decision
 from app.core.session import Session, open_session
 from app.core.storage.outbound_records import OutboundRecords
@@ -133,3 +135,52 @@ def test_no_relevant_chunk_makes_the_answer_unsure_and_it_says_so(
             assert "Nothing in 'club' matched" in (store.message(store.thread(1)[-1].id).warning or "")
         finally:
             store.close()
+
+
+def test_regenerate_and_a_stronger_model_answer_from_the_same_documents(
+    hearth_home: Path, model_file: Path, servers: list[RecordingServer], documents: Path
+):
+    for session in session_for(hearth_home, model_file, servers[0], "local-only"):
+        index(session, "club", documents)
+        _, first = ask(session, "Who keeps the boathouse key?", ["club"])
+        store = session.open_store()
+        answer_id = store.thread(1)[-1].id
+        store.close()
+        events = list(session.chat.regenerate(answer_id))
+        [again] = [event for event in events if isinstance(event, Cited)]
+        assert [s.path for s in again.sources] == [s.path for s in first.sources] and again.sources
+        store = session.open_store()
+        try:
+            regenerated = store.thread(1)[-1]
+            assert regenerated.id != answer_id and regenerated.parent_id == answer_id
+            assert "minutes.pdf" in (regenerated.sources or ""), "the new version cites its documents too"
+        finally:
+            store.close()
+
+    servers[0].bodies.clear()
+    for session in session_for(hearth_home, model_file, servers[0], "cloud-auto"):
+        store = session.open_store()
+        answer_id = store.thread(1)[-1].id
+        store.close()
+        events = list(session.chat.reask(answer_id))
+        [cited] = [event for event in events if isinstance(event, Cited)]
+        [answer] = [event.answer for event in events if isinstance(event, Finished)]
+        servers[0].settle()
+        assert answer.model_id == "server" and cited.sources
+        assert "The boathouse key is kept by the treasurer" in json.dumps(servers[0].bodies)
+
+
+def test_a_local_only_collection_keeps_ask_a_stronger_model_on_this_computer(
+    hearth_home: Path, model_file: Path, servers: list[RecordingServer], documents: Path
+):
+    for session in session_for(hearth_home, model_file, servers[0], "local-only"):
+        index(session, "club", documents, local_only=True)
+        ask(session, "Who keeps the boathouse key?", ["club"])
+        store = session.open_store()
+        answer_id = store.thread(1)[-1].id
+        store.set_conversation_privacy(1, "cloud-auto")  # the user widened the conversation afterwards
+        store.close()
+        with pytest.raises(NoStrongerModel):
+            list(session.chat.reask(answer_id, privacy=Privacy.CLOUD_AUTO))
+        servers[0].settle()
+        assert servers[0].connections == 0

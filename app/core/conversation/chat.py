@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.answers import Event
+from app.core.answers import Answer, Event
 from app.core.confidence.calibration import Scorer
 from app.core.config.schema import Config, Privacy
 from app.core.conversation import compare
@@ -32,7 +32,7 @@ from app.core.conversation.rests import Rests
 from app.core.conversation.summary import summary_job
 from app.core.conversation.teamwork.chat_modes import ChatModes
 from app.core.conversation.teamwork.plans import Plan
-from app.core.documents.answering import Cited, DocumentContext, document_privacy, grounding_for
+from app.core.documents.answering import Cited, DocumentContext, document_privacy, grounding_again, grounding_for
 from app.core.documents.grounding import Grounding
 from app.core.documents.library import Library
 from app.core.errors import HearthError
@@ -178,6 +178,7 @@ class ChatService:
             privacy=own.value if own else None,
             attachments=[str(path) for path in attached.images],
             replaces=replaces,
+            collections=grounding.names if grounding is not None else (),
         )
         planned = plan or (self.config.plan.automatic and request.recognition.multi_part and not urls)
         yield from self._answer(store, turn, urls, route, privacy, arm, grounding, planned)
@@ -191,14 +192,15 @@ class ChatService:
                 raise HearthError("Only an answer can be regenerated.")
             question = store.message(answer.after_id)
             conversation = store.conversation(answer.conversation_id)
-            policy = privacy or self.privacy.effective(store, conversation.id)
+            grounding = grounding_again(self.library, question, self.config.documents.chunks)
+            policy = document_privacy(privacy or self.privacy.effective(store, conversation.id), grounding)
             files = [Path(p) for p in json.loads(question.attachments or "[]") if Path(p).exists()]
             urls = tuple(image_url(path) for path in files)
             request = router.Request(question.content, bool(files), False)
             route = router.plan(self.config, request, policy, budget_left(self.config, store))
             new_answer = store.add_answer(conversation.id, route.as_dict(), version_of=answer_id)
             turn = Turn(conversation.id, question.id, new_answer)
-            yield from self._answer(store, turn, urls, route, policy, conversation.arm)
+            yield from self._answer(store, turn, urls, route, policy, conversation.arm, grounding)
         finally:
             store.close()
 
@@ -234,10 +236,7 @@ class ChatService:
         else:
             start = [tier.name for tier in self.config.tiers].index(route.start)
             events = self.cascade(passage, route, scorer).run(context, start_at=start)
-        events = documents.noted(events) if documents is not None else events
-        answer = yield from self.recorder.save_while_streaming(store, answer_id, events, trigger="auto")
-        if documents is not None and answer is not None:
-            yield documents.cite(store, answer_id, answer.model_id)
+        answer = yield from self._saved(store, answer_id, events, documents, "auto")
         if answer is not None and answer.complete:
             privacy = passage.privacy  # narrowed if the user said "never" on the way
             self.experiments.maybe_shadow(conversation_id, answer_id, answer, context, privacy, scorer)
@@ -245,6 +244,23 @@ class ChatService:
                 self.registry.first(), conversation_id, self._open_store, quiet_passage(self.gate, privacy, "summary")
             )
             self.background.submit(summary)
+
+    def _saved(
+        self,
+        store: Store,
+        answer_id: int,
+        events: Iterator[Event],
+        documents: DocumentContext | None,
+        trigger: str,
+        keep_partial: bool = True,
+    ) -> Generator[ChatEvent, None, Answer | None]:
+        """The answer saved while it streams; drawn from documents, it says so when they held nothing
+        relevant and is stored with the sources its model was given."""
+        events = documents.noted(events) if documents is not None else events
+        answer = yield from self.recorder.save_while_streaming(store, answer_id, events, trigger, keep_partial)
+        if documents is not None and answer is not None:
+            yield documents.cite(store, answer_id, answer.model_id)
+        return answer
 
     def close(self) -> None:
         """Let a background job in progress finish (it holds a model and a database connection)."""
@@ -263,22 +279,27 @@ class ChatService:
 
     def _stronger(
         self, store: Store, answer: MessageRow, privacy: Privacy | None, comparing: bool = False
-    ) -> tuple[Cascade, int, str]:
-        if answer.role != "assistant":
+    ) -> tuple[Cascade, int, str, DocumentContext | None]:
+        """The cascade to answer again on, the tier on show, the tier to start at, and the question's
+        documents (a local-only collection keeps the answer on this computer)."""
+        if answer.role != "assistant" or answer.after_id is None:
             raise HearthError("Only an answer can be asked again.")
-        policy = privacy or self.privacy.effective(store, answer.conversation_id)
+        grounding = grounding_again(self.library, store.message(answer.after_id), self.config.documents.chunks)
+        policy = document_privacy(privacy or self.privacy.effective(store, answer.conversation_id), grounding)
         purpose = "compare" if comparing else "re-ask"
         passage = self.gate.passage(
             store, policy, conversation_id=answer.conversation_id, message_id=answer.id, purpose=purpose
         )
-        cascade = self.cascade(passage)
+        documents = DocumentContext(grounding, passage) if grounding is not None else None
+        cascade = self.cascade(passage, scorer=documents.scorer(self.scorer) if documents is not None else None)
         names = [tier.name for tier in self.config.tiers]
         current = answered_tier(store.attempts(answer.id), answer.content, names)
         start = compare.other_tier(cascade, current) if comparing else stronger_tier(cascade, current)
-        return cascade, current, names[start]
+        return cascade, current, names[start], documents
 
     def reask(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
-        """Ask a strictly higher tier that the policy allows to answer again ("ask a stronger model").
+        """Ask a strictly higher tier that the policy allows to answer again ("ask a stronger model"),
+        from the same documents.
 
         The cascade's own decision is recorded as a routing miss. If the new
         answer is interrupted or fails, the earlier one stays as it was.
@@ -286,25 +307,26 @@ class ChatService:
         store = self._open_store()
         try:
             message = store.message(answer_id)
-            cascade, current, target = self._stronger(store, message, privacy)
+            cascade, current, target, documents = self._stronger(store, message, privacy)
             history, summary = self._history(store, message.conversation_id, through=message.after_id)
             names = [tier.name for tier in self.config.tiers]
             store.add_routing_event(answer_id, "user-escalation", names[current], target)
             if self.learner is not None:
                 self.learner.verdict(store, answer_id, Verdict.STRONGER)  # the answer on show was not enough
-            events = cascade.run(self._context(history, summary), start_at=names.index(target))
-            yield from self.recorder.save_while_streaming(store, answer_id, events, trigger="user", keep_partial=False)
+            events = cascade.run(self._context(history, summary, documents), start_at=names.index(target))
+            yield from self._saved(store, answer_id, events, documents, "user", keep_partial=False)
         finally:
             store.close()
 
     def compare(self, answer_id: int, *, privacy: Privacy | None = None) -> Iterator[ChatEvent]:
-        """Answer the message again on another tier the policy allows, beside the answer on show (app/core/compare)."""
+        """Answer the message again on another tier the policy allows, beside the answer on show (app/core/compare),
+        from the same documents."""
         store = self._open_store()
         try:
             message = store.message(answer_id)
-            cascade, _, target = self._stronger(store, message, privacy, comparing=True)
+            cascade, _, target, documents = self._stronger(store, message, privacy, comparing=True)
             history, summary = self._history(store, message.conversation_id, through=message.after_id)
-            events = compare.only(cascade, target).run(self._context(history, summary))
+            events = compare.only(cascade, target).run(self._context(history, summary, documents))
             yield from self.recorder.save_while_streaming(store, answer_id, events, "user", False, shows=False)
         finally:
             store.close()

@@ -10,6 +10,7 @@ is held below its threshold and the answer says its documents did not cover it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -23,6 +24,7 @@ from app.core.documents.sources import Source
 from app.core.errors import HearthError
 from app.core.privacy.gate import Passage
 from app.core.providers.base import Provider
+from app.core.storage.rows import MessageRow
 from app.core.storage.store import Store
 
 # Without a relevant chunk, confidence is held at this share of the threshold: unsure, and escalated where allowed.
@@ -45,6 +47,17 @@ def grounding_for(library: Library | None, names: Sequence[str], question: str, 
     if library is None:
         raise HearthError("Document collections are not available here.")
     return library.ground(names, question, limit)
+
+
+def grounding_again(library: Library | None, question: MessageRow, limit: int) -> Grounding | None:
+    """What the collections a question was asked over hold for it now, to answer it again (Regenerate,
+    Ask a stronger model, Compare): those of them that still exist; None when it used none."""
+    names = json.loads(question.collections) if question.collections else []
+    if not names or library is None:
+        return None
+    existing = {collection.name for collection in library.collections()}
+    kept = [name for name in names if name in existing]
+    return library.ground(kept, question.content, limit) if kept else None
 
 
 class DocumentContext:

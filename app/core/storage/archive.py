@@ -197,6 +197,7 @@ def import_document(store: Store, document: ExportDocument) -> list[int]:
                 row["parent_id"] = new_ids.get(message.parent_id) if message.parent_id else None
                 row["after_id"] = new_ids.get(message.after_id) if message.after_id else None
                 row["attachments"] = None  # paths on the computer that exported it: never read from here
+                row["collections"] = None  # that computer's collections, not this one's
                 inserted = store.db["messages"].insert({**row, "conversation_id": conversation_id})
                 new_ids[message.id] = int(inserted.last_pk)
                 store.db["attempts"].insert_all(

@@ -244,6 +244,12 @@ def m016_api_conversations(db: Database) -> None:
     db["conversations"].create_index(["api_turns"])
 
 
+def m017_question_collections(db: Database) -> None:
+    """A question asked over document collections names them, so that answering it again (Regenerate,
+    Ask a stronger model, Compare) reads the same collections."""
+    db["messages"].add_column("collections", str)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_conversations_messages_attempts,
     m002_answer_warnings_and_routing_events,
@@ -261,6 +267,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m014_verdicts,
     m015_outbound_via,
     m016_api_conversations,
+    m017_question_collections,
 ]
 
 

@@ -63,6 +63,7 @@ RouteText = Annotated[str, _json_text(dict[str, Any], "an object")]
 PathsText = Annotated[str, _json_text(list[str], "a list of file paths")]
 CountsText = Annotated[str, _json_text(dict[str, int], "counts by kind")]
 SourcesText = Annotated[str, _json_text(list[dict[str, Any]], "a list of document sources")]
+NamesText = Annotated[str, _json_text(list[str], "a list of names")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 StepText = Annotated[str, _json_text(dict[str, Scalar | list[int]], "a plan step")]
 Signals = Annotated[dict[str, Scalar], BeforeValidator(_signals_from_text)]
@@ -96,6 +97,7 @@ class MessageFields(BaseModel):
     route: RouteText | None = None  # the router's decision and its reasons
     attachments: PathsText | None = None  # the files attached to a user message
     sources: SourcesText | None = None  # the document chunks an answer drew on (app/core/documents/sources.py)
+    collections: NamesText | None = None  # the document collections a question was asked over
 
 
 class MessageRow(MessageFields):

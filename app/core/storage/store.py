@@ -227,18 +227,22 @@ class Store:
         privacy: str | None = None,
         attachments: Sequence[str] = (),
         replaces: int | None = None,
+        collections: Sequence[str] = (),
     ) -> Turn:
         """A question and its empty answer (and, without ``conversation_id``, a new conversation for them),
         in one transaction: a crash never leaves a question without the answer row that says what became of it.
 
         A new conversation is given ``title``, ``arm`` and its own ``privacy``; ``replaces``: the question
-        is a new version of that one (an edit: a new branch)."""
+        is a new version of that one (an edit: a new branch); ``collections``: the document collections
+        it is asked over."""
         with self.db.atomic():
             if conversation_id is None:
                 conversation_id = self.create_conversation(title, arm=arm, privacy=privacy)
             question_id = self.add_message(conversation_id, "user", question, version_of=replaces)
             if attachments:
                 self.set_message_meta(question_id, attachments=list(attachments))
+            if collections:
+                self.set_message_meta(question_id, collections=list(collections))
             answer_id = self.add_answer(conversation_id, route)
         return Turn(conversation_id, question_id, answer_id)
 
@@ -284,7 +288,7 @@ class Store:
             self.db["messages"].update(message_id, {"content": content, "status": status, "warning": warning})
 
     def set_message_meta(self, message_id: int, **meta: object) -> None:
-        """Store JSON metadata of a message: its ``route`` or its ``attachments``."""
+        """Store JSON metadata of a message: its ``route``, ``attachments``, ``sources`` or ``collections``."""
         with self.db.atomic():
             self.db["messages"].update(message_id, {key: json.dumps(value) for key, value in meta.items()})
 
