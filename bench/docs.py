@@ -1,6 +1,7 @@
 """Document collections at scale, and how well retrieval finds the right place.
 
     .venv/bin/python -m bench.docs [--chunks 10000] [--queries 300] [--threads 2] [--skip-quality]
+                                   [--embedder minilm|smollm2]
 
 1. Scale, on a generated corpus of ``--chunks`` chunks (text drawn from a Zipf vocabulary):
    - indexing with the same DocumentIndex the app uses (FTS5 + sqlite-vec): time, chunks/s and
@@ -12,7 +13,8 @@
      vector given; embedding one question with the real model is timed on its own.
 2. Quality, on a real document set: the Python Language Reference as shipped with every CPython
    (``pydoc_data.topics``, 79 topics, licence PSF-2.0), one file per topic, indexed through the
-   Library with the real embedding model (the SmolLM2 GGUF, mean pooling). 40 questions written
+   Library with a real embedding GGUF run by llama.cpp: all-MiniLM-L6-v2 (tests/embedding_model.py
+   builds it from the package index; ``--embedder smollm2``: the chat model, mean pooled). 40 questions written
    for it (bench/data/python_reference_questions.jsonl), each labelled with the topics that answer
    it, phrased mostly without the topic's own keyword. recall@5 (a relevant chunk among the first
    five) and MRR (of the first relevant chunk), for full text, vector and merged.
@@ -43,6 +45,7 @@ from app.core.storage.document_index import DocumentIndex
 from bench.report import RESULTS, write_report
 from bench.store import vocabulary
 from tests.conftest import fetch_test_model
+from tests.embedding_model import fetch_embedding_model
 
 QUESTIONS = Path(__file__).parent / "data" / "python_reference_questions.jsonl"
 CHUNK_WORDS = 180  # about 1,100 characters, the size the chunker makes
@@ -171,11 +174,14 @@ def main() -> None:
     parser.add_argument(
         "--max-topic-chars", type=int, default=None, help="leave out longer topics (and their questions): a quicker run"
     )
+    parser.add_argument("--embedder", choices=("minilm", "smollm2"), default="minilm")
     parser.add_argument("--out", type=Path, default=RESULTS / "docs.json")
     args = parser.parse_args()
     model_file = fetch_test_model()
+    if args.embedder == "minilm":
+        model_file = fetch_embedding_model(model_file.parent)
     model = LocalModel(provider="llama-cpp", file=str(model_file), threads=args.threads)
-    embedder = Embedder("smollm2-135m", model, lambda: model_file)
+    embedder = Embedder(args.embedder, model, lambda: model_file)
     report: dict[str, Any] = {"embedding_model": f"{model_file.name} (mean pooling, {args.threads} threads)"}
     with tempfile.TemporaryDirectory() as folder:
         report["scale"] = scale(args.chunks, args.queries, embedder, Path(folder))

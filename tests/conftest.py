@@ -37,6 +37,7 @@ from app.core.privacy.gate import ConsentFn, OutboundGate, Passage  # noqa: E402
 from app.core.providers.base import Chunk, Message, Provider  # noqa: E402
 from app.core.storage.store import Store  # noqa: E402
 from tests.destinations import RecordingServer  # noqa: E402
+from tests.embedding_model import fetch_embedding_model  # noqa: E402
 from tests.fakes import MemoryKeychain  # noqa: E402
 
 pytest_plugins = ["tests.modal_watchdog"]
@@ -79,7 +80,7 @@ def portable_llama_lib(out: Path) -> Path:
     return out / "llama_cpp" / "lib"
 
 
-MODEL_FIXTURES = frozenset({"model_file", "gemma_file"})
+MODEL_FIXTURES = frozenset({"model_file", "gemma_file", "embedding_file"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m chooses by marker
@@ -127,6 +128,12 @@ def model_file() -> Path:
 @pytest.fixture(scope="session")
 def gemma_file() -> Path:
     return fetch_gemma_model()
+
+
+@pytest.fixture(scope="session")
+def embedding_file() -> Path:
+    """all-MiniLM-L6-v2 as a GGUF embedding model (tests/embedding_model.py)."""
+    return fetch_embedding_model(fetch_test_model().parent)
 
 
 def free_port() -> int:
@@ -301,9 +308,13 @@ def config_text(
     server_location: str = "self-hosted",
     server_logprobs: bool = False,
     max_answer_tokens: int = 48,
+    embedding_file: Path | None = None,
 ) -> str:
-    """A complete models.toml for tests: the real model, threads fixed, greedy decoding."""
-    return f"""
+    """A complete models.toml for tests: the real model, threads fixed, greedy decoding; with
+    ``embedding_file``, that embedding model computes document vectors."""
+    return (
+        _embedding_model(embedding_file)
+        + f"""
 [settings]
 privacy = "{privacy}"
 threshold = {threshold}
@@ -334,6 +345,23 @@ logprobs = {"true" if server_logprobs else "false"}
 temperature = 0.0
 connect_timeout = 2.0
 read_timeout = 60.0
+"""
+    )
+
+
+def _embedding_model(embedding_file: Path | None) -> str:
+    if embedding_file is None:
+        return ""
+    return f"""
+[documents]
+embedding_model = "minilm"
+
+[models.minilm]
+provider = "llama-cpp"
+file = "{embedding_file}"
+n_ctx = 512
+threads = 1
+good_at = []
 """
 
 
@@ -441,3 +469,4 @@ def with_chat_template(model_file: Path, folder: Path, template: str) -> Path:
 if __name__ == "__main__":
     print(fetch_test_model())
     print(fetch_gemma_model())
+    print(fetch_embedding_model(fetch_test_model().parent))

@@ -10,16 +10,30 @@ from typing import Any
 from app.cli.terminal import json_text
 from app.core.config.load import load_config
 from app.core.documents.library import Library
-from app.core.documents.setup import library_for
+from app.core.documents.setup import EmbeddingSetup
 from app.core.documents.sources import Source
 from app.core.paths import user_paths
 
 
-def _library() -> Library:
+def _setup() -> EmbeddingSetup:
     paths = user_paths()
     config = load_config(paths)
     paths.ensure()
-    return library_for(config, paths)
+    return EmbeddingSetup(config, paths)
+
+
+def _library() -> Library:
+    setup = _setup()
+    return Library(setup.paths.documents, setup.embedder())
+
+
+def _without_vectors() -> str | None:
+    """What to say when documents are searched by their words alone, and how to change it."""
+    setup = _setup()
+    missing = setup.missing()
+    if missing is not None and setup.fetchable:
+        missing += f" `hearth fetch {setup.model_id}` installs it."
+    return missing
 
 
 def cmd_docs_add(args: argparse.Namespace) -> int:
@@ -34,8 +48,8 @@ def cmd_docs_rescan(args: argparse.Namespace) -> int:
 
 def _index(library: Library, name: str) -> int:
     """Index what changed in the collection, a line per file; then what it holds."""
-    if library.embedder is None:
-        print("No embedding model is installed: searching by words only (`hearth fetch` installs it).")
+    if library.embedder is None and (missing := _without_vectors()):
+        print(missing)
     for progress in library.index(name):
         if progress.path is None:
             print(f"{name}: {progress.note}")

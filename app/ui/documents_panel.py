@@ -27,12 +27,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.documents.embedding import Embedder
 from app.core.documents.library import IndexProgress, Library
+from app.core.documents.setup import EmbeddingSetup
 from app.core.documents.sources import Source
 from app.core.documents.watching import FolderWatcher
 from app.core.errors import HearthError
 from app.ui import inert
 from app.ui.composer import dropped_files
+from app.ui.embedding_offer import EmbeddingOffer
 from app.ui.worker import GeneratorWorker, start
 
 
@@ -40,7 +43,7 @@ class DocumentsPanel(QWidget):
     collections_changed = Signal(list)  # the collection names, after any change
     _changed_on_disk = Signal(str)  # from the watcher's thread: a collection's folder changed
 
-    def __init__(self, library: Library, parent: QWidget | None = None):
+    def __init__(self, library: Library, embedding: EmbeddingSetup, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("documentsPanel")
         self.setAcceptDrops(True)
@@ -101,8 +104,10 @@ class DocumentsPanel(QWidget):
         self.status.setObjectName("documentsStatus")
         self.status.setWordWrap(True)
         column.addWidget(self.status)
-        if library.embedder is None:
-            self.status.setText("No embedding model is installed: documents are searched by their words alone.")
+        self.embedding = EmbeddingOffer(embedding, self)
+        self.embedding.setVisible(library.embedder is None and embedding.missing() is not None)
+        self.embedding.installed.connect(self._use_embedder)
+        column.addWidget(self.embedding)
 
         self.add_button.clicked.connect(self._choose_folder)
         self.rescan_button.clicked.connect(lambda: self._selected() and self.index(self._selected()))
@@ -280,9 +285,16 @@ class DocumentsPanel(QWidget):
             self._worker.abort()
             self.status.setText("Cancelled: what was indexed is kept; Rescan does the rest.")
 
+    def _use_embedder(self, embedder: Embedder) -> None:
+        """The embedding model was installed: every collection gets the vectors it lacks."""
+        self.library.embedder = embedder
+        for collection in self.library.collections():
+            self.index(collection.name)
+
     def wait(self, timeout: float = 30.0) -> None:
         """Let the indexing in progress stop (the window is closing): cancel it and wait for it."""
         self.watcher.stop()
+        self.embedding.stop(timeout)
         worker = self._worker
         if worker is not None:
             self.cancel()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout,
 from app import __version__
 from app.core.catalog.entries import refresh_if_due
 from app.core.catalog.install import Installed, hub_endpoint
+from app.core.documents.setup import EmbeddingSetup
 from app.core.session import Session
 from app.core.storage import archive
 from app.core.storage.store import Store
@@ -72,7 +73,11 @@ class MainWindow(QMainWindow):
         column.addWidget(self.composer)
         left = QSplitter(Qt.Orientation.Vertical, self)
         left.addWidget(self.sidebar)
-        self.documents = DocumentsPanel(session.library, self) if session.library is not None else None
+        self.documents = (
+            DocumentsPanel(session.library, EmbeddingSetup(session.config, session.paths), self)
+            if session.library is not None
+            else None
+        )
         if self.documents is not None:
             left.addWidget(self.documents)
             left.setSizes([520, 240])

@@ -68,7 +68,7 @@ def test_its_commented_examples_work_once_switched_on(tmp_path: Path):
     file.write_text(WITH_SERVER + "\n".join(examples[1:]), encoding="utf-8")
     config = load_config_file(file)
     assert [tier.name for tier in config.tiers] == ["local", "self-hosted"]
-    assert {name: model.location for name, model in config.models.items() if name != "smollm2-135m"} == {
+    assert {n: m.location for n, m in config.models.items() if n not in ("smollm2-135m", "all-minilm-l6-v2")} == {
         "home-server": "self-hosted",
         "gpt": "cloud",
         "claude": "cloud",

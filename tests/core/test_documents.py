@@ -41,9 +41,9 @@ Beer traps keep snails away from the lettuce.
 
 
 @pytest.fixture(scope="module")
-def embedder(model_file: Path) -> Iterator[Embedder]:
-    model = LocalModel(provider="llama-cpp", file=str(model_file), threads=1)
-    found = Embedder("smollm2-135m", model, lambda: model_file)
+def embedder(embedding_file: Path) -> Iterator[Embedder]:
+    model = LocalModel(provider="llama-cpp", file=str(embedding_file), threads=1)
+    found = Embedder("minilm", model, lambda: embedding_file)
     yield found
     found.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -9,10 +11,13 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
 from PySide6.QtGui import QDesktopServices, QDropEvent
 from PySide6.QtWidgets import QInputDialog
 
+from app.core.config.load import load_config
 from app.core.documents.library import Library
+from app.core.documents.setup import EmbeddingSetup
+from app.core.paths import user_paths
 from app.ui.documents_panel import DocumentsPanel
 from app.ui.message_actions import MessageAction
-from tests.conftest import config_text, write_user_config
+from tests.conftest import Files, config_text, write_user_config
 from tests.document_files import write_pdf
 from tests.window_helpers import click_link, last, open_window, requests_in, type_and_send, wait_for_answer
 
@@ -32,15 +37,23 @@ def names_listed(panel: DocumentsPanel) -> list[str]:
     return [panel.list.item(row).text() for row in range(panel.list.count())]
 
 
+def words_only_panel(tmp_path: Path) -> DocumentsPanel:
+    """The Documents section as it is before the embedding model is installed."""
+    paths = user_paths()
+    return DocumentsPanel(Library(tmp_path / "documents.db", None), EmbeddingSetup(load_config(paths), paths))
+
+
 def test_a_folder_is_indexed_asked_about_and_the_citation_opens_the_page(
-    qtbot, hearth_home: Path, model_file: Path, club: Path, monkeypatch
+    qtbot, hearth_home: Path, model_file: Path, embedding_file: Path, club: Path, monkeypatch
 ):
-    write_user_config(hearth_home, config_text(model_file).replace("threads = 2", "threads = 1"))
+    config = config_text(model_file, embedding_file=embedding_file).replace("threads = 2", "threads = 1")
+    write_user_config(hearth_home, config)
     opened: list[str] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
     with open_window(qtbot) as win:
         panel = win.documents
-        assert panel is not None
+        assert panel is not None and panel.library.embedder is not None
+        assert panel.embedding.isHidden(), "the embedding model is installed: nothing to offer"
         panel.add_paths([club], name="club")
         qtbot.waitUntil(lambda: not panel.busy, timeout=INDEX_TIMEOUT_MS)
         assert names_listed(panel) == ["club — 2 files, 4 chunks"]
@@ -67,7 +80,7 @@ def test_indexing_pauses_between_files_and_a_cancelled_run_is_finished_by_a_resc
     folder.mkdir()
     for number in range(300):
         (folder / f"note{number:03}.txt").write_text(f"Note number {number} about rowing.", "utf-8")
-    panel = DocumentsPanel(Library(tmp_path / "documents.db", None))
+    panel = words_only_panel(tmp_path)
     qtbot.addWidget(panel)
     panel.add_paths([folder], name="many")
     panel.pause_button.setChecked(True)
@@ -88,7 +101,7 @@ def test_indexing_pauses_between_files_and_a_cancelled_run_is_finished_by_a_resc
 def test_folders_dropped_on_the_section_are_added_to_the_named_collection(
     qtbot, tmp_path: Path, club: Path, monkeypatch
 ):
-    panel = DocumentsPanel(Library(tmp_path / "documents.db", None))
+    panel = words_only_panel(tmp_path)
     qtbot.addWidget(panel)
     monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("rowing", True))
     mime = QMimeData()
@@ -105,7 +118,7 @@ def test_folders_dropped_on_the_section_are_added_to_the_named_collection(
 def test_files_added_changed_or_deleted_while_hearth_runs_are_indexed_without_a_rescan(
     qtbot, tmp_path: Path, club: Path
 ):
-    panel = DocumentsPanel(Library(tmp_path / "documents.db", None))
+    panel = words_only_panel(tmp_path)
     qtbot.addWidget(panel)
     panel.add_paths([club], name="club")
     qtbot.waitUntil(lambda: not panel.busy, timeout=INDEX_TIMEOUT_MS)
@@ -122,4 +135,39 @@ def test_files_added_changed_or_deleted_while_hearth_runs_are_indexed_without_a_
     (club / "late.md").write_text("Written after the panel stopped watching.", "utf-8")
     qtbot.wait(3000)
     assert names_listed(panel) == ["club — 2 files, 3 chunks"], "a stopped watcher rescans nothing"
+    assert QThreadPool.globalInstance().waitForDone(10_000)
+
+
+def test_the_section_offers_the_missing_embedding_model_and_searches_by_meaning_once_it_is_fetched(
+    qtbot, hearth_home: Path, model_file: Path, embedding_file: Path, club: Path, server: str
+):
+    body = embedding_file.read_bytes()
+    Files.files["/org/minilm/resolve/main/minilm.gguf"] = body
+    listing = [{"path": "minilm.gguf", "size": len(body), "lfs": {"oid": hashlib.sha256(body).hexdigest()}}]
+    Files.files["/api/models/org/minilm/tree/main"] = json.dumps(listing).encode()
+    source = (
+        f'source = {{ kind = "huggingface", repo = "org/minilm", filename = "minilm.gguf", endpoint = "{server}" }}'
+    )
+    config = config_text(model_file, embedding_file=embedding_file).replace(
+        f'file = "{embedding_file}"', f'file = "minilm.gguf"\n{source}'
+    )
+    write_user_config(hearth_home, config.replace("threads = 2", "threads = 1"))
+    with open_window(qtbot) as win:
+        panel = win.documents
+        assert panel is not None and panel.library.embedder is None
+        assert not panel.embedding.isHidden() and not panel.embedding.get_button.isHidden()
+        assert panel.embedding.note.text() == (
+            "The embedding model minilm is not installed: documents are searched by their words alone."
+        )
+        panel.add_paths([club], name="club")
+        qtbot.waitUntil(lambda: not panel.busy, timeout=INDEX_TIMEOUT_MS)
+        question = "Which person can unlock the door?"  # shares no word with the minutes but "the"
+        assert panel.library.search(["club"], question, method="vector") == [], "no vectors yet"
+
+        panel.embedding.get_button.click()
+        qtbot.waitUntil(lambda: panel.library.embedder is not None and not panel.busy, timeout=INDEX_TIMEOUT_MS)
+        assert panel.embedding.isHidden()
+        assert (hearth_home / "data" / "models" / "minilm.gguf").read_bytes() == body
+        [first, *_] = panel.library.search(["club"], question, method="vector")
+        assert Path(first.chunk.path).name == "minutes.pdf", "the vectors of what was indexed were computed"
     assert QThreadPool.globalInstance().waitForDone(10_000)

@@ -118,7 +118,7 @@ class ApiAnswers:
         """Each model id a request may name, with where it runs."""
         return [
             (CASCADE_MODEL, "hearth"),
-            *((model_id, m.location.value) for model_id, m in self.config.models.items()),
+            *((model_id, self.config.models[model_id].location.value) for model_id in self.config.chat_model_ids),
         ]
 
     def stop_all(self) -> None:
@@ -170,7 +170,7 @@ class ApiAnswers:
             return Plan(
                 self.chat.tiers(), names.index(route.start), route.excluded, privacy, messages, max_tokens, sampling
             )
-        if request.model not in self.config.models:
+        if request.model not in self.config.chat_model_ids:
             known = ", ".join(model_id for model_id, _ in self.models())
             raise NotFound(f"There is no model '{request.model}' in Hearth. The models are: {known}.")
         tier = next((t.name for t in self.config.tiers if request.model in t.models), request.model)

@@ -246,10 +246,10 @@ class Documents(Strict):
     """[documents]: how questions over your document collections are answered."""
 
     embedding_model: str | None = Field(
-        default=None, description="a local model under [models] that computes document vectors; default: the first"
+        default=None, description="a local embedding model under [models] for document vectors; none: words only"
     )
     pooling: Literal["mean", "cls", "last"] = Field(
-        default="mean", description="how token vectors become one: 'mean' for chat models, as the model card says"
+        default="mean", description="how token vectors become one, as the model card says (all-MiniLM-L6-v2: 'mean')"
     )
     chunks: int = Field(default=8, ge=1, le=64, description="chunks retrieved for each question")
 
@@ -302,6 +302,11 @@ class Config(Strict):
             raise KeyProblem(("documents", "embedding_model"), f"'{embedder}' is not a local model under [models]")
         self._one_variable_per_key()
         return self
+
+    @property
+    def chat_model_ids(self) -> list[str]:
+        """The models that answer messages: every one under [models] but the documents' embedding model."""
+        return [model_id for model_id in self.models if model_id != self.documents.embedding_model]
 
     def _one_variable_per_key(self) -> None:
         """Two key names that meet in one environment variable would read one key for two services."""
