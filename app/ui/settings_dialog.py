@@ -127,6 +127,7 @@ class SettingsDialog(QDialog):
         self.auto_plan.setToolTip("The composer's Plan switch does this for one message; this does it whenever")
         self.system_prompt = QLineEdit(settings.system_prompt, page)
         self.system_prompt.setAccessibleName("System prompt")
+        self.system_prompt.setPlaceholderText("None: each model's own (best for small models)")
         form.addRow("Where messages may go:", self.privacy)
         form.addRow("Escalate below confidence:", self.threshold)
         form.addRow("Longest answer (tokens):", self.max_tokens)

@@ -60,10 +60,12 @@ def test_short_questions_are_greedy_and_open_requests_keep_the_models_settings()
 
 def test_the_chat_path_answers_short_questions_as_plain_llama_cpp_does(hearth_home: Path, model_file: Path):
     """Through ChatService (context, cascade, provider, store), with the shipped sampling defaults and
-    the shipped system prompt, the answer is the one llama-cpp-python gives greedily for the same prompt."""
+    the shipped system prompt (none: the model's own), the answer is the one llama-cpp-python gives
+    greedily for the question alone."""
     from tests.conftest import config_text, write_user_config
 
     text = config_text(model_file, max_answer_tokens=40).replace("temperature = 0.0\n", "", 1)
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("system_prompt ="))
     write_user_config(hearth_home, text)
     session = open_session()
     plain = llama_cpp.Llama(str(model_file), n_ctx=2048, n_threads=2, verbose=False)
@@ -73,11 +75,10 @@ def test_the_chat_path_answers_short_questions_as_plain_llama_cpp_does(hearth_ho
         for question in SHORT_QUESTIONS:
             events = list(session.chat.send(None, question))
             answer = next(e.answer for e in events if isinstance(e, Finished))
-            messages = [{"role": "user", "content": question}]
-            system = session.config.settings.system_prompt
-            if system:
-                messages.insert(0, {"role": "system", "content": system})
-            reply = plain.create_chat_completion(messages, temperature=0.0, max_tokens=40)
+            assert session.config.settings.system_prompt == ""
+            reply = plain.create_chat_completion(
+                [{"role": "user", "content": question}], temperature=0.0, max_tokens=40
+            )
             assert answer.text.strip() == reply["choices"][0]["message"]["content"].strip(), question
             assert answer.text  # a real answer, not two empty strings
     finally:

@@ -28,7 +28,7 @@ from app.core.api.wire import ChatRequest
 from app.core.config.schema import Privacy
 from app.core.conversation.budget import budget_left
 from app.core.conversation.chat import ChatService
-from app.core.conversation.context import TEMPLATE_TOKENS_PER_MESSAGE
+from app.core.conversation.context import TEMPLATE_TOKENS_PER_MESSAGE, system_messages
 from app.core.errors import ConsentUnavailable, GateClosed, InvalidInput, ModelError, NotFound, TooLong
 from app.core.privacy.gate import ConsentFn, ConsentRequest, Decision, OutboundGate
 from app.core.providers.base import Message, Provider, Sampling
@@ -155,7 +155,7 @@ class ApiAnswers:
         if not any(message.role == "user" for message in messages):
             raise InvalidInput("messages: at least one message must have the role 'user'.")
         if not any(message.role == "system" for message in messages):
-            messages.insert(0, Message("system", self.config.settings.system_prompt))
+            messages[:0] = system_messages(self.config.settings.system_prompt)
         sampling = Sampling(
             temperature=request.temperature, seed=request.seed, stop=request.stops, top_logprobs=request.alternatives
         )

@@ -204,7 +204,7 @@ class Settings(Strict):
     backups_kept: int = Field(default=7, ge=0, le=1000, description="daily database backups kept; 0: none")
     retention_days: int | None = Field(default=None, ge=1, description="delete conversations idle this long")
     redact: bool = Field(default=True, description="hide e-mails, phones, cards, IBANs and IPs from remote tiers")
-    system_prompt: str = "You are Hearth, a helpful assistant."
+    system_prompt: str = ""  # empty: no system message, the model's own default (app/core/conversation/context.py)
 
 
 RELEASES_URL = "https://api.github.com/repos/hearth-desktop/hearth/releases/latest"

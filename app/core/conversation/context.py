@@ -28,10 +28,9 @@ def build_context(
     summary: str | None = None,
 ) -> list[Message]:
     """``history`` (the turns the summary does not cover) ends with the user's new message, which must fit."""
-    system = Message("system", system_prompt)
-    if summary:
-        system = Message("system", f"{system_prompt}\n\nSummary of the conversation so far:\n{summary}")
-    budget = provider.n_ctx - answer_tokens - _cost(system, provider)
+    text = f"{system_prompt}\n\nSummary of the conversation so far:\n{summary}" if summary else system_prompt
+    system = system_messages(text)
+    budget = provider.n_ctx - answer_tokens - sum(_cost(message, provider) for message in system)
     kept: list[Message] = []
     for message in reversed(history):
         cost = _cost(message, provider)
@@ -45,7 +44,14 @@ def build_context(
             "Shorten it, or choose a model with a larger n_ctx in models.toml."
         )
     kept.reverse()
-    return [system, *kept]
+    return [*system, *kept]
+
+
+def system_messages(system_prompt: str) -> list[Message]:
+    """The system message of ``system_prompt``; none when it is empty, so that the model's chat template
+    uses its own default (SmolLM2's names the model and its maker), the prompt the model was tuned with."""
+    text = system_prompt.strip()
+    return [Message("system", text)] if text else []
 
 
 def recent_history(

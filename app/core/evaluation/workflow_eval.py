@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from app.core.answers import Answer, Finished
 from app.core.confidence.calibration import Scorer
+from app.core.conversation.context import system_messages
 from app.core.conversation.teamwork.chat_modes import ChatModes
 from app.core.conversation.teamwork.events import PlanReady
 from app.core.errors import HearthError
@@ -181,7 +182,7 @@ def arm_runners(modes: ChatModes, store: Store, passage: Passage, scorer: Scorer
     return {
         "strongest": lambda request: modes.one_model(
             strongest,
-            [Message("system", system), Message("user", request)],
+            [*system_messages(system), Message("user", request)],
             passage,
             scorer,
             config.settings.max_answer_tokens,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from app.core.answers import Answer, Event, Finished
 from app.core.confidence.calibration import Scorer
 from app.core.conversation.budget import budget_left
-from app.core.conversation.context import build_context
+from app.core.conversation.context import build_context, system_messages
 from app.core.conversation.teamwork.plan_run import MessageRunner, PlanRun
 from app.core.conversation.teamwork.plans import Plan, edited, planner_messages
 from app.core.conversation.teamwork.refine import DraftRefineRun
@@ -104,7 +104,7 @@ class ChatModes:
 
         def answer(prompt: str, task: Task, passage: Passage) -> Iterator[Event]:
             return self.one_model(
-                model_id, [Message("system", system), Message("user", prompt)], passage, scorer, tokens
+                model_id, [*system_messages(system), Message("user", prompt)], passage, scorer, tokens
             )
 
         return answer
