@@ -50,7 +50,12 @@ class AnswerRecorder:
         records = OutboundRecords(store)
         self.cooldowns.merge(records.rests(time.time()))
         shown: list[str] = []  # the current attempt's text
-        held: list[TextDelta] = []  # received, not yet saved, so not yet passed on
+        # The text received, not yet saved, so not yet passed on: strings only, which the garbage
+        # collector does not track. Holding the deltas themselves (tens of thousands a second from a
+        # fast server) for SAVE_EVERY_S carried them into its oldest generation, which then ran a full
+        # collection of every object in the process every second or two, holding the GIL 50-100 ms.
+        held: list[str] = []
+        held_index = 0  # the attempt they belong to
         first = len(store.attempts(answer_id))  # a re-ask adds to the attempts already there
         recorded: dict[int, str] = {}  # index -> the reason it was recorded with
         streaming: AttemptStarted | None = None
@@ -71,7 +76,7 @@ class AnswerRecorder:
                 else:
                     interrupted()
                 saved_at = time.monotonic()
-                yield TextDelta(held[0].index, "".join(delta.text for delta in held))
+                yield TextDelta(held_index, "".join(held))
                 held.clear()
 
         def record(index: int, attempt: Attempt) -> None:
@@ -83,7 +88,9 @@ class AnswerRecorder:
             for event in events:
                 if isinstance(event, TextDelta):
                     shown.append(event.text)
-                    held.append(event)
+                    if not held:
+                        held_index = event.index
+                    held.append(event.text)
                     if time.monotonic() - saved_at >= SAVE_EVERY_S:
                         yield from release()
                     continue

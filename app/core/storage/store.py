@@ -261,7 +261,9 @@ class Store:
             " SELECT m.id, m.after_id, 0 FROM messages m WHERE m.id = ?"
             " UNION ALL SELECT m.id, m.after_id, path.depth + 1 FROM messages m JOIN path ON m.id = path.after_id"
             " WHERE ? < 0 OR path.depth + 1 < ?)"
-            " SELECT messages.* FROM messages JOIN path USING (id) ORDER BY messages.id",
+            # Read in id order, not sorted after the join: sorting copies whole rows, a long answer's
+            # megabytes with them, into a temporary b-tree (6-20 ms for a 5 MB answer, 1-2 ms without).
+            " SELECT * FROM messages WHERE id IN (SELECT id FROM path) ORDER BY id",
             [end, -1 if limit is None else limit, -1 if limit is None else limit],
         )
         names = [d[0] for d in rows.description]
