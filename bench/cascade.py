@@ -85,6 +85,7 @@ SINGLE: dict[str, Any] = {
     "span_first_logprob": lambda s: s.span_first_logprob,
     "neg_span_mean_entropy": lambda s: None if s.span_mean_entropy is None else -s.span_mean_entropy,
     "span_min_margin": lambda s: s.span_min_margin,
+    "end_logprob": lambda s: s.end_logprob,
     "probe": lambda s: s.probe,
 }
 BEFORE = {"short_temperature": 0.2, "short_repeat_penalty": 1.1}

@@ -95,3 +95,32 @@ def test_the_plain_baseline_is_judged_and_scored_like_any_tier(model_file: Path)
         plain.close()
     assert result.tier == "plain" and result.answer and result.tokens > 0
     assert 0 < result.confidence <= 1 and result.signals["mean_logprob"] < 0
+
+
+def test_hearth_reads_the_same_answer_probability_as_the_plain_model(model_file: Path):
+    """The mean log-probability Hearth keeps is the plain model's (to the rounding of the logits), and
+    Hearth also keeps how sure the model was that it had finished: the end-of-answer token's."""
+    from app.core.confidence.signals import TokenTrace
+    from app.core.providers.llama_cpp import LlamaCppProvider
+
+    question = "What is 7 plus 5?"
+    model = LocalModel(provider="llama-cpp", file=str(model_file), threads=2)
+    plain = PlainModel("smol", model, model_file)
+    try:
+        result = plain.answer(EvalItem(id="sum", prompt=question, checker="number", answer="12"), 32)
+    finally:
+        plain.close()
+    provider = LlamaCppProvider("smol", model, lambda: model_file)
+    trace = TokenTrace()
+    try:
+        chunks = list(provider.stream([Message("user", question)], max_tokens=32))
+    finally:
+        provider.close()
+    for chunk in chunks:
+        trace.add(chunk)
+    text = "".join(chunk.text for chunk in chunks)
+    signals = trace.signals(question, text, chunks[-1].finish_reason)
+    assert text.strip() == result.answer.strip() and chunks[-1].finish_reason == "stop"
+    assert signals.n_tokens == result.signals["n_tokens"]
+    assert signals.mean_logprob == pytest.approx(result.signals["mean_logprob"], abs=1e-3)
+    assert signals.end_logprob is not None and -30 < signals.end_logprob < 0

@@ -67,9 +67,10 @@ def test_a_trace_gathers_what_the_chunks_say():
     trace = TokenTrace()
     trace.add(Chunk("Par", (-0.1,), (0.2,), (3.0,), ("Par",)))
     trace.add(Chunk("is", (-0.3,), (0.4,), (1.0,), ("is",)))
-    trace.add(Chunk("", hidden=(0.5, -0.5), finish_reason="stop"))
+    trace.add(Chunk("", hidden=(0.5, -0.5), end_logprob=-0.5, finish_reason="stop"))
     signals = trace.signals(QUESTION, "Paris", "stop")
     assert signals.n_tokens == 2 and signals.min_margin == 1.0 and signals.mean_margin == 2.0
+    assert signals.end_logprob == -0.5 and signals.mean_logprob == pytest.approx(-0.2)  # the end is apart
     assert signals.max_entropy == pytest.approx(0.4) and trace.hidden == (0.5, -0.5)
     assert signals.span_tokens == 2  # "Par" + "is" is one word, and it answers
 

@@ -63,6 +63,7 @@ FEATURES: dict[str, Callable[[Signals], float]] = {
     "span_first_logprob": lambda s: _logprob(s.span_first_logprob),
     "span_mean_entropy": lambda s: s.span_mean_entropy or 0.0,
     "span_min_margin": lambda s: s.span_min_margin or 0.0,
+    "end_logprob": lambda s: _logprob(s.end_logprob),
     "log_tokens": lambda s: math.log1p(s.n_tokens),
     "probe_logit": lambda s: _logit(s.probe),
     "hedge": lambda s: float(s.hedge),

@@ -71,6 +71,9 @@ class Signals:
     span_min_margin: float | None = None
     # The hidden-state probe's probability, where the model's calibration has a probe.
     probe: float | None = None
+    # The end-of-answer token's log-probability, where the model ended the answer with it: how sure
+    # it was that the answer was complete.
+    end_logprob: float | None = None
 
     @property
     def has_token_probabilities(self) -> bool:
@@ -94,6 +97,7 @@ def signals_from(
     finish_reason: str | None,
     margins: Sequence[float] = (),
     tokens: Sequence[str] = (),
+    end_logprob: float | None = None,
 ) -> Signals:
     lp = np.asarray(logprobs, dtype=np.float64)
     probs = np.exp(lp)
@@ -141,6 +145,7 @@ def signals_from(
         span_first_logprob=float(span_lp[0]) if len(span_lp) else None,
         span_mean_entropy=stat(span_ent, "mean"),
         span_min_margin=stat(span_mar, "min"),
+        end_logprob=end_logprob,
     )
 
 
@@ -153,6 +158,7 @@ class TokenTrace:
         self.margins: list[float] = []
         self.tokens: list[str] = []
         self.hidden: tuple[float, ...] = ()
+        self.end_logprob: float | None = None
 
     def add(self, chunk: Chunk) -> None:
         self.logprobs.extend(chunk.logprobs)
@@ -161,9 +167,20 @@ class TokenTrace:
         self.tokens.extend(chunk.tokens)
         if chunk.hidden:
             self.hidden = chunk.hidden
+        if chunk.end_logprob is not None:
+            self.end_logprob = chunk.end_logprob
 
     def signals(self, question: str, answer: str, finish_reason: str | None) -> Signals:
-        return signals_from(question, answer, self.logprobs, self.entropies, finish_reason, self.margins, self.tokens)
+        return signals_from(
+            question,
+            answer,
+            self.logprobs,
+            self.entropies,
+            finish_reason,
+            self.margins,
+            self.tokens,
+            self.end_logprob,
+        )
 
 
 def default_score(signals: Signals) -> float | None:

@@ -62,6 +62,9 @@ class Chunk:
     alternatives: tuple[tuple[tuple[str, float], ...], ...] = ()
     # The model's final hidden state after the answer's last token (local models; on the last chunk).
     hidden: tuple[float, ...] = ()
+    # Log-probability of the end-of-answer token, where the model ended the answer with it (local models;
+    # on the last chunk). How sure the model was that the answer is complete.
+    end_logprob: float | None = None
     finish_reason: str | None = None
     usage: Usage | None = None
 

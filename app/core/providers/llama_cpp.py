@@ -178,16 +178,18 @@ class LlamaCppProvider:
             temperature, repeat_penalty = choose_sampling(self.config, messages, sampling)
             tokens = llm.generate(prompt, temp=temperature, repeat_penalty=repeat_penalty)
             last: int | None = None
+            end_logprob: float | None = None
             alternatives = sampling.top_logprobs if sampling is not None else 0
             try:
                 for token in tokens:
                     last = token
-                    if llama_cpp.llama_vocab_is_eog(vocab, token):
-                        finish = "stop"
-                        break
                     # The context still holds the logits this token was sampled from.
                     logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
                     logprob, entropy, margin = token_stats(logits, token)
+                    if llama_cpp.llama_vocab_is_eog(vocab, token):
+                        finish = "stop"
+                        end_logprob = logprob
+                        break
                     produced += 1
                     piece = decoder.decode(llm.detokenize([token]))
                     text = stop_text.feed(piece)
@@ -206,7 +208,9 @@ class LlamaCppProvider:
             wanted = sampling is not None and sampling.hidden_state
             hidden = self.final_hidden_state(llm, last) if wanted and last is not None else ()
             tail = stop_text.flush() + decoder.decode(b"", final=True)
-            yield Chunk(tail, hidden=hidden, finish_reason=finish, usage=Usage(len(prompt), produced))
+            yield Chunk(
+                tail, hidden=hidden, end_logprob=end_logprob, finish_reason=finish, usage=Usage(len(prompt), produced)
+            )
 
     @staticmethod
     def _alternatives(llm: Any, logits: Any, count: int) -> tuple[tuple[str, float], ...]:
