@@ -38,6 +38,7 @@ from typing import Any
 
 from app.core.confidence import costly_signals
 from app.core.confidence.calibration import (
+    FEATURES,
     RICHER_FEATURES,
     SHIPPED,
     Calibration,
@@ -85,7 +86,7 @@ SINGLE: dict[str, Any] = {
     "span_first_logprob": lambda s: s.span_first_logprob,
     "neg_span_mean_entropy": lambda s: None if s.span_mean_entropy is None else -s.span_mean_entropy,
     "span_min_margin": lambda s: s.span_min_margin,
-    "end_logprob": lambda s: s.end_logprob,
+    "end_logprob": FEATURES["end_logprob"],
     "probe": lambda s: s.probe,
 }
 BEFORE = {"short_temperature": 0.2, "short_repeat_penalty": 1.1}

@@ -140,8 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--features",
         choices=["default", "all"],
         default="default",
-        help="default: the shipped choice of signals; all: every token signal, the text checks and a "
-        "probe on the hidden state (worth it with many hundreds of labelled answers)",
+        help="default: the shipped choice of signals (a probe on the hidden state and three token signals); "
+        "all: every token signal and the text checks too (worth it with many hundreds of labelled answers)",
     )
     answering_options(calibrate)
     calibrate.set_defaults(func=cmd_calibrate)

@@ -121,6 +121,45 @@ def test_a_refit_that_ranks_the_shipped_sets_worse_than_the_shipped_fit_is_not_k
     assert held_out.auroc(agreeing.calibration) >= held_out.auroc(shipped)
 
 
+def test_a_few_dozen_verdicts_rescale_the_shipped_fit_to_how_often_this_user_finds_it_right(shipped_folder: Path):
+    """The shipped fit reads several signals; a few dozen verdicts refit only its scale and offset,
+    so the ranking stays the shipped one and the numbers come to mean what the user's verdicts say."""
+    shipped, held_out = load(shipped_folder, MODEL), load_held_out(MODEL, shipped_folder)
+    assert shipped is not None and held_out is not None and len(shipped.features) > 1
+    rng = np.random.default_rng(7)
+    weakest = rng.uniform(0.02, 0.98, size=2 * MIN_LABELS)
+    harsher = rng.uniform(size=len(weakest)) < weakest / 2  # this user finds it right half as often
+    verdicts = as_labels(list(zip(weakest.tolist(), harsher.tolist(), strict=True)))
+    result = refit(MODEL, verdicts, shipped, held_out)
+    assert result.calibration is not None and result.calibration.features == shipped.features
+    assert held_out.auroc(result.calibration) == pytest.approx(held_out.auroc(shipped))
+    before = np.mean([shipped.probability(label.signals) for label in verdicts])
+    after = np.mean([result.calibration.probability(label.signals) for label in verdicts])
+    assert after < before - 0.15 and abs(after - np.mean(harsher)) < 0.1
+
+
+def test_a_fit_that_reads_the_hidden_state_learns_only_from_answers_that_carried_it():
+    rng = np.random.default_rng(3)
+    answers = simulated(120, seed=5)
+    states = [[float(c) + rng.normal(), rng.normal()] for _, c in answers]
+    shipped = fit(
+        MODEL,
+        [answer_signals(w) for w, _ in answers],
+        [c for _, c in answers],
+        hidden=states,
+        features=("probe_logit", "span_min_logprob"),
+    )
+    assert shipped.reads_hidden_state
+    without = as_labels(simulated(60, seed=6))  # answered before the probe was shipped: no reading
+    assert refit(MODEL, without, shipped, None).calibration is None
+    read = [
+        labels.Label(MODEL, shipped.complete(label.signals, state), label.correct, label.verdict)
+        for label, state in zip(without, states, strict=False)
+    ]
+    result = refit(MODEL, read, shipped, None)
+    assert result.calibration is not None and result.calibration.probe == shipped.probe
+
+
 def test_verdicts_refit_the_model_in_the_background_and_a_reset_forgets_them(shipped_folder: Path, tmp_path: Path):
     config = load_config_file(default_config_file())
     database = tmp_path / "hearth.db"
