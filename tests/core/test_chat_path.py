@@ -124,3 +124,30 @@ def test_hearth_reads_the_same_answer_probability_as_the_plain_model(model_file:
     assert signals.n_tokens == result.signals["n_tokens"]
     assert signals.mean_logprob == pytest.approx(result.signals["mean_logprob"], abs=1e-3)
     assert signals.end_logprob is not None and -30 < signals.end_logprob < 0
+
+
+def test_a_model_without_a_chat_template_answers_as_through_llama_cpp_python(gemma_file: Path):
+    """Gemma 3 270M (base) has no chat template: Hearth's ChatML is llama-cpp-python's, BOS token and
+    empty system turn included, so it gets the same answers (the BOS missing made it babble)."""
+    from app.core.providers.llama_cpp import LlamaCppProvider
+
+    model = LocalModel(provider="llama-cpp", file=str(gemma_file), threads=2)
+    items = [
+        EvalItem(id="letter", prompt=SHORT_QUESTIONS[3], checker="choice", answer="A"),
+        EvalItem(id="sum", prompt="What is 7 plus 5?", checker="number", answer="12"),
+    ]
+    plain = PlainModel("gemma", model, gemma_file)
+    try:
+        expected = [plain.answer(item, 24).answer for item in items]
+    finally:
+        plain.close()
+    provider = LlamaCppProvider("gemma", model, lambda: gemma_file)
+    try:
+        answers = [
+            "".join(chunk.text for chunk in provider.stream([Message("user", item.prompt)], max_tokens=24))
+            for item in items
+        ]
+    finally:
+        provider.close()
+    assert [a.strip() for a in answers] == [e.strip() for e in expected]
+    assert any(answer.strip() for answer in answers)

@@ -27,9 +27,13 @@ from app.core.providers.logprobs import likeliest, token_stats
 from app.core.providers.sampling import choose_sampling
 from app.core.providers.stop_text import StopText
 
-# Used when a GGUF file has no chat template of its own, or one Hearth cannot use.
+# Used when a GGUF file has no chat template of its own, or one Hearth cannot use: the prompt
+# llama-cpp-python's own "chatml" format writes (a system turn always, empty without a system
+# message; the model's BOS token where its vocabulary asks for one), so that such a model answers
+# through Hearth as it answers through llama-cpp-python.
 CHATML_END = "<|im_end|>"
 CHATML_TEMPLATE = (
+    "{% if not messages or messages[0]['role'] != 'system' %}<|im_start|>system\n<|im_end|>\n{% endif %}"
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
     "{{ message['content'] }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
@@ -137,9 +141,12 @@ class LlamaCppProvider:
                 raise ModelError(f"{self.model_id} cannot format this conversation ({exc}).") from None
             self._set_aside_template(llm, exc)
             result = self._formatter(messages=wire)
-        tokens = llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+        chatml = self._formatter.template == CHATML_TEMPLATE
+        # A model's own template writes its BOS token itself (added_special); Hearth's ChatML does not.
+        add_bos = chatml or not result.added_special
+        tokens = llm.tokenize(result.prompt.encode("utf-8"), add_bos=add_bos, special=True)
         stops = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
-        if self._formatter.template == CHATML_TEMPLATE:
+        if chatml:
             # A model without a template of its own may not know ChatML's end marker as a token: it then
             # writes it out as text and goes on to write the next turn itself.
             stops = [*stops, CHATML_END]
