@@ -12,18 +12,10 @@ from pathlib import Path
 from app.cli.arguments import count
 from app.cli.teamwork import cmd_eval_routing, cmd_eval_workflow
 from app.cli.terminal import ProgressPrinter, ask_consent_on_terminal
-from app.core.confidence.calibration import (
-    DEFAULT_FEATURES,
-    RICHER_FEATURES,
-    Scorer,
-    cross_validated,
-    fit,
-    save,
-    threshold_for_accuracy,
-    threshold_for_rate,
-)
+from app.core.confidence.calibration import DEFAULT_FEATURES, RICHER_FEATURES, Scorer, fit, save
 from app.core.confidence.metrics import auroc
 from app.core.confidence.signals import Signals
+from app.core.confidence.validation import cross_validated, threshold_for_accuracy, threshold_for_rate
 from app.core.config.load import config_file
 from app.core.config.schema import LocalModel
 from app.core.errors import HearthError

@@ -22,17 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.core.confidence.calibration import (
-    RICHER_FEATURES,
-    UNCALIBRATED_FEATURES,
-    Calibration,
-    Maker,
-    fit,
-    out_of_fold,
-    recalibrated,
-)
+from app.core.confidence.calibration import RICHER_FEATURES, UNCALIBRATED_FEATURES, Calibration, fit, recalibrated
 from app.core.confidence.metrics import auroc
 from app.core.confidence.signals import Signals, default_score
+from app.core.confidence.validation import Maker, out_of_fold
 from app.core.conversation.learning.held_out import HeldOutAnswers
 from app.core.conversation.learning.labels import Label
 
