@@ -163,9 +163,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     hidden = [r.hidden for r in usable] if all(r.hidden for r in usable) else None
     features = RICHER_FEATURES if args.features == "all" else DEFAULT_FEATURES
     calibration = fit(model_id, signals, correct, hidden=hidden, features=features)
-    token_signals = signals  # before the probe reads them: the cross-validation fits its own probes
-    signals = [calibration.complete(s, r.hidden) for s, r in zip(signals, usable, strict=True)]
-    scores = [calibration.probability(s) or 0.0 for s in signals]
+    read = [calibration.complete(s, r.hidden) for s, r in zip(signals, usable, strict=True)]
+    scores = [calibration.probability(s) or 0.0 for s in read]
     if args.target_accuracy is not None:
         threshold = threshold_for_accuracy(scores, correct, args.target_accuracy)
         target = f"accuracy of local answers >= {args.target_accuracy:.0%}"
@@ -174,7 +173,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         target = f"escalation rate {args.target_rate:.0%}"
     calibration = calibration.model_copy(update={"threshold": threshold, "target": target})
     path = save(calibration, session.paths.calibration)
-    held_out = [p or 0.0 for p in cross_validated(model_id, token_signals, correct, features=features, hidden=hidden)]
+    held_out = [p or 0.0 for p in cross_validated(model_id, signals, correct, features=features, hidden=hidden)]
     default = [r.confidence or 0.0 for r in usable]
     print(f"{model_id}: {sum(correct)}/{len(correct)} right on {args.data.name}")
     print(

@@ -178,12 +178,17 @@ class Calibration(BaseModel):
     def reads_hidden_state(self) -> bool:
         return self.probe is not None and "probe_logit" in self.features
 
-    def probability(self, signals: Signals) -> float | None:
+    def logit(self, signals: Signals) -> float | None:
+        """The fit's linear score for these signals; None where it cannot read them."""
         if not signals.has_token_probabilities:
             return None
         if "probe_logit" in self.features and signals.probe is None:
             return None  # the answer came without a hidden state: the fit cannot read it
-        return self.logistic.probability([FEATURES[name](signals) for name in self.features])
+        return self.logistic.logit([FEATURES[name](signals) for name in self.features])
+
+    def probability(self, signals: Signals) -> float | None:
+        logit = self.logit(signals)
+        return None if logit is None else float(_sigmoid(logit))
 
 
 PROBE_L2 = (30.0, 100.0, 300.0, 1000.0, 3000.0)
@@ -260,11 +265,8 @@ def recalibrated(calibration: Calibration, signals: Sequence[Signals], correct: 
     fit's wherever the new scale is positive (these answers agree that a higher score means more
     often right); what changes is how often an answer at each score is right.
     """
-    pairs = [
-        (_score(calibration, s), ok)
-        for s, ok in zip(signals, correct, strict=True)
-        if calibration.probability(s) is not None
-    ]
+    scored = [(calibration.logit(s), ok) for s, ok in zip(signals, correct, strict=True)]
+    pairs = [(z, ok) for z, ok in scored if z is not None]
     if len(pairs) < 10:
         raise InvalidInput(f"Recalibration needs at least 10 scored answers, got {len(pairs)}.")
     platt = fit_logistic(np.asarray([[z] for z, _ in pairs]), np.asarray([float(ok) for _, ok in pairs]), l2=1.0)
@@ -284,11 +286,6 @@ def recalibrated(calibration: Calibration, signals: Sequence[Signals], correct: 
             "correct": sum(ok for _, ok in pairs),
         }
     )
-
-
-def _score(calibration: Calibration, signals: Signals) -> float:
-    """The fit's linear score (the logit of its probability) for these signals."""
-    return calibration.logistic.logit([FEATURES[name](signals) for name in calibration.features])
 
 
 def calibration_file(folder: Path, model_id: str) -> Path:
