@@ -58,7 +58,7 @@ from app.core.evaluation.report import quality
 from app.core.models.fetch import ensure_model_file
 from app.core.paths import user_paths
 from app.core.privacy.gate import OutboundGate
-from app.core.providers.base import Message
+from app.core.providers.base import Message, Sampling
 from app.core.providers.llama_cpp import LlamaCppProvider
 from app.core.routing import router
 from app.core.routing.cascade import TierPlan
@@ -172,16 +172,22 @@ def router_cost(config: Config, repetitions: int = 2000) -> float:
     return statistics.median(timings)
 
 
-def hidden_state_cost(provider: LlamaCppProvider, repetitions: int = 20) -> float:
-    """ms of the one extra step that reads the final hidden state (after an answer, as in the chat)."""
-    list(provider.stream([Message("user", "What is 2 plus 2?")], max_tokens=8))
-    llm = provider._load_locked()  # the answer just given left the context where the chat leaves it
-    token = llm.token_eos()
-    started = time.perf_counter()
-    for _ in range(repetitions):
-        provider.final_hidden_state(llm, token)
-        llm.n_tokens -= 1  # read the same position again
-    return (time.perf_counter() - started) * 1000 / repetitions
+def hidden_state_cost(provider: LlamaCppProvider, repetitions: int = 9) -> float:
+    """ms per answer of reading the hidden state (each answer token's state and one more step at the
+    end): the same greedy answer with and without it, median of each."""
+    question = [Message("user", "Name three primary colours.")]
+
+    def median_ms(sampling: Sampling) -> float:
+        timings = []
+        for _ in range(repetitions):
+            provider._load_locked().reset()  # the whole prompt read each time, as for a new question
+            started = time.perf_counter()
+            list(provider.stream(question, max_tokens=32, sampling=sampling))
+            timings.append((time.perf_counter() - started) * 1000)
+        return statistics.median(timings)
+
+    median_ms(Sampling(temperature=0.0))  # warm up
+    return max(0.0, median_ms(Sampling(temperature=0.0, hidden_state=True)) - median_ms(Sampling(temperature=0.0)))
 
 
 class Answers:

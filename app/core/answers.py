@@ -38,7 +38,8 @@ class Attempt:
     # How the error may be handled (not stored): worth another try, and when.
     retryable: bool = False
     retry_after: float | None = None
-    # The model's final hidden state (not stored: the probe's reading of it is, in the signals).
+    # The model's final hidden state averaged over the answer (not stored: the probe's reading of it
+    # is, in the signals).
     hidden: tuple[float, ...] = ()
 
     @property

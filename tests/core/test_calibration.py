@@ -120,6 +120,19 @@ def test_a_probe_on_the_hidden_state_finds_what_the_token_probabilities_miss():
     assert Scorer(0.3, {"smol": calibration}).complete("smol", flat[0], trace).probe is not None
 
 
+def test_a_new_probe_does_not_score_readings_an_older_probe_made():
+    hidden, correct = states(200)
+    flat = [signals_from("What is 2+2?", "It is 4.", [math.log(0.6)] * 5, [0.5] * 5, "stop")] * 200
+    older = fit("smol", flat, correct, hidden=hidden, features=("mean_logprob", "probe_logit"))
+    newer_hidden, newer_correct = states(200, seed=7)
+    newer = fit("smol", flat, newer_correct, hidden=newer_hidden, features=("mean_logprob", "probe_logit"))
+    assert older.probe != newer.probe
+    stored = older.complete(flat[0], hidden[0])  # kept with an answer given before the newer probe shipped
+    assert older.probability(stored) is not None
+    assert newer.probability(stored) is None
+    assert newer.probability(newer.complete(flat[0], hidden[0])) is not None
+
+
 def shipped_models() -> list[tuple[str, LocalModel]]:
     config = load_config_file(default_config_file())
     return [(m, model) for m, model in config.models.items() if isinstance(model, LocalModel)]

@@ -1,8 +1,10 @@
-"""The extra model step that reads the final hidden state runs only where a fit's probe reads it."""
+"""The hidden state a fit's probe reads: the model's final state averaged over the answer, read only
+where a fit's probe reads it."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,6 +36,37 @@ def test_the_hidden_state_is_read_only_when_asked_for(provider: LlamaCppProvider
     assert last_chunk_hidden(provider, Sampling(temperature=0.0)) == ()
     hidden = last_chunk_hidden(provider, Sampling(hidden_state=True))
     assert len(hidden) == provider._load_locked().n_embd() and any(value != 0.0 for value in hidden)
+
+
+def states_read_in_one_pass(model_file: Path, tokens: list[int]) -> np.ndarray:
+    """The final hidden state at every position, from another copy of the model reading all tokens at once."""
+    import llama_cpp
+
+    llm = llama_cpp.Llama(model_path=str(model_file), n_ctx=512, logits_all=True, embedding=True, verbose=False)
+    try:
+        llm.eval(tokens)
+        width = llm.n_embd()
+        rows = (llama_cpp.llama_get_embeddings_ith(llm.ctx, i) for i in range(len(tokens)))
+        return np.asarray([np.ctypeslib.as_array(row, shape=(width,)) for row in rows])
+    finally:
+        llm.close()
+
+
+def test_the_probe_reads_the_answer_as_a_whole_and_not_the_question(provider: LlamaCppProvider, model_file: Path):
+    chunks = list(provider.stream(QUESTION, max_tokens=8, sampling=Sampling(temperature=0.0, hidden_state=True)))
+    llm = provider._load_locked()
+    read = llm.input_ids[: llm.n_tokens].tolist()  # the prompt and the answer, its last token taken in too
+    prompt = chunks[-1].usage.prompt_tokens
+    assert len(read) > prompt + 1
+    states = states_read_in_one_pass(model_file, read)
+
+    def cosine(a: np.ndarray, b: np.ndarray) -> float:
+        return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+    hidden = np.asarray(chunks[-1].hidden)
+    answer_mean, last, with_question = states[prompt:].mean(axis=0), states[-1], states.mean(axis=0)
+    assert cosine(hidden, answer_mean) > 0.999
+    assert cosine(hidden, answer_mean) > max(cosine(hidden, last), cosine(hidden, with_question)) + 0.01
 
 
 def probe_fit(width: int):

@@ -129,7 +129,7 @@ class ItemResult:
     tokens: int
     error: str | None
     signals: dict[str, float | int | str | bool | None]
-    # The final hidden state, for fitting a probe (not written to reports).
+    # The final hidden state averaged over the answer, for fitting a probe (not written to reports).
     hidden: tuple[float, ...] = field(default=(), repr=False)
 
     def as_dict(self) -> dict[str, object]:

@@ -28,8 +28,8 @@ class Message:
 @dataclass(frozen=True)
 class Sampling:
     """Per-request overrides of a model's configured sampling (ensembles draw several samples),
-    and whether to read the final hidden state too (one more model step, only worth it where a
-    calibration's probe reads it)."""
+    and whether to read the final hidden state too (averaged over the answer, one more model step:
+    only worth it where a calibration's probe reads it)."""
 
     temperature: float | None = None
     seed: int | None = None
@@ -60,7 +60,7 @@ class Chunk:
     # The likeliest tokens at each step (text, logprob), best first, when asked for (``Sampling.top_logprobs``)
     # and the model reports them.
     alternatives: tuple[tuple[tuple[str, float], ...], ...] = ()
-    # The model's final hidden state after the answer's last token (local models; on the last chunk).
+    # The model's final hidden state averaged over the answer's tokens (local models; on the last chunk).
     hidden: tuple[float, ...] = ()
     # Log-probability of the end-of-answer token, where the model ended the answer with it (local models;
     # on the last chunk). How sure the model was that the answer is complete.
