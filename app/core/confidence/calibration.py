@@ -18,7 +18,6 @@ top layer again over the stored signals, keeping the shipped probe.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -167,18 +166,13 @@ def _auroc(scores: np.ndarray, y: np.ndarray) -> float:
     return auroc(scores.tolist(), (y > 0.5).tolist()) or 0.5
 
 
-def probe_id(probe: Logistic) -> str:
-    """A short fingerprint of a probe's weights, kept with each of its readings."""
-    return hashlib.sha256(probe.model_dump_json().encode("utf-8")).hexdigest()[:16]
-
-
 def _with_probe(signals: Signals, reading: float, probe: Logistic) -> Signals:
-    return Signals.from_dict({**signals.as_dict(), "probe": reading, "probe_of": probe_id(probe)})
+    return Signals.from_dict({**signals.as_dict(), "probe": reading, "probe_of": probe.fingerprint})
 
 
 def _read_by(signals: Signals, probe: Logistic | None) -> bool:
     """Whether these signals carry this probe's reading (a new probe shipped since makes old readings void)."""
-    return probe is not None and signals.probe is not None and signals.probe_of == probe_id(probe)
+    return probe is not None and signals.probe is not None and signals.probe_of == probe.fingerprint
 
 
 def fit(

@@ -7,7 +7,9 @@ dependency for nothing more.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from functools import cached_property
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -29,6 +31,11 @@ class Logistic(BaseModel):
 
     def probability(self, values: Sequence[float]) -> float:
         return float(sigmoid(self.logit(values)))
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short hash of the weights: a probe's readings are kept with it."""
+        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()[:16]
 
 
 def sigmoid(x: float | np.ndarray) -> float | np.ndarray:

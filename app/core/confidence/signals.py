@@ -70,7 +70,7 @@ class Signals:
     span_mean_entropy: float | None = None
     span_min_margin: float | None = None
     # The hidden-state probe's probability, where the model's calibration has a probe, and which
-    # probe read it (``calibration.probe_id``): another probe's reading means nothing to a fit.
+    # probe read it (``Logistic.fingerprint``): another probe's reading means nothing to a fit.
     probe: float | None = None
     probe_of: str | None = None
     # The end-of-answer token's log-probability, where the model ended the answer with it: how sure

@@ -188,38 +188,36 @@ class LlamaCppProvider:
             end_logprob: float | None = None
             alternatives = sampling.top_logprobs if sampling is not None else 0
             states = AnswerStates(llm) if sampling is not None and sampling.hidden_state else None
-            try:  # embeddings are off again however the answer ends
-                try:
-                    for token in tokens:
-                        last = token
-                        if states is not None:
-                            states.step()
-                        # The context still holds the logits this token was sampled from.
-                        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
-                        logprob, entropy, margin = token_stats(logits, token)
-                        if llama_cpp.llama_vocab_is_eog(vocab, token):
-                            finish = "stop"
-                            end_logprob = logprob
-                            break
-                        produced += 1
-                        piece = decoder.decode(llm.detokenize([token]))
-                        text = stop_text.feed(piece)
-                        top = (self._alternatives(llm, logits, alternatives),) if alternatives else ()
-                        chunk = Chunk(text, (logprob,), (entropy,), (margin,), (piece,), alternatives=top)
-                        if stop_text.stopped:
-                            finish = "stop"
-                            if text:
-                                yield chunk
-                            break
-                        yield chunk
-                        if produced >= limit:
-                            break
-                finally:
-                    tokens.close()
+            try:
+                for token in tokens:
+                    last = token
+                    if states is not None:
+                        states.step()
+                    # The context still holds the logits this token was sampled from.
+                    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
+                    logprob, entropy, margin = token_stats(logits, token)
+                    if llama_cpp.llama_vocab_is_eog(vocab, token):
+                        finish = "stop"
+                        end_logprob = logprob
+                        break
+                    produced += 1
+                    piece = decoder.decode(llm.detokenize([token]))
+                    text = stop_text.feed(piece)
+                    top = (self._alternatives(llm, logits, alternatives),) if alternatives else ()
+                    chunk = Chunk(text, (logprob,), (entropy,), (margin,), (piece,), alternatives=top)
+                    if stop_text.stopped:
+                        finish = "stop"
+                        if text:
+                            yield chunk
+                        break
+                    yield chunk
+                    if produced >= limit:
+                        break
                 hidden = states.finish(last) if states is not None and last is not None else ()
             finally:
+                tokens.close()
                 if states is not None:
-                    states.close()
+                    states.close()  # embeddings off again, however the answer ended
             tail = stop_text.flush() + decoder.decode(b"", final=True)
             yield Chunk(
                 tail, hidden=hidden, end_logprob=end_logprob, finish_reason=finish, usage=Usage(len(prompt), produced)
