@@ -10,7 +10,7 @@ For one local model (the default tier's, or ``--gguf``):
    through the plain model too (llama-cpp-python's chat API, greedy, no system
    prompt); with ``--before``, also with the settings Hearth shipped before
    (temperature 0.2 and repeat penalty 1.1 for every request).
-2. Fits the calibration (probe + logistic) on the calibration halves only and
+2. Fits the calibration (probe + logistic) on the calibration files only and
    reports, per evaluation half: accuracy (Hearth, plain, before), the
    default score's AUROC, ECE, share of the oracle's deferral gain and
    CPT(50/80 %), and each single signal's AUROC. The stronger tier is not run:

@@ -4,7 +4,10 @@
     python tests/data/make_bigbench.py --sdist FILE    # or reads one already downloaded
 
 Four kinds of request, each split into a calibration file (for fitting and
-for choosing settings) and a disjoint evaluation file (only ever reported):
+for choosing settings) and a disjoint evaluation file (only ever reported).
+Each calibration file is one half of a sample of the same mix as its evaluation
+file, followed by more items of the same tasks that neither half holds (a
+probe on the model's hidden state learns from every answer it is fitted on):
 
 - facts: short factual questions from ``qa_wikidata``, relations about people,
   works and products only (no country, capital, place or language relation);
@@ -63,6 +66,8 @@ RELATIONS = {
     "The competition class of {} is": "In which weight class did {} compete?",
 }
 PER_RELATION = 24
+# Items per relation or task added to the calibration file, from those the sample left out.
+MORE_PER_GROUP = {"facts": 24, "choice": 0, "arithmetic": 52, "instructions": 80}
 NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve".split()
 
 
@@ -88,7 +93,21 @@ def targets(example: dict[str, Any]) -> list[str]:
     return target if isinstance(target, list) else [target]
 
 
-def facts(tasks: dict[str, dict[str, Any]], rng: random.Random) -> Iterator[tuple[str, dict[str, Any]]]:
+Picked = Iterator[tuple[str, dict[str, Any], bool]]
+
+
+def _sample(group: str, items: list[Any], k: int, rng: random.Random) -> Picked:
+    """``(group, item, True)`` for ``k`` items drawn at random, then ``(group, item, False)`` for the rest."""
+    chosen = rng.sample(items, min(k, len(items)))
+    picked = {id(item) for item in chosen}
+    for item in chosen:
+        yield group, item, True
+    for item in items:
+        if id(item) not in picked:
+            yield group, item, False
+
+
+def facts(tasks: dict[str, dict[str, Any]], rng: random.Random) -> Picked:
     patterns = [(re.compile("^" + re.escape(k).replace(r"\{\}", "(.+)") + "$"), q) for k, q in RELATIONS.items()]
     by_relation: dict[str, list[dict[str, Any]]] = {}
     for index, example in enumerate(tasks["qa_wikidata"]["examples"]):
@@ -104,8 +123,7 @@ def facts(tasks: dict[str, dict[str, Any]], rng: random.Random) -> Iterator[tupl
                 by_relation.setdefault(question, []).append(item)
                 break
     for question, items in sorted(by_relation.items()):
-        for item in rng.sample(items, min(PER_RELATION, len(items))):
-            yield question, item
+        yield from _sample(question, items, PER_RELATION, rng)
 
 
 def _options(correct: str, wrong: list[str], rng: random.Random) -> tuple[dict[str, str], str]:
@@ -115,7 +133,7 @@ def _options(correct: str, wrong: list[str], rng: random.Random) -> tuple[dict[s
     return dict(zip(letters, picked, strict=True)), letters[picked.index(correct)]
 
 
-def choice(tasks: dict[str, dict[str, Any]], rng: random.Random) -> Iterator[tuple[str, dict[str, Any]]]:
+def choice(tasks: dict[str, dict[str, Any]], rng: random.Random) -> Picked:
     for task in ("general_knowledge", "human_organs_senses", "known_unknowns", "misconceptions"):
         for index, example in enumerate(tasks[task]["examples"]):
             scores = example["target_scores"]
@@ -139,6 +157,7 @@ def choice(tasks: dict[str, dict[str, Any]], rng: random.Random) -> Iterator[tup
                     "options": options,
                     "source": f"BIG-bench {task} via bigbench {VERSION}",
                 },
+                True,
             )
 
 
@@ -153,71 +172,65 @@ ARITHMETIC = [
 ]
 
 
-def arithmetic(tasks: dict[str, dict[str, Any]], rng: random.Random) -> Iterator[tuple[str, dict[str, Any]]]:
+def arithmetic(tasks: dict[str, dict[str, Any]], rng: random.Random) -> Picked:
     for task in ARITHMETIC:
-        examples = list(enumerate(tasks[f"arithmetic/{task}"]["examples"]))
-        for index, example in rng.sample(examples, min(52, len(examples))):
-            yield (
-                task,
-                {
-                    "id": f"arithmetic-{task}-{index}",
-                    "prompt": example["input"],
-                    "checker": "number",
-                    "answer": example["target"],
-                    "source": f"BIG-bench arithmetic ({task.replace('_', ' ')}) via bigbench {VERSION}",
-                },
-            )
+        examples = [
+            {
+                "id": f"arithmetic-{task}-{index}",
+                "prompt": example["input"],
+                "checker": "number",
+                "answer": example["target"],
+                "source": f"BIG-bench arithmetic ({task.replace('_', ' ')}) via bigbench {VERSION}",
+            }
+            for index, example in enumerate(tasks[f"arithmetic/{task}"]["examples"])
+        ]
+        yield from _sample(task, examples, 52, rng)
 
 
 def _words_in_order(words: list[str]) -> str:
     return r"\b" + r"\W+".join(re.escape(w) for w in words) + r"\b"
 
 
-def instructions(tasks: dict[str, dict[str, Any]], rng: random.Random) -> Iterator[tuple[str, dict[str, Any]]]:
+def instructions(tasks: dict[str, dict[str, Any]], rng: random.Random) -> Picked:
     mappings = {
         "plural": ("plural", 'What is the plural of "{}"? Reply with the word only.'),
         "past_tense": ("past tense", 'What is the past tense of "{}"? Reply with the word only.'),
     }
     for name, (label, template) in mappings.items():
-        examples = [
-            (f"{part}-{i}", e)
+        words = [
+            {
+                "id": f"instructions-{name}-{part}-{i}",
+                "prompt": template.format(example["input"]),
+                "accept": targets(example),
+                "source": f"BIG-bench linguistic_mappings ({label}) via bigbench {VERSION}",
+            }
             for part in (f"{name}_json", f"{name}_irregular_json")
-            for i, e in enumerate(tasks[f"linguistic_mappings/{part}"]["examples"])
+            for i, example in enumerate(tasks[f"linguistic_mappings/{part}"]["examples"])
         ]
-        for key, example in rng.sample(examples, 90):
-            yield (
-                name,
-                {
-                    "id": f"instructions-{name}-{key}",
-                    "prompt": template.format(example["input"]),
-                    "accept": targets(example),
-                    "source": f"BIG-bench linguistic_mappings ({label}) via bigbench {VERSION}",
-                },
-            )
-    short = [(i, e) for i, e in enumerate(tasks["word_sorting"]["examples"]) if len(e["input"].split()) <= 5]
-    for index, example in rng.sample(short, 90):
-        yield (
-            "word_sorting",
-            {
-                "id": f"instructions-sort-{index}",
-                "prompt": f"Sort these words alphabetically and reply with the sorted words only: {example['input']}",
-                "regex": _words_in_order(example["target"].split()),
-                "source": f"BIG-bench word_sorting via bigbench {VERSION}",
-            },
-        )
+        yield from _sample(name, words, 90, rng)
+    sorting = [
+        {
+            "id": f"instructions-sort-{index}",
+            "prompt": f"Sort these words alphabetically and reply with the sorted words only: {example['input']}",
+            "regex": _words_in_order(example["target"].split()),
+            "source": f"BIG-bench word_sorting via bigbench {VERSION}",
+        }
+        for index, example in enumerate(tasks["word_sorting"]["examples"])
+        if len(example["input"].split()) <= 5
+    ]
+    yield from _sample("word_sorting", sorting, 90, rng)
     tense = re.compile(r"^(.+?)\s*Change tense to ([A-Z ]+):?\s*$")
-    rewrites = [(i, e, tense.match(e["input"])) for i, e in enumerate(tasks["tense"]["examples"])]
-    for index, example, sentence in rng.sample([r for r in rewrites if r[2]], 60):
-        assert sentence is not None
-        yield (
-            "tense",
-            {
-                "id": f"instructions-tense-{index}",
-                "prompt": f"Rewrite this sentence in the {sentence[2].strip().lower()} tense: {sentence[1]}",
-                "regex": _words_in_order(re.findall(r"[\w']+", example["target"])),
-                "source": f"BIG-bench tense via bigbench {VERSION}",
-            },
-        )
+    rewrites = [
+        {
+            "id": f"instructions-tense-{index}",
+            "prompt": f"Rewrite this sentence in the {sentence[2].strip().lower()} tense: {sentence[1]}",
+            "regex": _words_in_order(re.findall(r"[\w']+", example["target"])),
+            "source": f"BIG-bench tense via bigbench {VERSION}",
+        }
+        for index, example in enumerate(tasks["tense"]["examples"])
+        if (sentence := tense.match(example["input"]))
+    ]
+    yield from _sample("tense", rewrites, 60, rng)
     for index, example in enumerate(tasks["repeat_copy_logic"]["examples"]):
         yield (
             "repeat_copy_logic",
@@ -227,15 +240,18 @@ def instructions(tasks: dict[str, dict[str, Any]], rng: random.Random) -> Iterat
                 "regex": _words_in_order(re.findall(r"[\w']+", targets(example)[0])),
                 "source": f"BIG-bench repeat_copy_logic via bigbench {VERSION}",
             },
+            True,
         )
 
 
-def split(groups: Iterator[tuple[str, dict[str, Any]]], rng: random.Random) -> tuple[list[Any], list[Any]]:
-    """Alternate within each group (relation, task) so both halves have the same mix; drop geography."""
+def split(picked: Picked, rng: random.Random, more: int, more_rng: random.Random) -> tuple[list[Any], list[Any]]:
+    """Alternate within each group (relation, task) so both halves have the same mix, then add up to
+    ``more`` items a group from those not sampled to the calibration half; drop geography and repeats."""
     by_group: dict[str, list[dict[str, Any]]] = {}
-    for group, item in groups:
+    spare: dict[str, list[dict[str, Any]]] = {}
+    for group, item, sampled in picked:
         if not GEOGRAPHY.search(item["prompt"]):
-            by_group.setdefault(group, []).append(item)
+            (by_group if sampled else spare).setdefault(group, []).append(item)
     calibrate, evaluate = [], []
     for group in sorted(by_group):
         items = by_group[group]
@@ -244,7 +260,16 @@ def split(groups: Iterator[tuple[str, dict[str, Any]]], rng: random.Random) -> t
         evaluate += items[1::2]
     rng.shuffle(calibrate)  # mixed, so that the first N of a file (--limit N) are a fair sample
     rng.shuffle(evaluate)
-    return calibrate, evaluate
+    seen = {item["prompt"] for item in calibrate + evaluate}
+    extra = []
+    for group in sorted(spare):
+        fresh = [item for item in spare[group] if item["prompt"] not in seen]
+        for item in more_rng.sample(fresh, min(more, len(fresh))):
+            if item["prompt"] not in seen:
+                seen.add(item["prompt"])
+                extra.append(item)
+    more_rng.shuffle(extra)
+    return calibrate + extra, evaluate
 
 
 def download() -> Path:
@@ -280,8 +305,9 @@ def main() -> None:
         ("arithmetic", arithmetic),
         ("instructions", instructions),
     ):
-        rng = random.Random(f"{SEED}-{kind}")
-        for name, items in zip(("calibrate", "eval"), split(build(tasks, rng), rng), strict=True):
+        rng, more_rng = random.Random(f"{SEED}-{kind}"), random.Random(f"{SEED}-{kind}-more")
+        halves = split(build(tasks, rng), rng, MORE_PER_GROUP[kind], more_rng)
+        for name, items in zip(("calibrate", "eval"), halves, strict=True):
             path = HERE / f"{kind}_{name}.jsonl"
             with path.open("w", encoding="utf-8") as out:
                 for item in items:
