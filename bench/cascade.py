@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from app.core.confidence import costly_signals
+from app.core.confidence import costly_signals, self_check
 from app.core.confidence.calibration import (
     FEATURES,
     RICHER_FEATURES,
@@ -88,6 +88,7 @@ SINGLE: dict[str, Any] = {
     "span_min_margin": lambda s: s.span_min_margin,
     "end_logprob": FEATURES["end_logprob"],
     "probe": lambda s: s.probe,
+    "self_check": FEATURES["self_check"],
 }
 BEFORE = {"short_temperature": 0.2, "short_repeat_penalty": 1.1}
 
@@ -146,19 +147,27 @@ def costly(
     }
 
 
-def scoring_cost(calibration: Calibration, results: list[ItemResult], repetitions: int = 3) -> dict[str, float]:
-    """ms per answer of the signals, the probe and the fit, against the answers' generation time."""
-
-    sample = results[:50]
+def scoring_cost(
+    calibration: Calibration, results: list[ItemResult], questions: dict[str, str], repetitions: int = 3
+) -> dict[str, float]:
+    """ms per answer of the signals (the self-check among them), the probe and the fit, on answers
+    spread over every set."""
+    sample = results[:: max(1, len(results) // 60)]
     started = time.perf_counter()
     for _ in range(repetitions):
         for result in sample:
             n = result.tokens or 1
-            signals = signals_from("What is it?", result.answer, [-0.1] * n, [0.5] * n, "stop", [1.0] * n, ["a"] * n)
+            question = questions[result.id]
+            signals = signals_from(question, result.answer, [-0.1] * n, [0.5] * n, "stop", [1.0] * n, ["a"] * n)
             signals = calibration.complete(signals, result.hidden)
             calibration.probability(signals)
     per_answer = (time.perf_counter() - started) * 1000 / (repetitions * len(sample))
-    return {"signals_and_fit_ms": per_answer}
+    started = time.perf_counter()
+    for _ in range(repetitions):
+        for result in sample:
+            self_check.check(questions[result.id], result.answer)
+    checking = (time.perf_counter() - started) * 1000 / (repetitions * len(sample))
+    return {"signals_and_fit_ms": per_answer, "self_check_ms": checking}
 
 
 def router_cost(config: Config, repetitions: int = 2000) -> float:
@@ -404,7 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     every = [r for kind in KINDS for r in scored(hearth[kind]["eval"])]
     report["cost"] = {
-        **scoring_cost(calibration, every),
+        **scoring_cost(
+            calibration, every, {i.id: i.prompt for kind in KINDS for i in load_items(DATA / f"{kind}_eval.jsonl")}
+        ),
         "hidden_state_ms": hidden_state_cost(provider),
         "router_ms": router_cost(config),
         "median_generation_ms": statistics.median(r.latency_ms for r in every),

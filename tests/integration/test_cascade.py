@@ -47,6 +47,14 @@ def test_a_confident_local_answer_stays_local(hearth_home: Path, model_file: Pat
     assert attempts[0].signals["n_tokens"] == answer.tokens_out
 
 
+def test_a_sum_the_local_model_gets_wrong_is_not_trusted_and_the_reason_says_why(hearth_home: Path, model_file: Path):
+    # The bundled model answers 1921 (34 x 59 is 2006).
+    answer, _, _, attempts = ask(hearth_home, model_file, "What is 34 times 59?")
+    assert attempts[0].signals["self_check"] is False
+    assert answer.confidence < 0.05
+    assert "Hearth worked the result out too: the answer does not agree." in answer.reason
+
+
 @pytest.mark.server
 def test_an_unsure_answer_escalates_to_the_self_hosted_server(hearth_home: Path, model_file: Path, llama_server: str):
     answer, events, messages, attempts = ask(

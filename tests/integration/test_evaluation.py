@@ -36,6 +36,8 @@ def item(**fields) -> EvalItem:
         ({"prompt": "What is 80 plus 29?", "checker": "number", "answer": "109"}, "80 + 29 = 109.", True),
         ({"prompt": "What is 80 plus 29?", "checker": "number", "answer": "109"}, "80 + 29 = 149.", False),
         ({"prompt": "What is 5 times 1?", "checker": "number", "answer": "5"}, "5 times 1 is 5.", True),
+        # A minus between numbers is the operator, not the result's sign.
+        ({"prompt": "What is 12 minus 21?", "checker": "number", "answer": "-9"}, "12-21=-9", True),
         # "A" as an article is not option A.
         ({"checker": "choice", "answer": "C", "options": {"A": "cat", "C": "kangaroo"}}, "A kangaroo. C", True),
         ({"checker": "choice", "answer": "A", "options": {"A": "cat", "C": "kangaroo"}}, "A kangaroo.", False),
@@ -70,6 +72,13 @@ def test_a_broken_data_line_is_named(tmp_path: Path):
     data = tmp_path / "bad.jsonl"
     data.write_text('{"id": "a", "prompt": "hi", "accept": ["x"]}\n{"id": "b", "prompt": "hi"}\n')
     with pytest.raises(DataError, match=r"bad.jsonl, line 2: .*exactly one of"):
+        load_items(data)
+
+
+def test_a_number_to_check_against_must_be_a_number(tmp_path: Path):
+    data = tmp_path / "sums.jsonl"
+    data.write_text('{"id": "a", "prompt": "What is 2 plus 2?", "checker": "number", "answer": "four"}\n')
+    with pytest.raises(DataError, match=r"sums.jsonl, line 1: .*needs a number"):
         load_items(data)
 
 

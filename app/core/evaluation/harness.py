@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from app.core.answers import Attempt, Finished
 from app.core.confidence.calibration import Scorer
+from app.core.confidence.self_check import stated_number
 from app.core.conversation.context import build_context
 from app.core.errors import DataError, FileError, GateClosed
 from app.core.privacy.gate import Passage
@@ -45,9 +47,19 @@ class EvalItem(BaseModel):
             raise ValueError("give exactly one of 'accept', 'regex' or 'checker'")
         if self.checker is not None and self.answer is None:
             raise ValueError(f"checker '{self.checker}' needs 'answer'")
+        if self.checker == "number" and not _is_number(self.answer):
+            raise ValueError(f"checker 'number' needs a number as 'answer', not {self.answer!r}")
         if self.regex is not None:
             re.compile(self.regex)
         return self
+
+
+def _is_number(text: str | None) -> bool:
+    try:
+        Fraction((text or "").replace(",", ""))
+    except (ValueError, ZeroDivisionError):
+        return False
+    return True
 
 
 Row = TypeVar("Row", bound=BaseModel)
@@ -82,7 +94,6 @@ def load_jsonl(path: Path, model: type[Row], nothing: str) -> list[Row]:
 
 # A standalone option letter; "A" followed by a lower-case word is the article ("A kangaroo").
 _LETTER = re.compile(r"(?<![\w'])([A-D])(?![\w'])(?! [a-z])")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def _choice(item: EvalItem, answer: str) -> bool:
@@ -96,13 +107,10 @@ def _choice(item: EvalItem, answer: str) -> bool:
 
 
 def _number(item: EvalItem, answer: str) -> bool:
-    """The first number of the answer that is not one the question gave ("2 plus 6 is 8" answers 8)."""
+    """The number the answer gives (``self_check.stated_number``: "2 plus 6 is 8" gives 8)."""
     assert item.answer is not None
-    given = {float(n) for n in _NUMBER.findall(item.prompt.replace(",", ""))}
-    found = [float(n) for n in _NUMBER.findall(answer.replace(",", ""))]
-    new = [n for n in found if n not in given]
-    chosen = new[0] if new else found[0] if found else None
-    return chosen == float(item.answer)
+    stated = stated_number(item.prompt, answer)
+    return stated is not None and stated[0] == Fraction(item.answer.replace(",", ""))
 
 
 CHECKERS: dict[str, Callable[[EvalItem, str], bool]] = {"choice": _choice, "number": _number}

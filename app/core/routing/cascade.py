@@ -23,6 +23,7 @@ from app.core.answers import (
     TextDelta,
     escalated,
 )
+from app.core.confidence import self_check
 from app.core.confidence.calibration import Scorer
 from app.core.confidence.signals import TokenTrace
 from app.core.errors import GateClosed, HearthError, ProviderError
@@ -210,10 +211,11 @@ class Cascade:
             why = f"The {attempt.tier} tier answered (it reports no token probabilities, so it is not scored)."
             return True, why
         threshold = self.scorer.threshold(attempt.model_id)
+        checked = self_check.in_words(attempt.signals.get("self_check"))
         if attempt.ok and attempt.confidence is not None and attempt.confidence >= threshold:
-            return True, f"Confident enough: {attempt.confidence:.2f} ≥ threshold {threshold:.2f}."
+            return True, f"Confident enough: {attempt.confidence:.2f} ≥ threshold {threshold:.2f}. {checked}".strip()
         if attempt.ok and attempt.confidence is not None:
-            return False, f"Unsure: confidence {attempt.confidence:.2f} < threshold {threshold:.2f}."
+            return False, f"Unsure: confidence {attempt.confidence:.2f} < threshold {threshold:.2f}. {checked}".strip()
         return False, f"{attempt.tier} failed: {attempt.error} {attempt.reason}".strip()
 
     def next_allowed(self, tier_index: int) -> tuple[int | None, str]:
