@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from app.core.confidence.self_check import arithmetic_result, check, sorted_words
+from app.core.confidence.self_check import arithmetic_result, check, in_words, sorted_words, worked_out
 from app.core.confidence.signals import default_score, signals_from
 
 
@@ -99,3 +99,28 @@ def test_an_answer_the_sum_contradicts_is_not_trusted_however_sure_the_model_was
     assert wrong.self_check is False and right.self_check is True and unchecked.self_check is None
     assert default_score(wrong) < 0.1 < 0.9 < default_score(right)
     assert default_score(unchecked) > 0.9
+
+
+@pytest.mark.parametrize(
+    "question, shown",
+    [
+        ("What is 34 times 59?", "2006"),
+        ("What is 25 divided by 8?", "3.125"),
+        ("What is 1 divided by 3?", "1/3, about 0.333333"),
+        ("What is 7 minus 10?", "-3"),
+        ("What is " + " times ".join(["999999999999999"] * 3) + "?", None),  # too long to show
+        ("Sort these words alphabetically: pear apple", None),
+    ],
+)
+def test_hearths_own_result_is_written_as_a_person_would(question: str, shown: str | None):
+    assert worked_out(question) == shown
+
+
+def test_the_reason_says_what_the_check_found_and_hearths_result():
+    assert (
+        in_words(False, "2006")
+        == "Hearth worked the result out too: the answer does not agree (Hearth's result: 2006)."
+    )
+    assert in_words(True, "2006") == "Hearth worked the result out too: the answer agrees."
+    assert in_words(None, None) == ""
+    assert in_words("yes", 3) == ""  # a stored value of another type says nothing

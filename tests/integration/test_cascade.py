@@ -52,7 +52,7 @@ def test_a_sum_the_local_model_gets_wrong_is_not_trusted_and_the_reason_says_why
     answer, _, _, attempts = ask(hearth_home, model_file, "What is 34 times 59?")
     assert attempts[0].signals["self_check"] is False
     assert answer.confidence < 0.05
-    assert "Hearth worked the result out too: the answer does not agree." in answer.reason
+    assert "Hearth worked the result out too: the answer does not agree (Hearth's result: 2006)." in answer.reason
 
 
 @pytest.mark.server

@@ -18,11 +18,13 @@ most 15 digits, and never evaluates the text as code.
 from __future__ import annotations
 
 import re
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 MAX_CHARS = 2_000  # longer requests are not simple sums or short lists
 MAX_DIGITS = 15
 MAX_DEPTH = 20  # parentheses
+SHOWN_DIGITS = 30  # a result is shown beside the answer up to this many digits
 MAX_WORDS = 200
 
 # Written operators, rewritten as symbols before the expression is read.
@@ -194,8 +196,29 @@ def check(question: str, answer: str) -> bool | None:
     return None
 
 
-def in_words(verdict: object) -> str:
+def worked_out(question: str) -> str | None:
+    """Hearth's own result for an arithmetic request, as a person would write it ("2006", "3.125",
+    "1/3, about 0.333333"); None for any other request, or a result too long to show."""
+    value = arithmetic_result(question)
+    if value is None or max(abs(value.numerator), value.denominator) >= 10**SHOWN_DIGITS:
+        return None
+    if value.denominator == 1:
+        return str(value.numerator)
+    rest = value.denominator
+    for factor in (2, 5):
+        while rest % factor == 0:
+            rest //= factor
+    if rest == 1:  # a decimal that ends, within twice the digits shown
+        with localcontext(prec=2 * SHOWN_DIGITS):
+            return format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+    return f"{value.numerator}/{value.denominator}, about {float(value):.6g}"
+
+
+def in_words(verdict: object, result: object = None) -> str:
     """What the check found, for the reason shown with an answer ("" where there was nothing to check)."""
     if not isinstance(verdict, bool):
         return ""
-    return f"Hearth worked the result out too: the answer {'agrees' if verdict else 'does not agree'}."
+    if verdict:
+        return "Hearth worked the result out too: the answer agrees."
+    own = f" (Hearth's result: {result})" if isinstance(result, str) and result else ""
+    return f"Hearth worked the result out too: the answer does not agree{own}."

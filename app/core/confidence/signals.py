@@ -87,6 +87,8 @@ class Signals:
     # Whether the answer agrees with Hearth's own result, where the request is one Hearth can work
     # out itself (``self_check``); None elsewhere.
     self_check: bool | None = None
+    # Hearth's own result, where it worked one out (an arithmetic request), to show beside the answer.
+    self_check_result: str | None = None
 
     @property
     def has_token_probabilities(self) -> bool:
@@ -160,6 +162,7 @@ def signals_from(
         span_min_margin=stat(span_mar, "min"),
         end_logprob=end_logprob,
         self_check=self_check.check(question, answer),
+        self_check_result=self_check.worked_out(question),
     )
 
 

@@ -211,7 +211,7 @@ class Cascade:
             why = f"The {attempt.tier} tier answered (it reports no token probabilities, so it is not scored)."
             return True, why
         threshold = self.scorer.threshold(attempt.model_id)
-        checked = self_check.in_words(attempt.signals.get("self_check"))
+        checked = self_check.in_words(attempt.signals.get("self_check"), attempt.signals.get("self_check_result"))
         if attempt.ok and attempt.confidence is not None and attempt.confidence >= threshold:
             return True, f"Confident enough: {attempt.confidence:.2f} ≥ threshold {threshold:.2f}. {checked}".strip()
         if attempt.ok and attempt.confidence is not None:
