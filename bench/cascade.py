@@ -19,6 +19,8 @@ For one local model (the default tier's, or ``--gguf``):
    first ``--costly`` items of each evaluation half, every signal's cost in ms
    per answer against the answer's own generation time, and the router's plan
    per message.
+4. With ``--unseen``, how the fit does on a kind of question it never saw:
+   each relation of the short facts left out of the fit in turn and scored.
 
 JSON goes to bench/results/cascade-<model>.json; ``--write-fit`` writes the
 fit to resources/calibration/<model>.json, which Hearth ships.
@@ -170,6 +172,54 @@ def scoring_cost(
     return {"signals_and_fit_ms": per_answer, "self_check_ms": checking}
 
 
+def pair_weighted_auroc(groups: dict[str, tuple[list[float], list[bool]]]) -> float | None:
+    """AUROC within each group, averaged with each group's number of right-wrong pairs as its weight
+    (the AUROC of every pair whose two answers share a group)."""
+    total = weighted = 0.0
+    for scores, correct in groups.values():
+        pairs = sum(correct) * (len(correct) - sum(correct))
+        value = auroc(scores, correct)
+        if pairs and value is not None:
+            total += pairs
+            weighted += pairs * value
+    return weighted / total if total else None
+
+
+def unseen_relations(model_id: str, train: list[ItemResult], sources: dict[str, str]) -> dict[str, Any]:
+    """The fit on kinds of question it never saw: each relation of the short facts (``sources`` gives a
+    facts question's) held out in turn, the fit made from every other calibration answer and scored
+    on that relation's, against single signals on the same answers. Pooled over the relations, and
+    within each (pair-weighted)."""
+    relations = sorted({sources[r.id] for r in train if r.id in sources})
+    read: dict[str, dict[str, tuple[list[float], list[bool]]]] = {"fit": {}, "mean_logprob": {}, "neg_max_entropy": {}}
+    for relation in relations:
+        rest = [r for r in train if sources.get(r.id) != relation]
+        held = [r for r in train if sources.get(r.id) == relation]
+        made = fit(model_id, signals_of(rest), [r.correct for r in rest], hidden=[r.hidden for r in rest])
+        signals = signals_of(held)
+        correct = [r.correct for r in held]
+        read["fit"][relation] = (
+            [made.probability(made.complete(s, r.hidden)) or 0.0 for s, r in zip(signals, held, strict=True)],
+            correct,
+        )
+        for name in ("mean_logprob", "neg_max_entropy"):
+            read[name][relation] = ([SINGLE[name](s) or 0.0 for s in signals], correct)
+    return {
+        "relations": len(relations),
+        "answers": sum(len(c) for _, c in read["fit"].values()),
+        **{
+            name: {
+                "pooled_auroc": auroc(
+                    [v for scores, _ in groups.values() for v in scores],
+                    [c for _, correct in groups.values() for c in correct],
+                ),
+                "within_relation_auroc": pair_weighted_auroc(groups),
+            }
+            for name, groups in read.items()
+        },
+    }
+
+
 def router_cost(config: Config, repetitions: int = 2000) -> float:
     """Median ms of the router's plan for one message (before anything is generated)."""
     request = router.Request("What is the capital of France, and why did it become the capital?")
@@ -253,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--write-fit", action="store_true", help="write the fit to resources/calibration/")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--unseen", action="store_true", help="also fit without each facts relation in turn and score it"
+    )
     parser.add_argument("--keep", type=Path, help="keep answers in this folder and reuse them when run again")
     args = parser.parse_args(argv)
 
@@ -411,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
         "default_score": summary(pooled["default"], pooled["correct"]),
         "uncalibrated_default": summary(pooled["uncalibrated"], pooled["correct"]),
     }
+    if args.unseen:
+        sources = {i.id: i.source or "" for i in load_items(DATA / "facts_calibrate.jsonl")}
+        report["facts_unseen_relations"] = unseen_relations(model_id, train, sources)
     every = [r for kind in KINDS for r in scored(hearth[kind]["eval"])]
     report["cost"] = {
         **scoring_cost(
