@@ -67,7 +67,7 @@ RELATIONS = {
 }
 PER_RELATION = 24
 # Items per relation or task added to the calibration file, from those the sample left out.
-MORE_PER_GROUP = {"facts": 24, "choice": 0, "arithmetic": 52, "instructions": 80}
+MORE_PER_GROUP = {"facts": 96, "choice": 0, "arithmetic": 52, "instructions": 80}
 NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve".split()
 
 
