@@ -16,7 +16,7 @@ from app.core.config.schema import LocalModel
 from app.core.conversation.learning import labels
 from app.core.conversation.learning.held_out import held_out_folder, held_out_rows, load_held_out
 from app.core.conversation.learning.labels import Verdict
-from app.core.conversation.learning.learner import Learner
+from app.core.conversation.learning.learner import Learner, LearningStatus
 from app.core.conversation.learning.refit import MIN_EACH, MIN_LABELS, refit
 from app.core.storage.store import Store
 
@@ -190,3 +190,10 @@ def test_verdicts_refit_the_model_in_the_background_and_a_reset_forgets_them(shi
     finally:
         store.close()
         learner.close()
+
+
+def test_settings_writes_large_counts_as_a_person_reads_them():
+    shipped = LearningStatus("smollm2-135m", labels=1234, calibrated_on=None, own_fit=False, shipped_examples=2056)
+    assert "fitted on 2,056 test answers); 1,234 of your verdicts" in shipped.describe()
+    learnt = LearningStatus("smollm2-135m", labels=1234, calibrated_on=1200, own_fit=False, shipped_examples=2056)
+    assert learnt.describe() == "Calibrated on 1,200 of your answers (1,234 verdicts kept on this computer)."

@@ -33,16 +33,17 @@ class LearningStatus:
 
     def describe(self) -> str:
         if self.calibrated_on is not None:
-            return f"Calibrated on {self.calibrated_on} of your answers ({self.labels} verdicts kept on this computer)."
+            kept = f"{self.labels:,} verdicts kept on this computer"
+            return f"Calibrated on {self.calibrated_on:,} of your answers ({kept})."
         if self.own_fit:
-            return f"Calibrated with hearth calibrate; {self.labels} of your verdicts kept on this computer."
+            return f"Calibrated with hearth calibrate; {self.labels:,} of your verdicts kept on this computer."
         start = (
-            f"Hearth's calibration (fitted on {self.shipped_examples} test answers)"
+            f"Hearth's calibration (fitted on {self.shipped_examples:,} test answers)"
             if self.shipped_examples
             else "Not calibrated yet (the documented default score)"
         )
         return (
-            f"{start}; {self.labels} of your verdicts so far. It learns from them from {MIN_LABELS}, "
+            f"{start}; {self.labels:,} of your verdicts so far. It learns from them from {MIN_LABELS}, "
             f"with at least {MIN_EACH} good and {MIN_EACH} wrong."
         )
 
