@@ -20,7 +20,8 @@ For one local model (the default tier's, or ``--gguf``):
    per answer against the answer's own generation time, and the router's plan
    per message.
 4. With ``--unseen``, how the fit does on a kind of question it never saw:
-   each relation of the short facts left out of the fit in turn and scored.
+   each kind in the calibration files (a relation of the short facts, a task)
+   left out of the fit in turn and scored.
 
 JSON goes to bench/results/cascade-<model>.json; ``--write-fit`` writes the
 fit to resources/calibration/<model>.json, which Hearth ships.
@@ -185,38 +186,54 @@ def pair_weighted_auroc(groups: dict[str, tuple[list[float], list[bool]]]) -> fl
     return weighted / total if total else None
 
 
-def unseen_relations(model_id: str, train: list[ItemResult], sources: dict[str, str]) -> dict[str, Any]:
-    """The fit on kinds of question it never saw: each relation of the short facts (``sources`` gives a
-    facts question's) held out in turn, the fit made from every other calibration answer and scored
-    on that relation's, against single signals on the same answers. Pooled over the relations, and
-    within each (pair-weighted)."""
-    relations = sorted({sources[r.id] for r in train if r.id in sources})
-    read: dict[str, dict[str, tuple[list[float], list[bool]]]] = {"fit": {}, "mean_logprob": {}, "neg_max_entropy": {}}
-    for relation in relations:
-        rest = [r for r in train if sources.get(r.id) != relation]
-        held = [r for r in train if sources.get(r.id) == relation]
-        made = fit(model_id, signals_of(rest), [r.correct for r in rest], hidden=[r.hidden for r in rest])
+UNSEEN_SIGNALS = ("mean_logprob", "neg_mean_entropy", "neg_max_entropy", "span_min_logprob")
+
+
+def unseen_kinds(
+    model_id: str, train: list[ItemResult], sources: dict[str, str], kind_of: dict[str, str]
+) -> dict[str, Any]:
+    """The fit on kinds of question it never saw: each kind in the calibration files (``sources``: a
+    facts relation, a task) held out in turn, the fit made from every other calibration answer and
+    scored on that kind's, against single signals on the same answers. Per kind of request
+    (``kind_of``: facts, choice...) and over all: pooled over the kinds, and within each
+    (pair-weighted), which is how a set of questions of one new kind would rank them."""
+    groups = [sources[r.id] for r in train]
+    read: dict[str, dict[str, tuple[list[float], list[bool]]]] = {"fit": {}, **{name: {} for name in UNSEEN_SIGNALS}}
+    for group in sorted(set(groups)):
+        rest = [(r, g) for r, g in zip(train, groups, strict=True) if g != group]
+        held = [r for r, g in zip(train, groups, strict=True) if g == group]
+        made = fit(
+            model_id,
+            signals_of([r for r, _ in rest]),
+            [r.correct for r, _ in rest],
+            hidden=[r.hidden for r, _ in rest],
+        )
         signals = signals_of(held)
         correct = [r.correct for r in held]
-        read["fit"][relation] = (
+        read["fit"][group] = (
             [made.probability(made.complete(s, r.hidden)) or 0.0 for s, r in zip(signals, held, strict=True)],
             correct,
         )
-        for name in ("mean_logprob", "neg_max_entropy"):
-            read[name][relation] = ([SINGLE[name](s) or 0.0 for s in signals], correct)
+        for name in UNSEEN_SIGNALS:
+            read[name][group] = ([SINGLE[name](s) or 0.0 for s in signals], correct)
+    kinds_of_group = {g: kind_of[r.id] for r, g in zip(train, groups, strict=True)}
+
+    def measured(of: dict[str, tuple[list[float], list[bool]]]) -> dict[str, Any]:
+        return {
+            "kinds": len(of),
+            "answers": sum(len(c) for _, c in of.values()),
+            "pooled_auroc": auroc(
+                [v for scores, _ in of.values() for v in scores], [c for _, cs in of.values() for c in cs]
+            ),
+            "within_kind_auroc": pair_weighted_auroc(of),
+        }
+
     return {
-        "relations": len(relations),
-        "answers": sum(len(c) for _, c in read["fit"].values()),
-        **{
-            name: {
-                "pooled_auroc": auroc(
-                    [v for scores, _ in groups.values() for v in scores],
-                    [c for _, correct in groups.values() for c in correct],
-                ),
-                "within_relation_auroc": pair_weighted_auroc(groups),
-            }
-            for name, groups in read.items()
-        },
+        request: {
+            name: measured({g: v for g, v in by_group.items() if request == "all" or kinds_of_group[g] == request})
+            for name, by_group in read.items()
+        }
+        for request in (*KINDS, "all")
     }
 
 
@@ -304,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-fit", action="store_true", help="write the fit to resources/calibration/")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
-        "--unseen", action="store_true", help="also fit without each facts relation in turn and score it"
+        "--unseen", action="store_true", help="also fit without each kind of question in turn and score it"
     )
     parser.add_argument("--keep", type=Path, help="keep answers in this folder and reuse them when run again")
     args = parser.parse_args(argv)
@@ -356,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         old.providers[0].close()
 
     train = [r for kind in KINDS for r in scored(hearth[kind]["calibrate"])]
+    calibration_items = {kind: load_items(DATA / f"{kind}_calibrate.jsonl") for kind in KINDS}
+    sources = {item.id: item.source or kind for kind, items in calibration_items.items() for item in items}
+    kind_of = {item.id: kind for kind, items in calibration_items.items() for item in items}
     calibration = fit(
         model_id, signals_of(train), [r.correct for r in train], hidden=[r.hidden for r in train]
     ).model_copy(
@@ -465,8 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         "uncalibrated_default": summary(pooled["uncalibrated"], pooled["correct"]),
     }
     if args.unseen:
-        sources = {i.id: i.source or "" for i in load_items(DATA / "facts_calibrate.jsonl")}
-        report["facts_unseen_relations"] = unseen_relations(model_id, train, sources)
+        report["unseen_kinds"] = unseen_kinds(model_id, train, sources, kind_of)
     every = [r for kind in KINDS for r in scored(hearth[kind]["eval"])]
     report["cost"] = {
         **scoring_cost(
