@@ -200,14 +200,9 @@ def unseen_kinds(
     groups = [sources[r.id] for r in train]
     read: dict[str, dict[str, tuple[list[float], list[bool]]]] = {"fit": {}, **{name: {} for name in UNSEEN_SIGNALS}}
     for group in sorted(set(groups)):
-        rest = [(r, g) for r, g in zip(train, groups, strict=True) if g != group]
+        rest = [r for r, g in zip(train, groups, strict=True) if g != group]
         held = [r for r, g in zip(train, groups, strict=True) if g == group]
-        made = fit(
-            model_id,
-            signals_of([r for r, _ in rest]),
-            [r.correct for r, _ in rest],
-            hidden=[r.hidden for r, _ in rest],
-        )
+        made = fit(model_id, signals_of(rest), [r.correct for r in rest], hidden=[r.hidden for r in rest])
         signals = signals_of(held)
         correct = [r.correct for r in held]
         read["fit"][group] = (
@@ -373,9 +368,6 @@ def main(argv: list[str] | None = None) -> int:
         old.providers[0].close()
 
     train = [r for kind in KINDS for r in scored(hearth[kind]["calibrate"])]
-    calibration_items = {kind: load_items(DATA / f"{kind}_calibrate.jsonl") for kind in KINDS}
-    sources = {item.id: item.source or kind for kind, items in calibration_items.items() for item in items}
-    kind_of = {item.id: kind for kind, items in calibration_items.items() for item in items}
     calibration = fit(
         model_id, signals_of(train), [r.correct for r in train], hidden=[r.hidden for r in train]
     ).model_copy(
@@ -485,6 +477,9 @@ def main(argv: list[str] | None = None) -> int:
         "uncalibrated_default": summary(pooled["uncalibrated"], pooled["correct"]),
     }
     if args.unseen:
+        calibration_items = {kind: load_items(DATA / f"{kind}_calibrate.jsonl") for kind in KINDS}
+        sources = {item.id: item.source or kind for kind, items in calibration_items.items() for item in items}
+        kind_of = {item.id: kind for kind, items in calibration_items.items() for item in items}
         report["unseen_kinds"] = unseen_kinds(model_id, train, sources, kind_of)
     every = [r for kind in KINDS for r in scored(hearth[kind]["eval"])]
     report["cost"] = {
