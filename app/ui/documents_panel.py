@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QEvent, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -120,6 +120,19 @@ class DocumentsPanel(QWidget):
         self.refresh()
         for collection in self.library.collections():
             self.index(collection.name)  # rescan on open
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
+            self._make_room()
+        return super().event(event)
+
+    def _make_room(self) -> None:
+        """A splitter gives its panes no height for their width: as the notes wrap onto more lines (a
+        narrow sidebar, a large font, a long status), ask for the height they need, so none is cut off."""
+        layout = self.layout()
+        needed = layout.minimumHeightForWidth(self.width()) if layout.hasHeightForWidth() else 0
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
 
     # The list
     def refresh(self) -> None:

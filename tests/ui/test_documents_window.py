@@ -182,3 +182,31 @@ def test_the_section_offers_the_missing_embedding_model_and_searches_by_meaning_
         [first, *_] = panel.library.search(["club"], question, method="vector")
         assert Path(first.chunk.path).name == "minutes.pdf", "the vectors of what was indexed were computed"
     assert QThreadPool.globalInstance().waitForDone(10_000)
+
+
+def test_the_sections_notes_are_never_cut_off_in_a_narrow_sidebar(qtbot, tmp_path: Path):
+    """However many lines the notes wrap onto (a large font, a long status), the section takes the
+    height they need from the conversation list above it."""
+    from PySide6.QtWidgets import QApplication, QListWidget, QSplitter
+
+    app = QApplication.instance()
+    font = app.font()
+    sidebar = QSplitter(Qt.Orientation.Vertical)
+    qtbot.addWidget(sidebar)
+    panel = words_only_panel(tmp_path)
+    sidebar.addWidget(QListWidget())
+    sidebar.addWidget(panel)
+    sidebar.resize(260, 760)
+    sidebar.setSizes([520, 240])  # as the window opens
+    sidebar.show()
+    try:
+        bigger = app.font()
+        bigger.setPointSize(font.pointSize() + 4)
+        app.setFont(bigger)
+        panel.status.setText("Indexing club: 120/300 a-file-with-a-long-name-from-the-minutes-of-march.pdf · paused")
+        notes = [panel.embedding.note, panel.status]
+        qtbot.waitUntil(lambda: all(note.height() >= note.heightForWidth(note.width()) for note in notes))
+        assert panel.embedding.note.heightForWidth(panel.embedding.note.width()) > 3 * panel.fontMetrics().height()
+        assert sum(sidebar.sizes()) <= 760 and sidebar.sizes()[0] > 0
+    finally:
+        app.setFont(font)
