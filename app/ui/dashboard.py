@@ -28,8 +28,9 @@ class Dashboard(QDialog):
         )
         self.headline = inert.rich_label(
             inert.markup(
-                "<b>{answers}</b> answers · spent <b>${spent}</b> this month · {saved}",
+                "<b>{answers}</b> {noun} · spent <b>${spent}</b> this month · {saved}",
                 answers=data.answers,
+                noun="answer" if data.answers == 1 else "answers",
                 spent=f"{data.spent_this_month:.2f}",
                 saved=saved,
             ),

@@ -203,9 +203,13 @@ def test_cancelling_a_paused_download_deletes_the_partial_file(qtbot, configured
 
 def test_the_dashboard_charts_what_happened(qtbot, configured_home: Path):
     with open_window(qtbot) as win:
-        for question in ("Name a colour.", "Name a fruit."):
-            type_and_send(qtbot, win, question)
-            wait_for_answer(qtbot, win)
+        type_and_send(qtbot, win, "Name a colour.")
+        wait_for_answer(qtbot, win)
+        first = Dashboard(win.store, win.session.config, win)
+        qtbot.addWidget(first)
+        assert "<b>1</b> answer · spent" in first.headline.text()
+        type_and_send(qtbot, win, "Name a fruit.")
+        wait_for_answer(qtbot, win)
         dashboard = Dashboard(win.store, win.session.config, win)
         qtbot.addWidget(dashboard)
         assert dashboard.by_tier.labels == ["local"] and dashboard.by_tier.values == [1.0]
