@@ -48,6 +48,15 @@ class Chart(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
         return QSize(380, 220)
 
+    def labels_bars(self) -> bool:
+        """Whether each bar has its value written over it (a few bars; many would overlap)."""
+        return self.kind == "bars" and 0 < len(self.values) <= 12
+
+    def plot_area(self, line: int) -> QRectF:
+        """Where the values are drawn, below the title (and below the value over the tallest bar)."""
+        top = line + 10 + (line + 2 if self.labels_bars() else 0)
+        return QRectF(8, top, self.width() - 16, self.height() - top - line - 10)
+
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt naming)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -56,7 +65,7 @@ class Chart(QWidget):
         metrics = painter.fontMetrics()
         line = metrics.height()
         painter.drawText(QRectF(0, 0, self.width(), line + 4), Qt.AlignmentFlag.AlignLeft, self.title)
-        area = QRectF(8, line + 10, self.width() - 16, self.height() - 2 * line - 20)
+        area = self.plot_area(line)
         if not self.values:
             painter.setPen(QColor(theme.muted))
             painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "No data yet")
@@ -66,6 +75,7 @@ class Chart(QWidget):
         painter.drawLine(area.bottomLeft(), area.bottomRight())
         count = len(self.values)
         step = area.width() / count
+        labelled = self.labels_bars()
 
         def y(value: float) -> float:
             return area.bottom() - area.height() * value / top
@@ -76,7 +86,7 @@ class Chart(QWidget):
                 painter.setBrush(QColor(theme.accent if index % 2 else theme.bar_fill))
                 bar = QRectF(area.left() + index * step + step * 0.15, y(value), step * 0.7, area.bottom() - y(value))
                 painter.drawRoundedRect(bar, 2, 2)
-                if count <= 12:
+                if labelled:
                     painter.setPen(QColor(theme.text))
                     painter.drawText(
                         QRectF(bar.left() - 10, bar.top() - line - 2, bar.width() + 20, line),

@@ -223,6 +223,25 @@ def test_the_dashboard_charts_what_happened(qtbot, configured_home: Path):
         assert dashboard.by_tier.grab().width() > 0
 
 
+def test_the_value_over_the_tallest_bar_is_written_below_the_charts_title(qtbot):
+    from app.ui import theme
+    from app.ui.charts import Chart
+
+    create_app()
+    bars = Chart("Latency per tier (median, seconds)", theme.LIGHT)
+    line_chart = Chart("Escalation rate per day", theme.LIGHT, kind="line")
+    for chart in (bars, line_chart):
+        qtbot.addWidget(chart)
+        chart.resize(380, 220)
+        chart.set_data(["local"], [0.9])
+    line = bars.fontMetrics().height()
+    title_bottom = line + 4
+    assert bars.labels_bars() and bars.plot_area(line).top() - line - 2 >= title_bottom
+    assert not line_chart.labels_bars() and line_chart.plot_area(line).top() > title_bottom
+    assert bars.plot_area(line).bottom() == line_chart.plot_area(line).bottom()  # the axes line up side by side
+    assert bars.grab().width() == 380
+
+
 def test_about_lists_the_version_and_licences(qtbot, tmp_path: Path):
     create_app()
     dialog = AboutDialog(Updates(), tmp_path)
