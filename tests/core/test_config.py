@@ -136,6 +136,22 @@ def test_an_unknown_provider_is_named(tmp_path: Path):
     assert error.line == line_number(text, 'provider = "openai"')
 
 
+def test_a_cloud_service_cannot_be_called_self_hosted(tmp_path: Path):
+    # The privacy policy is decided on the location: api.openai.com labelled "self-hosted" would leave
+    # under "local-and-self-hosted" and without a question under "cloud-with-consent".
+    text = WITH_SERVER.replace("http://192.168.1.20:8080/v1", "https://eu.api.openai.com/v1")
+    error = broken(tmp_path, text)
+    assert error.key == "models.home-server.base_url"
+    assert "OpenAI's cloud service" in str(error) and "'cloud'" in str(error)
+    # Its own server on any other address stays the user's to place, and the cloud label is always allowed.
+    for address, where in (("https://llm.example.org/v1", "self-hosted"), ("https://api.openai.com/v1", "cloud")):
+        text = WITH_SERVER.replace("http://192.168.1.20:8080/v1", address).replace(
+            'location = "self-hosted"', f'location = "{where}"'
+        )
+        (tmp_path / "models.toml").write_text(text, encoding="utf-8")
+        assert load_config_file(tmp_path / "models.toml").models["home-server"].location == where
+
+
 def test_a_bad_value_inside_an_inline_table_is_located(tmp_path: Path):
     text = DEFAULT.replace('kind = "pypi-wheel"', 'kind = "ftp"')
     error = broken(tmp_path, text)

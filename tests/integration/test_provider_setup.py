@@ -20,6 +20,7 @@ from app.core.config.presets import preset, presets
 from app.core.config.schema import Location, Privacy
 from app.core.errors import (
     GateClosed,
+    InvalidInput,
     ProviderAuthError,
     ProviderNoCredit,
     ProviderNotFound,
@@ -69,6 +70,15 @@ def test_every_provider_of_the_issue_is_known_with_its_address_location_and_key_
         if p.location is Location.CLOUD:
             assert p.base_url.startswith("https://") and p.key_variable == f"HEARTH_KEY_{p.key.upper()}"
             assert p.suggested in price_table().models_of(p.id), f"{p.id} suggests a model without a price"
+
+
+def test_a_cloud_service_cannot_be_set_up_as_a_self_hosted_server():
+    # Whether the policy lets a conversation go, and whether it asks first, is decided on the location.
+    for chosen, address in ((preset("openai"), None), (preset("ollama"), "https://api.anthropic.com")):
+        with pytest.raises(InvalidInput, match="cloud service") as refused:
+            Connection.of(chosen, base_url=address, location="self-hosted")
+        assert "'cloud'" in str(refused.value)
+    assert Connection.of(preset("ollama"), base_url="http://192.168.1.20:11434/v1").location is Location.SELF_HOSTED
 
 
 def test_the_price_table_is_dated_and_unknown_prices_read_unknown_never_zero():

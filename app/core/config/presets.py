@@ -7,10 +7,11 @@ import tomllib
 from functools import cache
 from typing import Literal
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.config.key_names import env_name
-from app.core.config.schema import Location
+from app.core.config.location import Location
 from app.core.errors import ConfigError, InvalidInput
 from app.core.paths import bundled
 
@@ -67,6 +68,40 @@ def _same_address(a: str, b: str) -> bool:
 def preset_for(base_url: str) -> Preset | None:
     """The known service at ``base_url``, if it is one."""
     return next((p for p in presets() if p.base_url and _same_address(p.base_url, base_url)), None)
+
+
+def _domain(host: str) -> str:
+    """The name a service's hosts share: api.openai.com -> openai.com."""
+    return ".".join(host.lower().rstrip(".").split(".")[-2:])
+
+
+def cloud_service_at(base_url: str) -> Preset | None:
+    """The known cloud service whose domain ``base_url`` is on (api.openai.com, eu.api.openai.com, ...), if any."""
+    try:
+        host = httpx.URL(base_url).host.lower().rstrip(".")
+    except httpx.InvalidURL:
+        return None
+    for known in presets():
+        if known.location is Location.CLOUD and known.base_url:
+            domain = _domain(httpx.URL(known.base_url).host)
+            if host == domain or host.endswith(f".{domain}"):
+                return known
+    return None
+
+
+def location_problem(base_url: str, location: Location) -> str | None:
+    """Why a model at ``base_url`` cannot be said to run at ``location``, or None.
+
+    The location is what the privacy policy and consent are decided on; a known cloud service's
+    address is the cloud whatever a configuration calls it.
+    """
+    service = cloud_service_at(base_url) if location is not Location.CLOUD else None
+    if service is None:
+        return None
+    return (
+        f"is {service.name}'s cloud service, so whatever is sent there leaves this computer for {service.name}: "
+        f"its location is 'cloud', not '{location.value}'"
+    )
 
 
 def model_id_for(prefix: str, model: str) -> str:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.core.config.capabilities import GoodAt, Planning
 from app.core.config.key_names import env_name, name_problem
+from app.core.config.location import Location
+from app.core.config.presets import location_problem
 from app.core.config.remote_address import address_problem
 from app.core.config.toml_lines import KeyPath
 
@@ -29,12 +31,6 @@ class Privacy(StrEnum):
     SELF_HOSTED = "local-and-self-hosted"
     CLOUD_WITH_CONSENT = "cloud-with-consent"
     CLOUD_AUTO = "cloud-auto"
-
-
-class Location(StrEnum):
-    LOCAL = "local"
-    SELF_HOSTED = "self-hosted"
-    CLOUD = "cloud"
 
 
 class PyPIWheelSource(Strict):
@@ -125,7 +121,7 @@ class RemoteBase(Strict):
 
     @model_validator(mode="after")
     def _safe_destination(self) -> RemoteBase:
-        problem = address_problem(self.base_url, self.key)
+        problem = address_problem(self.base_url, self.key) or location_problem(self.base_url, self.location)
         if problem:
             raise KeyProblem(("base_url",), problem)
         return self

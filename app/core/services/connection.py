@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from app.core.config.key_names import name_problem
-from app.core.config.presets import Preset, model_id_for
+from app.core.config.presets import Preset, location_problem, model_id_for
 from app.core.config.remote_address import address_problem
 from app.core.config.schema import Location, ModelConfig, RemoteBase
 from app.core.errors import InvalidInput
@@ -48,7 +48,11 @@ class Connection:
             raise InvalidInput(f"A provider runs 'self-hosted' or in the 'cloud', not '{location}'.")
         keyed = preset.key is not None if with_key is None else with_key
         key = (preset.key if name == preset.id and preset.key else name) if keyed else None
-        problem = address_problem(address, key) if address.startswith(("http://", "https://")) else "needs http(s)://"
+        problem = (
+            address_problem(address, key) or location_problem(address, where)
+            if address.startswith(("http://", "https://"))
+            else "needs http(s)://"
+        )
         if problem:
             raise InvalidInput(f"The address {address} {problem}.")
         return cls(preset, name, address, where, key)
