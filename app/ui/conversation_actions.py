@@ -139,7 +139,10 @@ class ConversationActions(QObject):
 
     def set_privacy(self, conversation_id: int | None, policy: Privacy | None) -> None:
         if conversation_id is not None:
-            self._window.session.chat.privacy.choose(conversation_id, policy)
+            try:
+                self._window.session.chat.privacy.choose(conversation_id, policy)
+            except HearthError as exc:
+                inert.warn(self._window, "Privacy kept", str(exc))
             self.refresh_sidebar()
         self.show_privacy(policy if conversation_id is None else None)
 

@@ -14,7 +14,7 @@ import pytest
 from app.core.answers import Answer, Finished
 from app.core.config.schema import Privacy
 from app.core.documents.answering import UNSUPPORTED_SHARE, Cited
-from app.core.errors import NoStrongerModel
+from app.core.errors import InvalidInput, NoStrongerModel
 from app.core.privacy.gate import ConsentRequest, Decision
 from app.core.session import Session, open_session
 from app.core.storage.outbound_records import OutboundRecords
@@ -184,3 +184,41 @@ def test_a_local_only_collection_keeps_ask_a_stronger_model_on_this_computer(
             list(session.chat.reask(answer_id, privacy=Privacy.CLOUD_AUTO))
         servers[0].settle()
         assert servers[0].connections == 0
+
+
+def test_a_conversation_that_quotes_a_local_only_collection_stays_on_this_computer(
+    hearth_home: Path, model_file: Path, servers: list[RecordingServer], documents: Path
+):
+    # Its follow-ups carry the earlier answers (and summaries) that quote the collection's text.
+    for session in session_for(hearth_home, model_file, servers[0], "cloud-auto"):
+        index(session, "club", documents, local_only=True)
+        ask(session, "Who keeps the boathouse key?", ["club"])
+        with pytest.raises(InvalidInput, match="'club'.*stays on this computer"):
+            session.chat.privacy.choose(1, Privacy.CLOUD_AUTO)
+        with pytest.raises(InvalidInput):
+            session.chat.privacy.choose(1, None)  # following the app's cloud-auto would widen it too
+        events = list(session.chat.send(1, "Say that again, please.", privacy=Privacy.CLOUD_AUTO))
+        [answer] = [event.answer for event in events if isinstance(event, Finished)]
+        servers[0].settle()
+        assert answer.model_id != "server" and servers[0].connections == 0
+        store = session.open_store()
+        assert session.chat.privacy.own(store, 1) is Privacy.LOCAL_ONLY
+        store.close()
+
+
+def test_marking_a_collection_local_only_later_holds_the_conversations_that_used_it(
+    hearth_home: Path, model_file: Path, servers: list[RecordingServer], documents: Path
+):
+    for session in session_for(hearth_home, model_file, servers[0], "cloud-auto"):
+        index(session, "club", documents)
+        ask(session, "Who keeps the boathouse key?", ["club"])
+        store = session.open_store()
+        assert session.chat.privacy.effective(store, 1) is Privacy.CLOUD_AUTO
+        assert session.library is not None
+        session.library.set_local_only("club", True)
+        assert session.chat.privacy.effective(store, 1, Privacy.CLOUD_AUTO) is Privacy.LOCAL_ONLY
+        session.library.set_local_only("club", False)  # the user's own choice lets it go again
+        assert session.chat.privacy.effective(store, 1) is Privacy.CLOUD_AUTO
+        session.library.remove("club")  # its text is still quoted in the answers
+        assert session.chat.privacy.effective(store, 1) is Privacy.LOCAL_ONLY
+        store.close()

@@ -92,7 +92,7 @@ class ChatService:
         # Failing models rest across messages, on the wall clock: the rests are recorded for the next run too.
         self.cooldowns = Cooldowns(clock=time.time)
         self.recorder = AnswerRecorder(config, self.pricing, self.cooldowns)
-        self.privacy = ConversationPrivacy(config, store)
+        self.privacy = ConversationPrivacy(config, store, library)
         self.rests = Rests(self.cooldowns, store)
         self.experiments = Experiments(config, registry, store, self.gate, self.pricing, self.background)
         self.modes = ChatModes(self)  # plan, draft-and-refine and ensemble
@@ -134,7 +134,7 @@ class ChatService:
         message; a new conversation keeps it as its own."""
         store = self._open_store()
         try:
-            policy = privacy or self.privacy.effective(store, conversation_id)
+            policy = self.privacy.effective(store, conversation_id, privacy)
             own = privacy if conversation_id is None else None
             grounding = grounding_for(self.library, documents, text, self.config.documents.chunks)
             way = "refine" if refine else plan
@@ -193,7 +193,7 @@ class ChatService:
             question = store.message(answer.after_id)
             conversation = store.conversation(answer.conversation_id)
             grounding = grounding_again(self.library, question, self.config.documents.chunks)
-            policy = document_privacy(privacy or self.privacy.effective(store, conversation.id), grounding)
+            policy = document_privacy(self.privacy.effective(store, conversation.id, privacy), grounding)
             files = [Path(p) for p in json.loads(question.attachments or "[]") if Path(p).exists()]
             urls = tuple(image_url(path) for path in files)
             request = router.Request(question.content, bool(files), False)
@@ -285,7 +285,7 @@ class ChatService:
         if answer.role != "assistant" or answer.after_id is None:
             raise HearthError("Only an answer can be asked again.")
         grounding = grounding_again(self.library, store.message(answer.after_id), self.config.documents.chunks)
-        policy = document_privacy(privacy or self.privacy.effective(store, answer.conversation_id), grounding)
+        policy = document_privacy(self.privacy.effective(store, answer.conversation_id, privacy), grounding)
         purpose = "compare" if comparing else "re-ask"
         passage = self.gate.passage(
             store, policy, conversation_id=answer.conversation_id, message_id=answer.id, purpose=purpose

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlite_utils.db import NotFoundError
 
 from app.core.answers import Attempt
@@ -37,6 +37,7 @@ from app.core.storage.rows import (
 )
 
 Row = TypeVar("Row", bound=BaseModel)
+_NAMES = TypeAdapter(list[str])
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,19 @@ class Store:
         """Store JSON metadata of a message: its ``route``, ``attachments``, ``sources`` or ``collections``."""
         with self.db.atomic():
             self.db["messages"].update(message_id, {key: json.dumps(value) for key, value in meta.items()})
+
+    def conversation_collections(self, conversation_id: int) -> set[str]:
+        """The document collections any question of the conversation (on any branch) was answered from."""
+        rows = self.db.execute(
+            "SELECT collections FROM messages WHERE conversation_id = ? AND collections IS NOT NULL", [conversation_id]
+        )
+        names: set[str] = set()
+        for (text,) in rows:
+            try:
+                names.update(_NAMES.validate_json(text))
+            except ValidationError:
+                continue  # a damaged record names no collection
+        return names
 
     def cost_since(self, since_iso: str) -> float:
         """What this installation spent since then (AttemptRow.spent: imported attempts count nothing)."""
