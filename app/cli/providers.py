@@ -16,6 +16,7 @@ from app.core.config import key_list
 from app.core.config.presets import preset, presets
 from app.core.config.schema import Privacy
 from app.core.errors import InvalidInput
+from app.core.providers.http_clients import client_for
 from app.core.providers.pricing import price_text
 from app.core.services import checks, discovery, operations
 from app.core.services.connection import Connection
@@ -125,7 +126,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         listed: list = []
         model = args.model
         if args.verify:
-            with httpx.Client() as client:
+            with client_for(connection.location) as client:
                 privacy = args.privacy or session.config.settings.privacy
                 verified = checks.verify(connection, keys, store, privacy, client, args.model)
             listed, model = verified.models, verified.model
@@ -142,10 +143,11 @@ def cmd_add(args: argparse.Namespace) -> int:
 @contextmanager
 def _asking(args: argparse.Namespace) -> Iterator[tuple[Connection, list[str], Store, Privacy, httpx.Client]]:
     """What a request to the provider named in ``args`` needs: its connection, keys, a store, the policy, a client."""
-    with session_and_store() as (session, store), httpx.Client() as client:
+    with session_and_store() as (session, store):
         connection = operations.connection_named(session.config, args.provider)
         keys = key_list.api_keys(connection.key) if connection.key else []
-        yield connection, keys, store, args.privacy or session.config.settings.privacy, client
+        with client_for(connection.location) as client:
+            yield connection, keys, store, args.privacy or session.config.settings.privacy, client
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,6 +29,7 @@ from app.core.config.presets import Preset, presets
 from app.core.config.schema import Config, Location
 from app.core.errors import HearthError
 from app.core.privacy.policy import PRIVACY_LABELS, Allowance, allowance
+from app.core.providers.http_clients import client_for
 from app.core.providers.pricing import price_text
 from app.core.services import checks, discovery, operations
 from app.core.services.connection import Connection
@@ -282,7 +282,7 @@ class ProvidersPage(QWidget):
         def call() -> Any:
             store = Store(paths.database)
             try:
-                with httpx.Client() as client:
+                with client_for(connection.location) as client:
                     return check(connection, keys, store, privacy, client)
             finally:
                 store.close()

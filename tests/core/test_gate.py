@@ -426,3 +426,27 @@ def test_what_an_earlier_version_audited_stays_in_the_audit(tmp_path: Path):
     assert [(r.model, r.location, r.destination, r.payload_sha256, r.cost, r.conversation_id) for r in trail] == [
         ("gpt", "cloud", "gpt-4o at https://api.openai.com/v1", "ab" * 32, 0.002, 1)
     ]
+
+
+@pytest.mark.parametrize("location, privacy", [("self-hosted", "local-and-self-hosted"), ("cloud", "cloud-auto")])
+def test_a_proxy_from_the_environment_carries_cloud_requests_but_never_a_self_hosted_conversation(
+    hearth_home: Path, model_file: Path, servers: list[RecordingServer], monkeypatch, location: str, privacy: str
+):
+    # The consent names the server: a proxy on the way would read a plain-http conversation whole.
+    server, proxy = servers
+    for variable in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url.removesuffix("/v1"))
+    text = config_text(model_file, privacy=privacy, threshold=1.0, server_url=server.url, server_location=location)
+    write_user_config(hearth_home, text)
+    session = open_session()
+    try:
+        [answer] = [e.answer for e in session.chat.send(None, QUESTION) if isinstance(e, Finished)]
+    finally:
+        session.close()
+    server.settle()
+    proxy.settle()
+    assert answer.model_id == "server"
+    reached, passed = (server, proxy) if location == "self-hosted" else (proxy, server)
+    assert reached.connections == 1 and passed.connections == 0
+    assert QUESTION in json.dumps(reached.bodies)

@@ -14,12 +14,14 @@ import httpx
 
 from app.core.config.key_list import api_keys
 from app.core.config.keys import api_key, missing_key_message
+from app.core.config.location import Location
 from app.core.config.schema import Config, LocalModel
 from app.core.errors import InvalidInput
 from app.core.models.fetch import ProgressFn, ensure_model_file
 from app.core.providers.anthropic import AnthropicProvider
 from app.core.providers.base import Provider
 from app.core.providers.gemini import GeminiProvider
+from app.core.providers.http_clients import client_for
 from app.core.providers.llama_cpp import LlamaCppProvider
 from app.core.providers.openai_compat import OpenAICompatibleProvider
 from app.core.providers.remote import RemoteProvider
@@ -46,7 +48,7 @@ class ProviderRegistry:
         self.progress: ProgressFn = progress or (lambda _: None)
         self._given: dict[str, Provider] = dict(providers or {})
         self._providers: dict[str, Provider] = {}
-        self._http: httpx.Client | None = None
+        self._http: dict[Location, httpx.Client] = {}
         # The window asks from its UI thread and from workers: build each provider once.
         self._lock = threading.Lock()
 
@@ -75,8 +77,8 @@ class ProviderRegistry:
         model = self.config.models[model_id]
         if isinstance(model, LocalModel):
             return LlamaCppProvider(model_id, model, self._model_file(model))
-        if self._http is None:
-            self._http = httpx.Client()
+        if model.location not in self._http:
+            self._http[model.location] = client_for(model.location)
         key, problem, spares = None, None, []
         if model.key:
             try:
@@ -87,7 +89,7 @@ class ProviderRegistry:
                 problem = missing_key_message(model.key)
             spares = api_keys(model.key)[1:] if key is not None else []
         return REMOTE_PROVIDERS[model.provider](
-            model_id, model, self._http, api_key=key, missing_key=problem, spare_keys=spares
+            model_id, model, self._http[model.location], api_key=key, missing_key=problem, spare_keys=spares
         )
 
     def close(self) -> None:
@@ -95,6 +97,6 @@ class ProviderRegistry:
             for provider in self._providers.values():
                 provider.close()
             self._providers.clear()
-            if self._http is not None:
-                self._http.close()
-                self._http = None
+            for client in self._http.values():
+                client.close()
+            self._http.clear()
