@@ -81,6 +81,16 @@ def test_a_cloud_service_cannot_be_set_up_as_a_self_hosted_server():
     assert Connection.of(preset("ollama"), base_url="http://192.168.1.20:11434/v1").location is Location.SELF_HOSTED
 
 
+def test_a_server_cannot_take_a_known_service_s_name_and_with_it_that_service_s_keys():
+    with pytest.raises(InvalidInput, match="name of OpenAI"):
+        Connection.of(preset("openai-compatible"), name="openai", base_url="https://llm.example.org/v1", with_key=True)
+    own = Connection.of(
+        preset("openai-compatible"), name="my-openai", base_url="https://llm.example.org/v1", with_key=True
+    )
+    assert own.key == "my-openai"
+    assert Connection.of(preset("openai")).key == "openai"
+
+
 def test_the_price_table_is_dated_and_unknown_prices_read_unknown_never_zero():
     table = price_table()
     assert table.taken.year >= 2025

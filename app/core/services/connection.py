@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from app.core.config.key_names import name_problem
-from app.core.config.presets import Preset, location_problem, model_id_for
+from app.core.config.presets import Preset, location_problem, model_id_for, presets
 from app.core.config.remote_address import address_problem
 from app.core.config.schema import Location, ModelConfig, RemoteBase
 from app.core.errors import InvalidInput
@@ -40,6 +40,12 @@ class Connection:
         problem = name_problem(name)
         if problem:
             raise InvalidInput(f"{problem.replace('an API key', 'a provider')}.")
+        other = next((p for p in presets() if p.id != preset.id and name in (p.id, p.key)), None)
+        if other is not None:  # its keys are kept under that name: they would go to this address
+            raise InvalidInput(
+                f"'{name}' is the name of {other.name} in Hearth. Give this provider a name of its own, so that it "
+                f"is never sent {other.name}'s keys."
+            )
         address = (base_url or preset.base_url).strip()
         if not address:
             raise InvalidInput(f"{preset.name} needs the server's address, for example http://192.168.1.20:8080/v1.")
