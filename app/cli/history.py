@@ -45,8 +45,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     document = archive.read_document(args.file)
-    with session_and_store() as (_, store):
-        created = archive.import_document(store, document)
+    with session_and_store() as (session, store):
+        created = archive.import_document(store, document, session.config.settings.privacy)
     print(f"Imported {len(created)} conversation(s): {', '.join(map(str, created))}.")
     return 0
 

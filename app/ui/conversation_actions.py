@@ -167,7 +167,8 @@ class ConversationActions(QObject):
         if not name:
             return
         try:
-            ids = archive.import_document(window.store, archive.read_document(Path(name)))
+            document = archive.read_document(Path(name))
+            ids = archive.import_document(window.store, document, window.session.config.settings.privacy)
         except HearthError as exc:
             inert.warn(window, "Import failed", str(exc))
             return

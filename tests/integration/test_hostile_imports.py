@@ -14,15 +14,20 @@ from typing import Any
 
 import pytest
 
+from app.cli.main import main
 from app.core.answers import Attempt, Finished
 from app.core.config.load import load_config
-from app.core.errors import DataError
+from app.core.config.schema import Privacy
+from app.core.conversation.saved import stored_message
+from app.core.documents.sources import sources_from
+from app.core.errors import DataError, InvalidInput
 from app.core.evaluation import stats
 from app.core.paths import user_paths
 from app.core.session import open_session
 from app.core.storage import archive
 from app.core.storage.outbound_records import OutboundRecords
 from app.core.storage.store import Store
+from app.ui.conversation_model import item_of
 from tests.conftest import REPO, config_text, write_user_config
 from tests.fault_server import fault_server, received
 from tests.window_helpers import items, open_window
@@ -159,6 +164,119 @@ def test_an_imported_attachment_path_is_never_read_or_sent_on_regenerate(
     assert received(), "the answer did not reach the self-hosted tier"
     assert all("data:image" not in body for body in received())
     assert question.attachments is None
+
+
+def written(tmp_path: Path, document: dict[str, Any]) -> Path:
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_an_imported_answers_sources_cannot_open_a_file(store: Store, tmp_path: Path):
+    planted = [{"number": 1, "collection": "work", "path": r"\\attacker\s\x.pdf", "page": 2, "chunk_ids": [1]}]
+    assert [source.path for source in sources_from(planted)] == [planted[0]["path"]]  # the window would open it
+    document = exported(tmp_path)
+    document["conversations"][0]["messages"][1]["sources"] = json.dumps(planted)
+    document["conversations"][0]["messages"][0]["collections"] = json.dumps(["work"])
+    (conversation,) = archive.import_document(store, archive.read_document(written(tmp_path, document)))
+    question, answer = store.thread(conversation)
+    assert answer.sources is None and question.collections is None  # the other computer's files and collections
+    assert item_of(stored_message(store, answer.id)).sources == ()  # nothing under the answer to click
+    assert answer.content == "Le Marais."  # the answer itself is kept
+
+
+@pytest.mark.parametrize(
+    ("in_file", "app_policy", "kept"),
+    [
+        ("cloud-auto", Privacy.LOCAL_ONLY, None),  # wider than the app's: it follows the app's
+        ("cloud-auto", Privacy.CLOUD_WITH_CONSENT, None),
+        ("local-and-self-hosted", Privacy.LOCAL_ONLY, None),
+        ("local-only", Privacy.CLOUD_AUTO, "local-only"),  # more private: kept
+        ("cloud-with-consent", Privacy.CLOUD_WITH_CONSENT, "cloud-with-consent"),
+        ("cloud-with-consent", Privacy.CLOUD_AUTO, "cloud-with-consent"),
+    ],
+)
+def test_an_imported_conversation_cannot_widen_its_privacy_beyond_the_apps(
+    store: Store, tmp_path: Path, in_file: str, app_policy: Privacy, kept: str | None
+):
+    document = exported(tmp_path)
+    document["conversations"][0].update(privacy=in_file, pinned=True)
+    path = written(tmp_path, document)
+    (conversation,) = archive.import_document(store, archive.read_document(path), app_policy)
+    row = store.conversation(conversation)
+    assert row.privacy == kept
+    assert row.pinned  # harmless: kept
+
+
+def test_hearth_import_keeps_no_policy_wider_than_the_apps_and_no_local_api_client(
+    configured_home: Path, tmp_path: Path
+):
+    document = exported(tmp_path)
+    document["conversations"][0].update(privacy="cloud-auto", api_client="curl/8.0")
+    assert main(["import", str(written(tmp_path, document))]) == 0  # the app's policy here: local-only
+    session = open_session()
+    try:
+        store = session.open_store()
+        try:
+            (row,) = store.conversations()
+            effective = session.chat.privacy.effective(store, row.id)
+        finally:
+            store.close()
+    finally:
+        session.close()
+    assert row.privacy is None and effective is Privacy.LOCAL_ONLY  # no cloud answer without consent
+    assert row.api_client is None  # no later local-API request continues it
+
+
+def surrogate_title(tmp_path: Path) -> bytes:
+    document = exported(tmp_path)
+    document["conversations"][0]["title"] = "\ud800"
+    return json.dumps(document).encode()  # JSON escapes it: valid JSON, but no text SQLite can store
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (lambda _: b"[" * 2000, "nests arrays or objects too deeply to be read"),
+        (lambda _: b'{"format": "hearth-export", "x": ' + b'{"a": ' * 5000, "nests arrays or objects too deeply"),
+        (surrogate_title, "conversation 1 “\\ud800”: its field 'title' holds text that is no Unicode"),
+        (lambda _: b"\xff\xfe\x00garbage", "is not a Hearth JSON export"),
+        (lambda _: b" " * 2_000_001, "is larger than 2 MB, the most Hearth takes for a conversation import"),
+    ],
+)
+def test_an_unreadable_import_file_is_refused_clearly_and_loses_nothing(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content, named: str
+):
+    monkeypatch.setattr(archive, "MOST_BYTES", 2_000_000)  # the real limit is 200 MB
+    path = tmp_path / "bad.json"
+    path.write_bytes(content(tmp_path))
+    with pytest.raises(InvalidInput if "larger" in named else DataError) as refused:
+        archive.import_document(store, archive.read_document(path))
+    assert named in str(refused.value)
+    str(refused.value).encode("utf-8")  # the message itself can be printed
+    assert [c.title for c in store.conversations()] == ["Mine"]
+    assert store.thread(store.conversations()[0].id)[0].content == "Already here"
+
+
+def test_a_message_of_no_unicode_names_its_message_and_field(store: Store, tmp_path: Path):
+    document = exported(tmp_path)
+    document["conversations"][0]["messages"][1]["content"] = "Le Marais \udfff"
+    with pytest.raises(DataError) as refused:
+        archive.read_document(written(tmp_path, document))
+    assert "conversation 1 “Trip”, message 2 (id 2): its field 'content' holds text that is no Unicode" in str(
+        refused.value
+    )
+
+
+def test_an_import_that_fails_part_way_stores_none_of_it(store: Store, tmp_path: Path):
+    raw = exported(tmp_path)
+    second = json.loads(json.dumps(raw["conversations"][0]))
+    second["messages"][1]["content"] = "\ud800"  # past read_document's check: the database refuses it
+    raw["conversations"].append(second)
+    with pytest.raises(UnicodeEncodeError):
+        archive.import_document(store, archive.ExportDocument.model_validate(raw))
+    assert [c.title for c in store.conversations()] == ["Mine"]  # the first conversation was rolled back too
+    assert store.search("Marais") == []
 
 
 def hearth(*args: str) -> subprocess.CompletedProcess[str]:

@@ -183,8 +183,7 @@ class ApiAnswers:
         asked = request.hearth.privacy if request.hearth else None
         if asked is None:
             return users
-        order = list(Privacy)  # from most to least private
-        if order.index(asked) > order.index(users):
+        if asked.wider_than(users):
             raise InvalidInput(
                 f"hearth.privacy '{asked.value}' is wider than the user's privacy policy '{users.value}'; "
                 "a program may narrow the policy, never widen it."

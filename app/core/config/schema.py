@@ -32,6 +32,12 @@ class Privacy(StrEnum):
     CLOUD_WITH_CONSENT = "cloud-with-consent"
     CLOUD_AUTO = "cloud-auto"
 
+    def wider_than(self, other: Privacy) -> bool:
+        """Whether this policy lets a message go further than ``other`` does (the members run from most to least
+        private)."""
+        order = list(Privacy)
+        return order.index(self) > order.index(other)
+
 
 class PyPIWheelSource(Strict):
     """A GGUF file shipped inside a wheel on a Python package index."""

@@ -6,20 +6,32 @@ conversations. An import is validated by the same field models the reader
 uses (app/core/storage/rows.py), so a value the reader would refuse refuses the whole
 file, naming the conversation, message and field, and nothing is stored.
 What a file cannot vouch for is never taken from it: imported attempts are
-marked imported (they never count towards a budget and are no audit rows),
-and attachment paths are dropped (they named files on the computer that
-exported them). The Markdown export is for reading.
+marked imported (they never count towards a budget and are no audit rows);
+attachments, document sources and collections are dropped (they named files
+and collections of the computer that exported them, and a source's path is
+opened on a click); the program that asked through the local API is dropped
+(a later API request must not continue a conversation it never had); and a
+conversation keeps its own privacy only if it is no wider than the app's (a
+file can make a conversation more private, never less). A file that cannot be
+read (too large, nested too deeply, text that is no Unicode) is refused with a
+DataError or FileError that says why, before anything is stored.
+
+The Markdown export is for reading. Every message body is a block quote, so
+nothing an answer says (a line "**You**", a heading, an unclosed code fence)
+can end it and pass for a turn of its own.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from app.core.config.schema import Privacy
 from app.core.errors import DamagedRecord, DataError
 from app.core.storage import backups
 from app.core.storage.rows import AttemptFields, ConversationFields, MessageFields, field_problems
@@ -28,6 +40,7 @@ from app.core.user_files import read_regular
 
 FORMAT = "hearth-export"
 VERSION = 1
+MOST_BYTES = 200_000_000  # far above any real history, well below what a desktop can parse
 
 
 class _Exported(BaseModel):
@@ -92,16 +105,28 @@ def export_readable(store: Store) -> tuple[ExportDocument, list[str]]:
     return _document(exported), left_out
 
 
+def _one_line(text: str) -> str:
+    """A value shown in a heading (a title, a model's name), on one line so it cannot start another."""
+    return " ".join(text.split())
+
+
+def _quoted_body(text: str) -> str:
+    """A message as a block quote: every line (a Markdown line ends at CR or LF), blank ones too, starts
+    with ">", so nothing in it ends the quote."""
+    return "\n".join(f"> {line}" if line else ">" for line in re.split(r"\r\n|\r|\n", text))
+
+
 def to_markdown(document: ExportDocument) -> str:
     parts = []
     for conversation in document.conversations:
-        parts.append(f"# {conversation.title}\n\n_{conversation.created_at[:16].replace('T', ' ')} UTC_\n")
+        when = conversation.created_at[:16].replace("T", " ")  # an ISO time: one line
+        parts.append(f"# {_one_line(conversation.title)}\n\n_{when} UTC_\n")
         for message in conversation.messages:
             who = {"user": "You", "assistant": "Hearth", "system": "System"}[message.role]
             shown = [a for a in message.attempts if a.error is None and a.text == message.content]
-            where = f" ({shown[-1].tier} · {shown[-1].model})" if shown else ""
+            where = f" ({_one_line(shown[-1].tier)} · {_one_line(shown[-1].model)})" if shown else ""
             note = "" if message.status == "complete" else f" — {message.status}"
-            parts.append(f"**{who}{where}{note}**\n\n{message.content}\n")
+            parts.append(f"**{who}{where}{note}**\n\n{_quoted_body(message.content)}\n")
     return "\n".join(parts)
 
 
@@ -112,10 +137,7 @@ def as_text(document: ExportDocument, markdown: bool) -> str:
 
 def read_document(path: Path) -> ExportDocument:
     """A Hearth export, checked whole: the first rule it breaks is named (conversation, message, field)."""
-    try:
-        raw = json.loads(read_regular(path))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"is not a Hearth JSON export ({str(exc).splitlines()[0]})", file=path) from None
+    raw = _parsed(path)
     kind = raw.get("format") if isinstance(raw, dict) else None
     if kind != FORMAT:
         found = "" if kind is None else f"; its format is {_quoted(kind)}"
@@ -126,10 +148,22 @@ def read_document(path: Path) -> ExportDocument:
         document = ExportDocument.model_validate(raw)
     except ValidationError as exc:
         raise DataError(f"{_refusal(exc, raw)}. Nothing was imported.", file=path) from None
-    problem = _broken_reference(document)
+    problem = _unencodable(raw) or _broken_reference(document)
     if problem:
         raise DataError(f"{problem}. Nothing was imported.", file=path)
     return document
+
+
+def _parsed(path: Path) -> Any:
+    """The file's JSON; a DataError says why it cannot be read (a FileError: no ordinary file, too large)."""
+    data = read_regular(path, MOST_BYTES, "conversation import")
+    try:
+        return json.loads(data)
+    except RecursionError:  # "[[[[…": the parser recurses, and this is no ValueError
+        reason = "it nests arrays or objects too deeply to be read"
+    except ValueError as exc:  # malformed JSON, or bytes that are no UTF-8
+        reason = str(exc).splitlines()[0]
+    raise DataError(f"is not a Hearth JSON export ({reason})", file=path)
 
 
 def _quoted(value: object) -> str:
@@ -152,6 +186,11 @@ def _refusal(error: ValidationError, raw: dict[str, Any]) -> str:
     """Which row of the file the first broken rule is in ("conversation 2 “Trip”, message 3 (id 7)"), and what."""
     path = _row_path(error.errors()[0]["loc"])
     here = [detail for detail in error.errors() if _row_path(detail["loc"]) == path]
+    return _row_words(path, raw) + field_problems(here, skip=len(path))
+
+
+def _row_words(path: tuple[int | str, ...], raw: dict[str, Any]) -> str:
+    """The row ``path`` leads to, in words with a colon ("conversation 2 “Trip”, message 3 (id 7): "), or ""."""
     where, node = [], raw
     for kind, index in zip(path[::2], path[1::2], strict=True):
         node = node[kind][index]
@@ -162,7 +201,32 @@ def _refusal(error: ValidationError, raw: dict[str, Any]) -> str:
         if kind == "messages" and isinstance(node.get("id"), int):
             words += f" (id {node['id']})"
         where.append(words)
-    return (", ".join(where) + ": " if where else "") + field_problems(here, skip=len(path))
+    return ", ".join(where) + ": " if where else ""
+
+
+def _unencodable(raw: dict[str, Any]) -> str | None:
+    """Where the file has text no database can store (a lone surrogate such as "\\ud800"), in words, or None."""
+    pending: list[tuple[tuple[int | str, ...], Any]] = [((), raw)]
+    while pending:  # a stack, not recursion: the parser let through as many levels as recursion can follow
+        location, node = pending.pop()
+        if not _encodes(location[-1] if location else "") or not _encodes(node):
+            row = _row_path(location)
+            field = repr(".".join(map(str, location[len(row) :])))[1:-1]  # the surrogate escaped
+            return f"{_row_words(row, raw)}its field '{field}' holds text that is no Unicode (a lone surrogate)"
+        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        pending.extend(reversed([((*location, key), value) for key, value in children]))
+    return None
+
+
+def _encodes(value: object) -> bool:
+    """Whether ``value`` is no text, or text that UTF-8 (and so SQLite) can store."""
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _broken_reference(document: ExportDocument) -> str | None:
@@ -182,21 +246,34 @@ def _broken_reference(document: ExportDocument) -> str | None:
     return None
 
 
-def import_document(store: Store, document: ExportDocument) -> list[int]:
-    """Add the document's conversations as new ones, in one transaction (ids are new)."""
+def _own_privacy(asked: Privacy | None, app_policy: Privacy) -> Privacy | None:
+    """The imported conversation's own policy if it is no wider than the app's, else none (it follows the app's):
+    a file can make a conversation more private, never less."""
+    return asked if asked is not None and not asked.wider_than(app_policy) else None
+
+
+def import_document(store: Store, document: ExportDocument, app_policy: Privacy = Privacy.LOCAL_ONLY) -> list[int]:
+    """Add the document's conversations as new ones, in one transaction (ids are new).
+
+    ``app_policy`` is the app-wide privacy (settings.privacy); a conversation policy wider than it is dropped.
+    The default, the most private, keeps only local-only ones.
+    """
     created = []
     with store.db.atomic():
         for conversation in document.conversations:
             fields = conversation.model_dump(mode="json", exclude={"messages", "leaf_id"})
-            conversation_id = int(
-                store.db["conversations"].insert({**fields, "pinned": int(conversation.pinned)}).last_pk
-            )
+            fields["pinned"] = int(conversation.pinned)
+            own = _own_privacy(conversation.privacy, app_policy)
+            fields["privacy"] = own.value if own else None
+            fields["api_client"] = None  # a later local-API request must not continue a conversation from a file
+            conversation_id = int(store.db["conversations"].insert(fields).last_pk)
             new_ids: dict[int, int] = {}
             for message in conversation.messages:  # in file order: what a message refers to came before it
                 row = message.model_dump(mode="json", exclude={"id", "attempts"})
                 row["parent_id"] = new_ids.get(message.parent_id) if message.parent_id else None
                 row["after_id"] = new_ids.get(message.after_id) if message.after_id else None
                 row["attachments"] = None  # paths on the computer that exported it: never read from here
+                row["sources"] = None  # that computer's documents: their paths are opened on a click
                 row["collections"] = None  # that computer's collections, not this one's
                 inserted = store.db["messages"].insert({**row, "conversation_id": conversation_id})
                 new_ids[message.id] = int(inserted.last_pk)
