@@ -236,7 +236,7 @@ def test_the_next_key_is_used_when_the_first_is_refused_or_rate_limited(model_fi
     text = config_text(model_file, server_url="https://api.openai.com/v1", server_location="cloud")
     write_user_config(hearth_home, text.replace('model = "smol-server"', 'model = "gpt-4.1-mini"\nkey = "openai"'))
     registry = ProviderRegistry(load_config(user_paths()), hearth_home)
-    registry._http = mock(service)
+    registry._http = {Location.CLOUD: mock(service)}
     remote = registry.get("server")
     hello = [Message("user", "hello")]
     assert "".join(c.text for c in through_gate(remote, hello, max_tokens=4)) == "Hi"
