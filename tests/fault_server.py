@@ -29,6 +29,8 @@ from tests.wire_formats import ERROR_BODIES, anthropic_stream, gemini_stream, op
 
 KINDS = ("openai-compatible", "anthropic", "gemini")
 PREFIX_WORDS = ["Paris", " is"]
+# Far deeper than Python's recursive JSON parser follows (about 1,000 levels), and inside the 64 KiB of an error read.
+NESTED = b"[" * 20_000
 STALL_S = 4.0  # longer than the read timeout faulty tiers are given
 READ_TIMEOUT_S = 0.5
 
@@ -50,9 +52,11 @@ def faults(free_port: int) -> list[Fault]:
         Fault("401", ProviderAuthError, False),
         Fault("429 with Retry-After", ProviderRateLimited, False),
         Fault("500", ProviderRejected, False),
+        Fault("500 with a deeply nested body", ProviderRejected, False),
         Fault("529 overloaded", ProviderOverloaded, False),
         Fault("truncated stream", ProviderStreamError, True),
         Fault("invalid JSON", ProviderStreamError, True),
+        Fault("deeply nested event", ProviderStreamError, True),
         Fault("endless reply", ProviderStreamError, True),
     ]
 
@@ -145,6 +149,13 @@ class _FaultyService(BaseHTTPRequestHandler):
         if fault == "timeout before the first token":
             time.sleep(STALL_S)
             return
+        if fault == "500 with a deeply nested body":
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(NESTED)))
+            self.end_headers()
+            self.wfile.write(NESTED)
+            return
         if fault in ERRORS:
             status, error_kind, message, headers = ERRORS[fault]
             body = json.dumps(ERROR_BODIES[kind](error_kind, message)).encode()
@@ -166,6 +177,8 @@ class _FaultyService(BaseHTTPRequestHandler):
             self.wfile.write(b'data: {"choices": [{"index": 0, "del')
         elif fault == "invalid JSON":
             self.wfile.write(b"data: {this is not json}\n\n")
+        elif fault == "deeply nested event":
+            self.wfile.write(b"data: " + NESTED + b"\n\n")
         elif fault == "endless reply":
             word = _word_event(kind) * 64
             for _ in range(100_000):  # 100,000 x 64 words: hundreds of MB, unless the client stops

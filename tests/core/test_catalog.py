@@ -31,11 +31,13 @@ from app.core.catalog.facts import read_facts
 from app.core.catalog.fit import Speed, Verdict, fit
 from app.core.catalog.gguf_header import FIRST_READ, NotGguf, read_local_header, read_remote_header
 from app.core.catalog.hardware import GB, Device, DeviceType, Hardware, llama_devices, measure
+from app.core.catalog.hub_search import search_hub
 from app.core.catalog.install import get_model
 from app.core.catalog.shape import shape_of
 from app.core.config.load import load_config
-from app.core.config.schema import Config
+from app.core.config.schema import Config, HuggingFaceSource
 from app.core.errors import FetchError
+from app.core.models.files import huggingface_checksum
 from app.core.paths import user_paths
 from tests.conftest import Files
 
@@ -260,6 +262,22 @@ def test_a_header_read_makes_the_estimate_exact_and_is_remembered(hearth_home: P
 def test_a_broken_catalog_file_names_the_problem():
     with pytest.raises(FetchError, match="not valid TOML"):
         parse_catalog("updated = [", "test")
+
+
+def test_a_catalog_nested_too_deeply_to_read_is_refused_like_any_broken_one():
+    """tomllib reads arrays by recursion: 20,000 of them once raised RecursionError past every handler."""
+    with pytest.raises(FetchError, match="not valid TOML: the TOML nests arrays or objects too deeply"):
+        parse_catalog("updated = " + "[" * 20_000, "test")
+
+
+def test_a_hub_file_list_nested_too_deeply_to_read_is_a_fetch_error():
+    """The Hub's answer to "which files, with which checksums": a hostile one that nests 20,000 arrays."""
+    nested = httpx.MockTransport(lambda request: httpx.Response(200, content=b"[" * 20_000))
+    source = HuggingFaceSource(kind="huggingface", repo="someone/model", filename="model.gguf")
+    with httpx.Client(transport=nested) as http, pytest.raises(FetchError, match="Could not list the files"):
+        huggingface_checksum(http, source)
+    with httpx.Client(transport=nested) as http, pytest.raises(FetchError, match="cannot read"):
+        search_hub(http, "model")
 
 
 def test_the_daily_refresh_asks_nothing_until_turned_on_then_once_a_day(hearth_home: Path, server: str):

@@ -84,6 +84,7 @@ def store(tmp_path: Path):
         ("message.status", "done", "message 2 (id 2): its field 'status' is 'done'"),
         ("message.after_id", 99, "message 2: its after_id 99 is no earlier message"),
         ("attempt.signals", "not json", "attempt 1: its field 'signals'"),
+        ("attempt.signals", "[" * 20_000, "attempt 1: its field 'signals'"),  # deeper than json.loads follows
         ("attempt.signals", {"n": [1, 2]}, "attempt 1: its field 'signals.n"),
         ("attempt.confidence", "high", "attempt 1: its field 'confidence' is 'high'"),
         ("attempt.confidence", 7.5, "its field 'confidence' is 7.5 (Input should be less than or equal to 1)"),

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from app.core.catalog.shape import ModelShape
 from app.core.config.schema import CatalogRefresh, HuggingFaceSource
 from app.core.errors import FetchError
+from app.core.nested_text import TooDeep, read_toml
 from app.core.paths import UserPaths, bundled
 from app.core.user_files import write_regular
 
@@ -105,8 +106,8 @@ class Catalog(BaseModel):
 
 def parse_catalog(text: str, where: str) -> Catalog:
     try:
-        return Catalog.model_validate(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as exc:
+        return Catalog.model_validate(read_toml(text))
+    except (tomllib.TOMLDecodeError, TooDeep) as exc:
         raise FetchError(f"The catalog {where} is not valid TOML: {exc}.") from None
     except ValidationError as exc:
         error = exc.errors()[0]

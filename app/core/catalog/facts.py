@@ -21,6 +21,7 @@ from app.core.catalog.hardware import Hardware
 from app.core.catalog.shape import ModelShape, shape_of
 from app.core.config.schema import HuggingFaceSource
 from app.core.errors import FetchError
+from app.core.nested_text import read_json
 from app.core.paths import UserPaths
 from app.core.user_files import write_regular
 
@@ -49,7 +50,7 @@ def _key(model: CatalogModel, quant: str) -> str:
 
 def _read_cache(path: Path) -> dict[str, _Known]:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_json(path.read_text(encoding="utf-8"))
         return {key: _Known.model_validate(value) for key, value in raw.items()}
     except (OSError, ValueError, AttributeError, ValidationError):
         return {}  # missing or damaged: the catalog's figures are used until a header is read again

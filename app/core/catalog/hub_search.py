@@ -6,6 +6,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.errors import FetchError
+from app.core.nested_text import read_json
 
 MOST_RESULTS = 30
 
@@ -33,7 +34,7 @@ def _get(http: httpx.Client, url: str, params: dict[str, str | int] | None = Non
     if response.status_code != 200:
         raise FetchError(f"The Hugging Face Hub answered HTTP {response.status_code} for {url}.")
     try:
-        return response.json()
+        return read_json(response.content)
     except ValueError:
         raise FetchError(f"The Hugging Face Hub sent an answer Hearth cannot read for {url}.") from None
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from app.core.config.schema import Config, KeyProblem
 from app.core.config.toml_lines import KeyPath, key_lines, line_of
 from app.core.errors import ConfigError, FileError
+from app.core.nested_text import TooDeep, read_toml
 from app.core.paths import UserPaths, bundled
 from app.core.user_files import read_regular
 
@@ -52,11 +53,11 @@ def read_config_text(file: Path) -> str:
 def parse_config(text: str, file: Path) -> Config:
     """``text`` as a Config; ``file`` is only named in errors."""
     try:
-        data = tomllib.loads(text)
+        data = read_toml(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise ConfigError(f"is not valid TOML: {exc}", file=file, line=int(match.group(1)) if match else None) from None
-    except RecursionError:
+    except TooDeep:
         raise ConfigError(
             "nests arrays or tables too deeply to be read; no Hearth setting goes more than a few levels deep",
             file=file,

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from app.core.config.schema import Config, HuggingFaceSource, LocalModel
 from app.core.errors import FetchError, FetchStopped, InvalidInput
 from app.core.models.fetch import CHUNK, FetchProgress, ProgressFn, ensure_model_file, installed_model_file, is_gguf
+from app.core.nested_text import read_json
 from app.core.user_files import check_regular, open_regular
 
 # Beyond the weights, llama.cpp needs its context (KV cache) and scratch
@@ -124,7 +125,7 @@ def huggingface_checksum(http: httpx.Client, source: HuggingFaceSource) -> str |
     try:
         response = http.get(url)
         response.raise_for_status()
-        entries = [_TreeEntry.model_validate(entry) for entry in response.json()]
+        entries = [_TreeEntry.model_validate(entry) for entry in read_json(response.content)]
     except (httpx.HTTPError, ValueError) as exc:
         raise FetchError(f"Could not list the files of {source.repo}: {exc}.") from None
     for entry in entries:

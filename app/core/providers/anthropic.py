@@ -8,13 +8,13 @@ HTTP error.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
 
 from app.core.errors import ProviderOverloaded, ProviderRateLimited, ProviderRefused, ProviderRejected
+from app.core.nested_text import read_json
 from app.core.providers.base import Chunk, Message, Sampling, Usage
 from app.core.providers.remote import RemoteProvider, sse_events
 
@@ -52,8 +52,8 @@ class AnthropicProvider(RemoteProvider):
         finished = False
         for name, data in sse_events(response):
             try:
-                event = json.loads(data)
-            except json.JSONDecodeError:
+                event = read_json(data)
+            except ValueError:
                 raise self.malformed(data) from None
             kind = event.get("type", name) if isinstance(event, dict) else None
             if kind == "message_start":

@@ -58,6 +58,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.errors import ModelLoadError
+from app.core.nested_text import read_json
 from app.core.providers import cpu_probe
 
 TEST_TIMEOUT_S = 60.0
@@ -348,7 +349,7 @@ def _read_events(path: Path) -> list[dict[str, Any]]:
     events = []
     for line in lines:
         try:
-            event = json.loads(line)
+            event = read_json(line)
         except ValueError:
             break  # a line cut short by the crash
         if isinstance(event, dict) and isinstance(event.get("event"), str):

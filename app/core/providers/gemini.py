@@ -8,13 +8,13 @@ answers are scored like local ones.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
 
 from app.core.errors import ProviderRefused
+from app.core.nested_text import read_json
 from app.core.providers.base import Chunk, Message, Sampling, Usage
 from app.core.providers.logprobs import top_k_entropy
 from app.core.providers.remote import RemoteProvider, sse_events
@@ -59,9 +59,9 @@ class GeminiProvider(RemoteProvider):
         usage = Usage(0, 0)
         for _, data in sse_events(response):
             try:
-                event = json.loads(data)
+                event = read_json(data)
                 candidates = event.get("candidates", [])
-            except (json.JSONDecodeError, AttributeError):
+            except (ValueError, AttributeError):
                 raise self.malformed(data) from None
             if "usageMetadata" in event:
                 meta = event["usageMetadata"]

@@ -9,7 +9,6 @@ request and how to read their stream's events.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -30,6 +29,7 @@ from app.core.errors import (
     ProviderStreamError,
     ProviderTimeout,
 )
+from app.core.nested_text import read_json
 from app.core.providers.base import Chunk, ClearanceCheck, Message, Sampling
 from app.core.providers.connect_errors import connect_failure
 
@@ -180,8 +180,8 @@ class RemoteProvider:
     def status_error(self, response: httpx.Response, content: bytes) -> ProviderError:
         status = response.status_code
         try:
-            detail = self.error_detail(json.loads(content))
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            detail = self.error_detail(read_json(content))
+        except ValueError:  # malformed, not UTF-8, or nested too deeply (a hostile body)
             detail = content[:300].decode("utf-8", "replace") or response.reason_phrase
         retry_after = _retry_after(response)
         wait = f" Try again in {retry_after:.0f} s." if retry_after is not None else ""

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.config.schema import Privacy
 from app.core.errors import DamagedRecord, DataError
+from app.core.nested_text import read_json
 from app.core.storage import backups
 from app.core.storage.rows import AttemptFields, ConversationFields, MessageFields, field_problems
 from app.core.storage.store import Store
@@ -158,10 +159,8 @@ def _parsed(path: Path) -> Any:
     """The file's JSON; a DataError says why it cannot be read (a FileError: no ordinary file, too large)."""
     data = read_regular(path, MOST_BYTES, "conversation import")
     try:
-        return json.loads(data)
-    except RecursionError:  # "[[[[…": the parser recurses, and this is no ValueError
-        reason = "it nests arrays or objects too deeply to be read"
-    except ValueError as exc:  # malformed JSON, or bytes that are no UTF-8
+        return read_json(data)
+    except ValueError as exc:  # malformed JSON, bytes that are no UTF-8, or nesting too deep
         reason = str(exc).splitlines()[0]
     raise DataError(f"is not a Hearth JSON export ({reason})", file=path)
 

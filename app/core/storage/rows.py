@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 from app.core.answers import Attempt, escalated
 from app.core.config.schema import Location, Privacy
 from app.core.errors import DamagedRecord
+from app.core.nested_text import read_json
 
 MessageStatus = Literal["complete", "incomplete", "failed"]
 Arm = Literal["A", "B"]
@@ -53,8 +54,8 @@ def _signals_from_text(value: object) -> object:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
-    except json.JSONDecodeError:
+        return read_json(value)
+    except ValueError:
         raise ValueError("should be JSON text of an object") from None
 
 
