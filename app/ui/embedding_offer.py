@@ -36,7 +36,9 @@ class EmbeddingOffer(QWidget):
         self.note.setWordWrap(True)
         self.get_button = QToolButton(self)
         self.get_button.setText("Get it")
-        self.get_button.setToolTip(f"Download {setup.model_id} to search documents by meaning as well as by words")
+        self.get_button.setToolTip(
+            inert.tooltip(f"Download {setup.model_id} to search documents by meaning as well as by words")
+        )
         self.get_button.setAccessibleName("Get the embedding model")
         self.get_button.setVisible(setup.fetchable)
         row.addWidget(self.note, 1)

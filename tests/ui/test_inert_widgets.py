@@ -10,8 +10,10 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import Qt as TextQt  # where Qt keeps mightBeRichText
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QMessageBox, QWidget
 
-from app.core.config.schema import Location
-from app.core.paths import CRASH_REPORTS
+from app.core.config.schema import Config, LocalModel, Location
+from app.core.documents.setup import EmbeddingSetup
+from app.core.errors import NoStrongerModel
+from app.core.paths import CRASH_REPORTS, UserPaths
 from app.core.privacy.gate import ConsentRequest
 from app.core.providers.base import Message
 from app.ui import inert
@@ -19,8 +21,10 @@ from app.ui.about import AboutDialog
 from app.ui.consent import ConsentDialog
 from app.ui.crash_offer import CrashReportOffer
 from app.ui.dashboard import Dashboard
+from app.ui.embedding_offer import EmbeddingOffer
 from app.ui.model_manager import ModelManager
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.stronger_offer import stronger_model_box
 from app.ui.text_viewer import TextViewer
 from tests.render_helpers import conversation_with
 from tests.window_helpers import open_window
@@ -53,6 +57,13 @@ def _tip_problem(tip: str, where: str) -> list[str]:
     return [f"{where} is rich text: {tip[:60]!r}"]
 
 
+def embedding_named(model_id: str, config: Config, paths: UserPaths) -> EmbeddingSetup:
+    """The setup of an embedding model whose id in models.toml is ``model_id``."""
+    model = next(m for m in config.models.values() if isinstance(m, LocalModel))
+    documents = config.documents.model_copy(update={"embedding_model": model_id})
+    return EmbeddingSetup(config.model_copy(update={"models": {model_id: model}, "documents": documents}), paths)
+
+
 def test_no_window_or_dialog_lets_qt_guess(qtbot, configured_home: Path, tmp_path: Path, keychain):
     conversation = conversation_with(configured_home, f"An answer with {HOSTILE}", title=HOSTILE)
     reports = configured_home / "data" / CRASH_REPORTS
@@ -81,6 +92,8 @@ def test_no_window_or_dialog_lets_qt_guess(qtbot, configured_home: Path, tmp_pat
             TextViewer(HOSTILE, win),
             CrashReportOffer(sorted(reports.iterdir()), win),
             inert.message_box(win, QMessageBox.Icon.Warning, "Import failed", HOSTILE, HOSTILE),
+            stronger_model_box(win, NoStrongerModel(f"the tier {HOSTILE} is not allowed", configured=True))[0],
+            EmbeddingOffer(embedding_named(HOSTILE, win.session.config, win.session.paths), win),
         ]
         win.sidebar.list.setCurrentRow(0)
         win.sidebar.rename_current()
