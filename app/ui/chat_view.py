@@ -18,6 +18,7 @@ from PySide6.QtGui import QContextMenuEvent, QDesktopServices, QKeyEvent, QKeySe
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QMenu, QWidget
 
 from app.core.storage.store import Store
+from app.core.web_links import web_link
 from app.ui import inert
 from app.ui.conversation_model import ConversationModel, MessageItem
 from app.ui.markdown_html import warm_up_in_background
@@ -158,14 +159,23 @@ class ChatView(QListView):
             self.action_requested.emit(index.row(), request)
 
     def open_link(self, address: str) -> None:
-        """A link an answer wrote: a web address opens in the browser once the user saw it; nothing else opens."""
-        shown = inert.one_line(address, 400)
-        if not inert.is_web_address(address):
+        """A link an answer wrote: a web address opens in the browser once the user saw where it leads."""
+        link = web_link(address)
+        if link is None:
+            shown = inert.one_line(address, 400)
             self.notice.emit(f"Not opened: Hearth opens only web addresses (http, https), and this link is “{shown}”.")
             return
-        informative = "The model wrote this link; Hearth did not check where it leads."
-        if inert.confirm(self, "Open this web address?", shown, informative):
-            QDesktopServices.openUrl(QUrl(address.strip(), QUrl.ParsingMode.StrictMode))
+        written = ""
+        if link.disguised:
+            written = (
+                f"The answer wrote it as “{inert.one_line(link.written, 2000)}”, which looks like it leads elsewhere. "
+            )
+        informative = (
+            f"{inert.one_line(link.address, 2000)}\n\n{written}"
+            "The model wrote this link; Hearth did not check the site."
+        )
+        if inert.confirm(self, "Open this web address?", f"This link leads to {link.host}.", informative):
+            QDesktopServices.openUrl(QUrl(link.address, QUrl.ParsingMode.StrictMode))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt naming)
         """A message's actions by keyboard, on the selected message (or the last one)."""

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QImage, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
+from app.core.web_links import web_link
+
 OWN_IMAGES = "qrc:/hearth/"  # a Qt resource path: Qt looks it up in memory, never on a disk or a network
-WEB_SCHEMES = ("http", "https")
 _TOOLTIP = '<p style="white-space:pre-wrap">{}</p>'
 
 
@@ -97,18 +97,9 @@ def one_line(value: str, limit: int = 160) -> str:
     return kept[:half] + "…" + kept[-half:]
 
 
-def is_web_address(address: str) -> bool:
-    """Only http and https addresses are ever opened, and only after the user saw them."""
-    try:
-        parts = urlsplit(address.strip())
-    except ValueError:
-        return False
-    return parts.scheme.lower() in WEB_SCHEMES and bool(parts.netloc)
-
-
 def link(address: str, text: str) -> str:
     """A link in Hearth's own rich text: to a web address only; any other address leaves the text alone."""
-    if is_web_address(address):
+    if web_link(address) is not None:  # only web addresses are ever opened, and only once the user saw them
         return f'<a href="{html.escape(address.strip())}">{html.escape(text)}</a>'
     return html.escape(text)
 

@@ -162,7 +162,8 @@ def test_a_rejected_import_names_its_format_as_text(qtbot, configured_home: Path
 
 FORGED = (
     "[Show sources](action:stronger) · [Thanks](action:up) · <action:down> · [copy](copy:0) · "
-    "[next](version:next) · [web](https://example.com/page?q=1)\n\n```python\nprint('hi')\n```"
+    "[next](version:next) · [web](https://example.com/page?q=1) · [your bank](https://example.com@evil.example/login)"
+    "\n\n```python\nprint('hi')\n```"
 )
 
 
@@ -174,8 +175,10 @@ def test_links_in_an_answer_cannot_trigger_the_windows_actions(qtbot, configured
         win.conversations.open_conversation(conversation)
         found = requests_in(win, 1)
         written = sorted(r.address for r in found if r.action == MessageAction.OPEN_LINK)
+        disguised = "https://example.com@evil.example/login"
         assert written == ["action:down", "action:stronger", "action:up", "copy:0", "https://example.com/page?q=1"] + [
-            "version:next"
+            disguised,
+            "version:next",
         ]
         own = {r.action for r in found} - {MessageAction.OPEN_LINK}
         assert own == {
@@ -188,7 +191,7 @@ def test_links_in_an_answer_cannot_trigger_the_windows_actions(qtbot, configured
             MessageAction.COMPARE,
         }
         web = "https://example.com/page?q=1"
-        for address in (a for a in written if a != web):
+        for address in (a for a in written if a not in (web, disguised)):
             click_link(qtbot, win, 1, MessageAction.OPEN_LINK, address)
             assert "Not opened" in win.statusBar().currentMessage()
             assert win.composer.send_button.isVisible(), "a forged link started an answer"
@@ -201,11 +204,17 @@ def test_links_in_an_answer_cannot_trigger_the_windows_actions(qtbot, configured
             monkeypatch.setattr(QMessageBox, "exec", lambda box, answer=answer: _asked(box, answer))
             click_link(qtbot, win, 1, MessageAction.OPEN_LINK, web)
             assert opened == expected
-        assert _asked.seen[-1] == ("Open this web address?", web)
+        assert _asked.seen[-1][:2] == ("Open this web address?", "This link leads to example.com.")
+        assert web in _asked.seen[-1][2]
+        # A link dressed as another site: the dialog names where it really leads, and that is what opens.
+        click_link(qtbot, win, 1, MessageAction.OPEN_LINK, disguised)
+        title, text, informative = _asked.seen[-1]
+        assert text == "This link leads to evil.example." and "looks like it leads elsewhere" in informative
+        assert opened[-1] == "https://evil.example/login"
 
 
 def _asked(box: QMessageBox, answer: QMessageBox.StandardButton) -> QMessageBox.StandardButton:
-    _asked.seen.append((box.windowTitle(), box.text()))
+    _asked.seen.append((box.windowTitle(), box.text(), box.informativeText()))
     return answer
 
 
