@@ -16,7 +16,7 @@ from app.core.config import keys
 from app.core.config.load import default_config_file
 from app.core.config.schema import Updates
 from app.core.errors import HearthError
-from app.core.paths import user_paths
+from app.core.paths import UPDATE_CHECK, user_paths
 from app.core.system import updates
 from app.ui.about import AboutDialog
 from app.ui.main import create_app
@@ -72,6 +72,15 @@ def test_a_failed_update_check_says_what_happened(server: str, body: bytes | Non
         Files.files["/repos/hearth/releases/latest"] = body
     with pytest.raises(HearthError, match=expected):
         updates.check(url, "0.1.0")
+
+
+def test_a_release_tag_of_thousands_of_digits_is_no_release_and_a_damaged_record_is_asked_again(
+    server: str, tmp_path: Path
+):
+    with pytest.raises(HearthError, match="did not answer with a release"):
+        updates.check(publish_release(server, "v" + "9" * 5000), "0.1.0")
+    (tmp_path / UPDATE_CHECK).write_bytes(b'{"latest": "\xff\xfe"}')
+    assert updates.last_check(tmp_path, "0.1.0") is None
 
 
 def test_an_unreachable_server_is_named_in_the_error():

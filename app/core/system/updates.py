@@ -17,12 +17,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.errors import HearthError
 from app.core.paths import UPDATE_CHECK
 
 CHECK_EVERY = timedelta(days=1)
+# A release's tag is a short version ("v1.10.2"). A longer one is refused as no release: read
+# as a number, a tag of thousands of digits raises, and the answer is remembered for a day.
+MOST_VERSION_CHARS = 64
 
 
 class UpdateCheckError(HearthError):
@@ -33,7 +36,7 @@ class Release(BaseModel):
     """The part of GitHub's "latest release" answer Hearth reads."""
 
     model_config = ConfigDict(extra="ignore")
-    tag_name: str
+    tag_name: str = Field(max_length=MOST_VERSION_CHARS)
     html_url: str
     name: str | None = None
 
@@ -42,7 +45,7 @@ class LastCheck(BaseModel):
     """What the previous check found, kept in the data folder."""
 
     checked_at: datetime
-    latest: str
+    latest: str = Field(max_length=MOST_VERSION_CHARS)
     url: str
 
 
@@ -109,7 +112,7 @@ def check_and_remember(url: str, current: str, folder: Path) -> UpdateStatus:
 def last_check(folder: Path, current: str) -> UpdateStatus | None:
     try:
         saved = LastCheck.model_validate_json((folder / UPDATE_CHECK).read_text(encoding="utf-8"))
-    except (OSError, ValidationError):
+    except (OSError, ValueError):  # missing, damaged or not UTF-8 (ValidationError is a ValueError): ask again
         return None
     return UpdateStatus(current, saved.latest, saved.url, saved.checked_at)
 
