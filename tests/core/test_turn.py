@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.core.answers import Answer, Finished, TextDelta
+from app.core.answers import Answer, AttemptStarted, Finished, TextDelta
 from app.core.config.schema import Privacy
 from app.core.conversation.chat import UserMessageSaved
 from app.core.session import Session, open_session
@@ -129,3 +129,20 @@ def test_stopping_while_the_answer_streams_keeps_what_arrived_marked_incomplete(
     assert first.text == "Paris"
     assert kept.status == "incomplete" and kept.content == "Paris"
     assert question.content == QUESTION and question.status == "complete"
+
+
+def test_stopping_as_the_stronger_model_starts_keeps_the_local_answer_on_show(home: Path):
+    small = ScriptedProvider("smollm2-135m", "Lyon, I think.", 0.2)
+    big = ScriptedProvider("server", "Paris.", 0.99, "self-hosted")
+    with session_with(small, big) as session:
+        stream = session.chat.send(None, QUESTION)
+        ids = next(event for event in stream if isinstance(event, UserMessageSaved))
+        next(e for e in stream if isinstance(e, AttemptStarted) and e.tier == "self-hosted")
+        stream.close()  # the user pressed Stop before the server said a word
+        store = session.open_store()
+        try:
+            kept, attempts = store.message(ids.answer_id), store.attempts(ids.answer_id)
+        finally:
+            store.close()
+    assert kept.content == "Lyon, I think." and kept.status == "incomplete"
+    assert [(a.tier, a.text) for a in attempts] == [("local", "Lyon, I think."), ("self-hosted", "")]

@@ -123,7 +123,7 @@ class AnswerRecorder:
                 close()
             if answer is None:
                 interrupted()
-                if keep_partial:
+                if keep_partial and shown:  # a stronger model stopped before its first word: the earlier text stays
                     store.update_message(answer_id, "".join(shown), "incomplete")
             records.rest(self.cooldowns.resting())
         return answer
