@@ -112,6 +112,28 @@ def test_a_damaged_pdf_is_reported_by_name_and_the_rest_of_the_folder_is_indexed
     assert not library.search(["garden"], "hidden secret words", method="text"), "hidden files are left out"
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="pipes and links as POSIX makes them")
+@pytest.mark.timeout(60)
+def test_a_pipe_a_device_or_a_link_leading_out_of_the_folder_is_not_indexed(tmp_path: Path, library: Library):
+    elsewhere = tmp_path / "private"
+    elsewhere.mkdir()
+    (elsewhere / "diary.txt").write_text("my bank password is hunter2", encoding="utf-8")
+    docs = tmp_path / "unpacked"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "sub" / "recipe.txt").write_text("Bake the bread for forty minutes.", encoding="utf-8")
+    os.mkfifo(docs / "waits.txt")  # opening it would wait for a writer for ever
+    (docs / "endless.txt").symlink_to("/dev/zero")  # reading it never ends
+    (docs / "notes.txt").symlink_to(elsewhere / "diary.txt")  # an archive's link to a file elsewhere
+    (docs / "same-recipe.txt").symlink_to(docs / "sub" / "recipe.txt")  # a link within the folder is followed
+    notes = indexed(library, "unpacked", docs)
+    [collection] = library.collections()
+    assert collection.files == 2, notes
+    assert not library.search(["unpacked"], "bank password hunter2", method="text")
+    assert library.search(["unpacked"], "bread forty minutes", method="text")
+    with pytest.raises(DocumentError, match="a pipe"):
+        extract(docs / "waits.txt")
+
+
 def test_answers_are_found_by_words_and_by_vectors_and_carry_page_and_heading(folder: Path, library: Library):
     indexed(library, "garden", folder)
     [best, *_] = library.search(["garden"], "When is the pump filter cleaned?")

@@ -14,12 +14,14 @@ anything from the network or running anything in the file:
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.errors import DocumentError
+from app.core.errors import DocumentError, FileError
+from app.core.user_files import read_regular
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a larger file is left out, and the scan says so
 
@@ -49,38 +51,38 @@ def supported(path: Path) -> bool:
 
 
 def extract(path: Path) -> list[Section]:
-    """The sections of ``path``; raises DocumentError, naming the file, when it cannot be read."""
+    """The sections of ``path``; raises DocumentError, naming the file, when it cannot be read.
+
+    The file is read once, as an ordinary file (a pipe or a device is refused, never waited on),
+    and each reader parses those bytes: what was checked is what is read.
+    """
     suffix = path.suffix.lower()
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DocumentError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    if size > MAX_FILE_BYTES:
-        raise DocumentError(f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, so it was left out.")
+        data = read_regular(path, MAX_FILE_BYTES, "document")
+    except FileError as exc:
+        raise DocumentError(f"{path}: left out ({exc})") from None
     reader = _READERS.get(suffix, _plain)
     try:
-        sections = reader(path)
-    except DocumentError:
-        raise
-    except OSError as exc:
-        raise DocumentError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+        sections = reader(data)
+    except DocumentError as exc:
+        raise DocumentError(f"{path}: {exc}") from None
     except Exception as exc:  # a damaged PDF or DOCX: each library has its own errors
         raise DocumentError(f"{path}: not a readable {suffix.lstrip('.').upper()} file ({exc}).") from None
     return [section for section in sections if section.text.strip()]
 
 
-def _read_text(path: Path) -> str:
-    return path.read_bytes().decode("utf-8", errors="replace").replace("\r\n", "\n")
+def _read_text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n")
 
 
-def _plain(path: Path) -> list[Section]:
-    return [Section(_read_text(path), line=1)]
+def _plain(data: bytes) -> list[Section]:
+    return [Section(_read_text(data), line=1)]
 
 
-def _markdown(path: Path) -> list[Section]:
+def _markdown(data: bytes) -> list[Section]:
     from markdown_it import MarkdownIt
 
-    source = _read_text(path)
+    source = _read_text(data)
     lines = source.split("\n")
     tokens = MarkdownIt("commonmark").parse(source)
     starts: list[tuple[int, int, str]] = []  # first line, level, title
@@ -103,10 +105,10 @@ def _markdown(path: Path) -> list[Section]:
 _BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "th", "dt", "dd", "blockquote", "figcaption"]
 
 
-def _html(path: Path) -> list[Section]:
+def _html(data: bytes) -> list[Section]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(path.read_bytes(), "html.parser")
+    soup = BeautifulSoup(data, "html.parser")
     for hidden in soup(["script", "style", "noscript", "template", "head"]):
         hidden.decompose()
     sections: list[Section] = []
@@ -127,20 +129,20 @@ def _html(path: Path) -> list[Section]:
     return sections
 
 
-def _pdf(path: Path) -> list[Section]:
+def _pdf(data: bytes) -> list[Section]:
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # damaged-but-readable files warn per object
-    reader = PdfReader(path)
+    reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
-        raise DocumentError(f"{path}: the PDF is protected by a password, so it cannot be read.")
+        raise DocumentError("the PDF is protected by a password, so it cannot be read.")
     return [Section(page.extract_text() or "", page=number) for number, page in enumerate(reader.pages, start=1)]
 
 
-def _docx(path: Path) -> list[Section]:
+def _docx(data: bytes) -> list[Section]:
     import docx
 
-    document = docx.Document(str(path))
+    document = docx.Document(io.BytesIO(data))
     sections: list[Section] = []
     heading: str | None = None
     texts: list[str] = []
@@ -157,7 +159,7 @@ def _docx(path: Path) -> list[Section]:
     return sections
 
 
-_READERS: dict[str, Callable[[Path], list[Section]]] = {
+_READERS: dict[str, Callable[[bytes], list[Section]]] = {
     **{suffix: _markdown for suffix in MARKDOWN},
     **{suffix: _html for suffix in HTML},
     ".pdf": _pdf,

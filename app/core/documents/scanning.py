@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.documents.extract import supported
+from app.core.errors import FileError
 from app.core.storage.document_index import FileRow
+from app.core.user_files import check_regular, open_regular
 
 Stat = tuple[int, float, str]  # size, mtime, sha256
 
@@ -46,7 +49,12 @@ class ScanPlan:
 
 
 def files_under(roots: Sequence[Path]) -> Iterator[Path]:
-    """The readable documents in ``roots`` (files or folders), hidden files and folders left out."""
+    """The readable documents in ``roots`` (files or folders), hidden files and folders left out.
+
+    Only ordinary files are taken: a pipe would hold the scan for ever, a device never ends. A
+    link inside a folder is followed only to an ordinary file inside that same folder, so a link
+    an unpacked archive carries ("notes.txt" to a file elsewhere) brings nothing else in.
+    """
     seen: set[Path] = set()
     for root in roots:
         if root.is_file():
@@ -61,16 +69,29 @@ def files_under(roots: Sequence[Path]) -> Iterator[Path]:
 
 
 def _walk(root: Path) -> Iterator[Path]:
+    inside = os.path.realpath(root)
     for folder, dirs, names in os.walk(root, onerror=lambda _: None):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
-            if not name.startswith("."):
-                yield Path(folder, name)
+            path = Path(folder, name)
+            if not name.startswith(".") and _ordinary_file_inside(path, inside):
+                yield path
+
+
+def _ordinary_file_inside(path: Path, root: str) -> bool:
+    try:
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            return True
+        target = os.path.realpath(path)
+        return stat.S_ISREG(os.stat(target).st_mode) and os.path.commonpath([root, target]) == root
+    except (OSError, ValueError):  # gone, unreadable, or (Windows) on another drive
+        return False
 
 
 def sha256_of(path: Path) -> str:
+    """The file's content hash; raises FileError when it is no longer an ordinary file."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -84,30 +105,34 @@ def plan(indexed: Sequence[FileRow], found: Sequence[Path]) -> ScanPlan:
     present: set[str] = set()
     for path in found:
         try:
-            info = path.stat()
-        except OSError:
-            continue
+            info = check_regular(path)
+        except FileError:
+            continue  # gone since it was found, or no longer an ordinary file
         present.add(str(path))
         row = by_path.get(str(path))
         if row is not None and row.size == info.st_size and row.mtime == info.st_mtime:
             result.unchanged += 1
             continue
-        stat = (info.st_size, info.st_mtime, sha256_of(path))
+        try:
+            found_stat = (info.st_size, info.st_mtime, sha256_of(path))
+        except (FileError, OSError):
+            present.discard(str(path))
+            continue
         if row is None:
-            appeared.append((path, stat))
-        elif row.sha256 == stat[2]:
+            appeared.append((path, found_stat))
+        elif row.sha256 == found_stat[2]:
             result.touched.append((row, info.st_mtime))
         else:
-            result.changed.append((path, stat))
+            result.changed.append((path, found_stat))
     gone: dict[str, list[FileRow]] = {}
     for row in indexed:
         if row.path not in present:
             gone.setdefault(row.sha256, []).append(row)
-    for path, stat in appeared:
-        same = gone.get(stat[2])
+    for path, found_stat in appeared:
+        same = gone.get(found_stat[2])
         if same:
-            result.moved.append((same.pop(), path, stat))
+            result.moved.append((same.pop(), path, found_stat))
         else:
-            result.new.append((path, stat))
+            result.new.append((path, found_stat))
     result.deleted = [row for rows in gone.values() for row in rows]
     return result
