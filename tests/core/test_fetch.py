@@ -198,3 +198,18 @@ def test_two_hearths_fetching_the_same_model_at_once_download_it_once(server: st
     assert results == [tmp_path / "tiny.gguf"] * 2 and results[0].read_bytes() == GGUF
     assert any("Waiting for another Hearth" in m for m in waited)
     assert [path for path, _ in Files.requests].count("/files/tiny_model-1.0-py3-none-any.whl") == 1
+
+
+def test_a_download_that_is_no_gguf_model_is_deleted_not_installed(server: str, tmp_path: Path):
+    page = b"<html>Sign in to continue</html>"  # what a hub's error page looks like, served with 200
+    Files.files["/someone/tiny-GGUF/resolve/abc123/tiny.Q4.gguf"] = page
+    model = hf_model(server).model_copy(update={"sha256": None})  # no checksum to catch it
+    with pytest.raises(FetchError, match="not a GGUF model file"):
+        ensure_model_file(model, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == []
+
+
+@pytest.mark.parametrize("file", ["../../.bashrc", "models/../../x.gguf", "..\\..\\x.gguf"])
+def test_a_model_file_name_cannot_lead_out_of_the_models_folder(file: str):
+    with pytest.raises(ValueError, match="leaves the models folder"):
+        LocalModel(provider="llama-cpp", file=file)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from enum import StrEnum
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -89,6 +89,16 @@ class LocalModel(Strict):
     short_repeat_penalty: float = Field(default=1.0, ge=0.0, le=3.0)
     location: Literal[Location.LOCAL] = Location.LOCAL
     good_at: GoodAt
+
+    @field_validator("file")
+    @classmethod
+    def _in_the_models_folder(cls, file: str) -> str:
+        """A file name stays inside the models folder; a download to ``../../x`` would write anywhere."""
+        if not Path(file).expanduser().is_absolute() and ".." in PurePath(file.replace("\\", "/")).parts:
+            raise ValueError(
+                f"'{file}' leaves the models folder: give a file name in it (no '..'), or an absolute path"
+            )
+        return file
 
     def path(self, models_dir: Path) -> Path:
         file = Path(self.file).expanduser()

