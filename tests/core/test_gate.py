@@ -450,3 +450,33 @@ def test_a_proxy_from_the_environment_carries_cloud_requests_but_never_a_self_ho
     reached, passed = (server, proxy) if location == "self-hosted" else (proxy, server)
     assert reached.connections == 1 and passed.connections == 0
     assert QUESTION in json.dumps(reached.bodies)
+
+
+def test_never_said_for_one_part_of_a_plan_holds_for_the_parts_beside_it_and_what_joins_them(store: Store):
+    """Plan mode runs parts on threads of their own, each with a passage alongside the message's."""
+    client = httpx.Client()
+    cloud = "https://api.example.com/v1"
+    config = RemoteModel(provider="openai-compatible", location="cloud", base_url=cloud, model="m")
+    approved = OpenAICompatibleProvider("approved", config, client)  # "always" for this conversation, earlier
+    other = OpenAICompatibleProvider("other", config.model_copy(update={"base_url": "https://x.example/v1"}), client)
+    conversation = store.create_conversation("Plan")
+    OutboundRecords(store).approve(conversation, "approved", approved.address, "cloud")
+    asked: list[str] = []
+
+    def never(request: ConsentRequest) -> Decision:
+        asked.append(request.model_id)
+        return Decision.NEVER
+
+    gate = OutboundGate(never)
+    main = gate.passage(store, Privacy.CLOUD_WITH_CONSENT, conversation_id=conversation)
+    part_one, part_two = gate.alongside(store, main), gate.alongside(store, main)
+    messages = [Message("user", QUESTION)]
+    part_two.clear(approved, messages)  # approved before anyone said never
+    with pytest.raises(GateClosed, match="never"):
+        part_one.clear(other, messages)
+    for passage in (main, part_two):  # neither the join nor the other part sends it anywhere in the cloud
+        assert passage.privacy is Privacy.SELF_HOSTED
+        with pytest.raises(GateClosed, match="does not allow it"):
+            passage.clear(approved, messages)
+    assert asked == ["other"]
+    client.close()

@@ -27,7 +27,10 @@ What ``clear`` decides, for that destination alone, in this order:
 A passage is one answer's (or one background job's) way out: the policy in force, the
 redaction placeholders shared by every destination of that answer, and the approvals
 given. It uses the store of the thread it runs on. Background work passes ``ask=False``:
-it only reaches destinations the policy allows without asking.
+it only reaches destinations the policy allows without asking. The parts of one message
+that run on threads of their own (plan mode) each have a passage ``alongside`` the
+message's own, sharing its ``Consents``: a "never" or "not now" said for one part holds
+for every other part and for what joins them.
 """
 
 from __future__ import annotations
@@ -161,6 +164,23 @@ class OutboundGate:
         """``client``: the program this passage answers through the local API (recorded "via API")."""
         return Passage(self, store, privacy, conversation_id, message_id, purpose, ask, client)
 
+    def alongside(self, store: Store, main: Passage) -> Passage:
+        """A way out for a part of ``main``'s message on a thread of its own: the user's answers are shared."""
+        return Passage(
+            self, store, main.privacy, main.conversation_id, main.message_id, main.purpose, main.ask, main.client,
+            consents=main.consents,
+        )  # fmt: skip
+
+
+@dataclass
+class Consents:
+    """What the user answered about one message's destinations, and the policy those answers narrowed."""
+
+    privacy: Privacy
+    conversation: set[tuple[str, str]]  # model, address: approved for the conversation
+    this_message: set[tuple[str, str, str]] = field(default_factory=set)  # model, address, payload fingerprint
+    kept_here: str | None = None  # set once the user said "not now"
+
 
 def destination(provider: Provider) -> Destination:
     if not isinstance(provider, Destination):
@@ -179,22 +199,26 @@ class Passage:
         purpose: str,
         ask: bool,
         client: str | None = None,
+        consents: Consents | None = None,
     ):
         self.gate = gate
         self.store = store
         self.records = OutboundRecords(store)
-        self.privacy = privacy
         self.conversation_id = conversation_id
         self.message_id = message_id
         self.purpose = purpose
         self.ask = ask
         self.client = client
         self.redaction = Redaction()
-        self._this_message: set[tuple[str, str, str]] = set()  # model, address, payload fingerprint
-        self._conversation = self.records.approved(conversation_id) if conversation_id is not None else set()
-        self._kept_here: str | None = None  # set once the user said "not now"
+        approved = self.records.approved(conversation_id) if conversation_id is not None else set()
+        self.consents = consents or Consents(privacy, approved)
         # Per model: the document collections and chunks its request carries, for the audit.
         self.documents: dict[str, dict[str, object]] = {}
+
+    @property
+    def privacy(self) -> Privacy:
+        """The policy in force: the one given, narrowed by every "never" the user said on the way."""
+        return self.consents.privacy
 
     def through(self, provider: Provider, purpose: str | None = None) -> Provider:
         """``provider`` as this passage lets it be used (a local one as it is)."""
@@ -212,8 +236,9 @@ class Passage:
         remote = destination(provider)
         if remote.missing_key:
             return remote.missing_key
-        if rule is Allowance.ASK and self._kept_here and not self._approved_for_good(remote):
-            return self._kept_here
+        kept_here = self.consents.kept_here
+        if rule is Allowance.ASK and kept_here and not self._approved_for_good(remote):
+            return kept_here
         return None
 
     def unasked(self, provider: Provider) -> bool:
@@ -244,7 +269,7 @@ class Passage:
         return Clearance(provider, outgoing, fingerprint, self.privacy, basis, cost, _ISSUER)
 
     def _approved_for_good(self, provider: Destination) -> bool:
-        return (provider.model_id, provider.address) in self._conversation
+        return (provider.model_id, provider.address) in self.consents.conversation
 
     def _basis(
         self, provider: Destination, outgoing: tuple[Message, ...], fingerprint: str, cost: float, why: str
@@ -253,7 +278,7 @@ class Passage:
             return f"allowed by the privacy policy '{self.privacy.value}'"
         if self._approved_for_good(provider):
             return "approved for this conversation"
-        if (provider.model_id, provider.address, fingerprint) in self._this_message:
+        if (provider.model_id, provider.address, fingerprint) in self.consents.this_message:
             return "approved for this message"
         if not self.ask:
             raise GateClosed(
@@ -278,22 +303,22 @@ class Passage:
         """What the user's answer means: the one rule the window and the terminal both follow."""
         key = (provider.model_id, provider.address)
         if decision is Decision.ONCE:
-            self._this_message.add((*key, fingerprint))
+            self.consents.this_message.add((*key, fingerprint))
             return "approved for this message"
         if decision is Decision.ALWAYS:
-            self._conversation.add(key)
+            self.consents.conversation.add(key)
             if self.conversation_id is not None:
                 self.records.approve(self.conversation_id, *key, provider.location.value)
             return "approved for this conversation"
         if decision is Decision.NEVER:
-            self.privacy = narrowed(self.privacy, provider.location)
+            self.consents.privacy = narrowed(self.privacy, provider.location)
             if self.conversation_id is not None:
                 self.store.set_conversation_privacy(self.conversation_id, self.privacy.value)
             raise GateClosed(
                 f"you chose never to send this conversation to {provider.location.value} models "
                 f"(it is now '{self.privacy.value}')"
             )
-        self._kept_here = "not asked: you chose to keep this message on your computer"
+        self.consents.kept_here = "not asked: you chose to keep this message on your computer"
         raise GateClosed(f"you did not approve sending it to {provider.model_id}")
 
 

@@ -202,9 +202,7 @@ class ChatModes:
         def side_passage() -> Iterator[Passage]:
             side_store = chat._open_store()
             try:
-                yield self.side_gate.passage(
-                    side_store, passage.privacy, conversation_id=passage.conversation_id, message_id=passage.message_id
-                )
+                yield self.side_gate.alongside(side_store, passage)
             finally:
                 side_store.close()
 
