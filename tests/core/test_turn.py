@@ -3,7 +3,7 @@ a real SQLite store in the test's own Hearth home. What the user would see and w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +44,7 @@ def session_with(small: ScriptedProvider, big: ScriptedProvider) -> Iterator[Ses
 class Kept:
     """A finished turn: the answer as shown, and what the store kept of it."""
 
-    answer: Answer
+    answer: Answer | None  # None: stopped before it was finished
     shown: MessageRow
     attempts: list[AttemptRow]
     thread: list[MessageRow]
@@ -57,17 +57,21 @@ def turn(small: ScriptedProvider, big: ScriptedProvider, **options: Any) -> Kept
         events = list(session.chat.send(None, QUESTION, **options))
         ids = next(event for event in events if isinstance(event, UserMessageSaved))
         answer = next(event.answer for event in events if isinstance(event, Finished))
-        store = session.open_store()
-        try:
-            return Kept(
-                answer,
-                store.message(ids.answer_id),
-                store.attempts(ids.answer_id),
-                store.thread(ids.conversation_id),
-                store.conversation(ids.conversation_id),
-            )
-        finally:
-            store.close()
+        return kept_in(session, ids, answer)
+
+
+def kept_in(session: Session, ids: UserMessageSaved, answer: Answer | None) -> Kept:
+    store = session.open_store()
+    try:
+        return Kept(
+            answer,
+            store.message(ids.answer_id),
+            store.attempts(ids.answer_id),
+            store.thread(ids.conversation_id),
+            store.conversation(ids.conversation_id),
+        )
+    finally:
+        store.close()
 
 
 def test_an_unsure_local_answer_climbs_to_the_server_and_both_attempts_are_kept(home: Path):
@@ -112,37 +116,29 @@ def test_when_the_server_is_unreachable_it_is_tried_again_and_the_local_answer_s
     assert all("connection refused" in a.error for a in kept.attempts[1:])
 
 
-def test_stopping_while_the_answer_streams_keeps_what_arrived_marked_incomplete(home: Path):
-    small = ScriptedProvider("smollm2-135m", "Paris is the capital of France.", 0.9)
-    big = ScriptedProvider("server", "Paris.", 0.99, "self-hosted")
+def stopped(small: ScriptedProvider, big: ScriptedProvider, at: Callable[[object], bool]) -> tuple[Kept, object]:
+    """Ask QUESTION and press Stop at the first event ``at`` accepts; what was kept, and that event."""
     with session_with(small, big) as session:
         stream = session.chat.send(None, QUESTION)
         ids = next(event for event in stream if isinstance(event, UserMessageSaved))
-        first = next(event for event in stream if isinstance(event, TextDelta))
+        last = next(event for event in stream if at(event))
         stream.close()  # the user pressed Stop
-        store = session.open_store()
-        try:
-            kept = store.message(ids.answer_id)
-            question = store.message(ids.message_id)
-        finally:
-            store.close()
-    assert first.text == "Paris"
-    assert kept.status == "incomplete" and kept.content == "Paris"
+        return kept_in(session, ids, None), last
+
+
+def test_stopping_while_the_answer_streams_keeps_what_arrived_marked_incomplete(home: Path):
+    small = ScriptedProvider("smollm2-135m", "Paris is the capital of France.", 0.9)
+    big = ScriptedProvider("server", "Paris.", 0.99, "self-hosted")
+    kept, first = stopped(small, big, lambda event: isinstance(event, TextDelta))
+    assert isinstance(first, TextDelta) and first.text == "Paris"
+    assert kept.shown.status == "incomplete" and kept.shown.content == "Paris"
+    question = kept.thread[0]
     assert question.content == QUESTION and question.status == "complete"
 
 
 def test_stopping_as_the_stronger_model_starts_keeps_the_local_answer_on_show(home: Path):
     small = ScriptedProvider("smollm2-135m", "Lyon, I think.", 0.2)
     big = ScriptedProvider("server", "Paris.", 0.99, "self-hosted")
-    with session_with(small, big) as session:
-        stream = session.chat.send(None, QUESTION)
-        ids = next(event for event in stream if isinstance(event, UserMessageSaved))
-        next(e for e in stream if isinstance(e, AttemptStarted) and e.tier == "self-hosted")
-        stream.close()  # the user pressed Stop before the server said a word
-        store = session.open_store()
-        try:
-            kept, attempts = store.message(ids.answer_id), store.attempts(ids.answer_id)
-        finally:
-            store.close()
-    assert kept.content == "Lyon, I think." and kept.status == "incomplete"
-    assert [(a.tier, a.text) for a in attempts] == [("local", "Lyon, I think."), ("self-hosted", "")]
+    kept, _ = stopped(small, big, lambda e: isinstance(e, AttemptStarted) and e.tier == "self-hosted")
+    assert kept.shown.content == "Lyon, I think." and kept.shown.status == "incomplete"
+    assert [(a.tier, a.text) for a in kept.attempts] == [("local", "Lyon, I think."), ("self-hosted", "")]
