@@ -31,7 +31,7 @@ from app.core.catalog.facts import read_facts
 from app.core.catalog.fit import Speed, Verdict, fit
 from app.core.catalog.gguf_header import FIRST_READ, NotGguf, read_local_header, read_remote_header
 from app.core.catalog.hardware import GB, Device, DeviceType, Hardware, llama_devices, measure
-from app.core.catalog.hub_search import search_hub
+from app.core.catalog.hub_search import gguf_files, search_hub
 from app.core.catalog.install import get_model
 from app.core.catalog.shape import shape_of
 from app.core.config.load import load_config
@@ -278,6 +278,18 @@ def test_a_hub_file_list_nested_too_deeply_to_read_is_a_fetch_error():
         huggingface_checksum(http, source)
     with httpx.Client(transport=nested) as http, pytest.raises(FetchError, match="cannot read"):
         search_hub(http, "model")
+
+
+def test_a_hub_result_whose_name_would_change_the_download_address_is_left_out():
+    results = [{"id": "bartowski/Qwen2.5-0.5B-Instruct-GGUF"}, {"id": "../../api/whoami"}, {"id": "a/b?token=1"}]
+    files = [{"path": "q4.gguf", "size": 3}, {"path": "../../../x/y/resolve/main/evil.gguf", "size": 1}]
+    hub = httpx.MockTransport(lambda r: httpx.Response(200, json=files if "/tree/" in r.url.path else results))
+    with httpx.Client(transport=hub) as http:
+        assert [model.id for model in search_hub(http, "qwen")] == ["bartowski/Qwen2.5-0.5B-Instruct-GGUF"]
+        assert [file.path for file in gguf_files(http, "bartowski/Qwen2.5-0.5B-Instruct-GGUF")] == ["q4.gguf"]
+    for repo, revision in (("someone/model", "../../../other/model/resolve/main"), ("someone/..", "main")):
+        with pytest.raises(ValueError, match="no repository or revision name"):
+            HuggingFaceSource(kind="huggingface", repo=repo, filename="model.gguf", revision=revision)
 
 
 def test_the_daily_refresh_asks_nothing_until_turned_on_then_once_a_day(hearth_home: Path, server: str):

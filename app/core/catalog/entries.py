@@ -17,7 +17,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.core.catalog.shape import ModelShape
-from app.core.config.schema import CatalogRefresh, HuggingFaceSource
+from app.core.config.schema import CatalogRefresh, HubRepo, HubRevision, HuggingFaceSource
 from app.core.errors import FetchError
 from app.core.nested_text import TooDeep, read_toml
 from app.core.paths import UserPaths, bundled
@@ -37,8 +37,8 @@ class CatalogModel(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$", max_length=60)
     name: str = Field(min_length=1, max_length=80)
     family: str = Field(min_length=1)
-    repo: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    revision: str = "main"
+    repo: HubRepo
+    revision: HubRevision = "main"
     licence: str = Field(min_length=1)
     parameters_b: float = Field(gt=0, le=1000, description="billions of parameters")
     context: int = Field(ge=256, description="the context length it was trained for")

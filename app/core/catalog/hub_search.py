@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from app.core.config.schema import HubRepo, RepositoryFile
 from app.core.errors import FetchError
 from app.core.nested_text import read_json
 
@@ -14,7 +15,7 @@ MOST_RESULTS = 30
 class HubModel(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    id: str  # the repository, "owner/name"
+    id: HubRepo  # the repository, "owner/name"
     downloads: int = 0
     likes: int = 0
 
@@ -22,7 +23,7 @@ class HubModel(BaseModel):
 class HubFile(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    path: str
+    path: RepositoryFile
     size: int = 0
 
 
@@ -49,18 +50,24 @@ def search_hub(http: httpx.Client, query: str, endpoint: str = "https://huggingf
         "limit": MOST_RESULTS,
     }
     found = _get(http, f"{endpoint.rstrip('/')}/api/models", params)
+    if not isinstance(found, list):
+        raise FetchError("The Hugging Face Hub sent a search result Hearth cannot read.")
+    return [model for model in (_valid(HubModel, item) for item in found) if isinstance(model, HubModel)]
+
+
+def _valid(kind: type[BaseModel], item: object) -> BaseModel | None:
+    """One entry of the Hub's answer; None for one Hearth cannot use (a name that would lead elsewhere)."""
     try:
-        return [HubModel.model_validate(item) for item in found] if isinstance(found, list) else []
+        return kind.model_validate(item)
     except ValidationError:
-        raise FetchError("The Hugging Face Hub sent a search result Hearth cannot read.") from None
+        return None
 
 
 def gguf_files(http: httpx.Client, repo: str, endpoint: str = "https://huggingface.co") -> list[HubFile]:
     """The GGUF model files of a repository (projectors and split parts set aside), smallest first."""
     listing = _get(http, f"{endpoint.rstrip('/')}/api/models/{repo}/tree/main")
-    try:
-        files = [HubFile.model_validate(item) for item in listing] if isinstance(listing, list) else []
-    except ValidationError:
-        raise FetchError(f"The Hugging Face Hub sent a file list of {repo} Hearth cannot read.") from None
+    if not isinstance(listing, list):
+        raise FetchError(f"The Hugging Face Hub sent a file list of {repo} Hearth cannot read.")
+    files = [file for file in (_valid(HubFile, item) for item in listing) if isinstance(file, HubFile)]
     usable = [f for f in files if f.path.endswith(".gguf") and "mmproj" not in f.path.lower() and "-of-0" not in f.path]
     return sorted(usable, key=lambda f: f.size)

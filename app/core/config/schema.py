@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.config.capabilities import GoodAt, Planning
 from app.core.config.key_names import env_name, name_problem
@@ -49,20 +49,31 @@ class PyPIWheelSource(Strict):
     member: str
 
 
+def _no_step_up(value: str) -> str:
+    if ".." in value.split("/"):
+        raise ValueError(f"'{value}' is no repository or revision name (no '..')")
+    return value
+
+
+def _in_the_repository(filename: str) -> str:
+    parts = PurePosixPath(filename).parts
+    if not parts or filename.startswith("/") or "\\" in filename or {".", ".."} & set(parts):
+        raise ValueError(f"'{filename}' is not a file in a repository (no '..', no leading '/', no '\\')")
+    return filename
+
+
+# Names as the Hub spells them, and nothing that would turn a download's address into another one.
+HubRepo = Annotated[str, Field(pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$"), AfterValidator(_no_step_up)]
+HubRevision = Annotated[str, Field(pattern=r"^[\w.-]+(/[\w.-]+)*$"), AfterValidator(_no_step_up)]
+RepositoryFile = Annotated[str, AfterValidator(_in_the_repository)]
+
+
 class HuggingFaceSource(Strict):
     kind: Literal["huggingface"]
-    repo: str
-    filename: str = Field(description="the file's path in the repository; it is saved under its own name")
-    revision: str = "main"
+    repo: HubRepo = Field(description="owner/name")
+    filename: RepositoryFile = Field(description="the file's path in the repository; it is saved under its own name")
+    revision: HubRevision = Field(default="main", description="a branch, tag or commit")
     endpoint: str = "https://huggingface.co"
-
-    @field_validator("filename")
-    @classmethod
-    def _stays_in_the_repository(cls, filename: str) -> str:
-        parts = PurePosixPath(filename).parts
-        if not parts or filename.startswith("/") or "\\" in filename or {".", ".."} & set(parts):
-            raise ValueError(f"'{filename}' is not a file in a repository (no '..', no leading '/', no '\\')")
-        return filename
 
     @property
     def saved_as(self) -> str:
