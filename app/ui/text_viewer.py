@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.errors import FileError
+from app.core.user_files import write_regular
 from app.ui import inert
 
 LINE_MAX = 1_000
@@ -37,9 +39,9 @@ def save_text(parent: QWidget, title: str, suggested: str, text: str) -> Path | 
     if not name:
         return None
     try:
-        Path(name).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        inert.warn(parent, "Not saved", f"Cannot write {name}: {exc.strerror or exc}.")
+        write_regular(Path(name), text.encode("utf-8", "replace"))
+    except FileError as exc:  # a folder, a pipe or a full disk: said in words, the old file as it was
+        inert.warn(parent, "Not saved", str(exc))
         return None
     return Path(name)
 

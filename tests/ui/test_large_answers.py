@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QFileDialog, QPushButton
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton
 
 import app.ui.message_delegate as message_delegate
 from app.ui.message_actions import MessageAction
@@ -64,6 +64,14 @@ def test_a_huge_answer_opens_drawn_in_pieces_and_is_offered_whole(
         saved = tmp_path / "answer.md"
         monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *_a, **_k: (str(saved), "")))
         click_link(qtbot, win, 1, MessageAction.SAVE)
+        assert saved.read_text(encoding="utf-8") == text
+
+        # Saved over a folder by mistake: said in words, and nothing is lost.
+        warned: list[str] = []
+        monkeypatch.setattr(QMessageBox, "exec", lambda box: warned.append(box.text()) or 0)
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *_a, **_k: (str(tmp_path), "")))
+        click_link(qtbot, win, 1, MessageAction.SAVE)
+        assert len(warned) == 1 and "is a folder, not an ordinary file" in warned[0]
         assert saved.read_text(encoding="utf-8") == text
 
 
