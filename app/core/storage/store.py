@@ -297,11 +297,9 @@ class Store:
 
     def conversation_collections(self, conversation_id: int) -> set[str]:
         """The document collections any question of the conversation (on any branch) was answered from."""
-        rows = self.db.execute(
-            "SELECT collections FROM messages WHERE conversation_id = ? AND collections IS NOT NULL", [conversation_id]
-        )
+        sql = "SELECT collections FROM messages WHERE conversation_id = ? AND collections IS NOT NULL"
         names: set[str] = set()
-        for (text,) in rows:
+        for (text,) in self.db.execute(sql, [conversation_id]):
             try:
                 names.update(_NAMES.validate_json(text))
             except ValidationError:
