@@ -166,10 +166,8 @@ class OutboundGate:
 
     def alongside(self, store: Store, main: Passage) -> Passage:
         """A way out for a part of ``main``'s message on a thread of its own: the user's answers are shared."""
-        return Passage(
-            self, store, main.privacy, main.conversation_id, main.message_id, main.purpose, main.ask, main.client,
-            consents=main.consents,
-        )  # fmt: skip
+        m = main
+        return Passage(self, store, m.privacy, m.conversation_id, m.message_id, m.purpose, m.ask, m.client, m.consents)
 
 
 @dataclass
@@ -210,8 +208,10 @@ class Passage:
         self.ask = ask
         self.client = client
         self.redaction = Redaction()
-        approved = self.records.approved(conversation_id) if conversation_id is not None else set()
-        self.consents = consents or Consents(privacy, approved)
+        if consents is None:
+            approved = self.records.approved(conversation_id) if conversation_id is not None else set()
+            consents = Consents(privacy, approved)
+        self.consents = consents
         # Per model: the document collections and chunks its request carries, for the audit.
         self.documents: dict[str, dict[str, object]] = {}
 
