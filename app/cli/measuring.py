@@ -162,7 +162,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     correct = [r.correct for r in usable]
     hidden = [r.hidden for r in usable] if all(r.hidden for r in usable) else None
     features = RICHER_FEATURES if args.features == "all" else DEFAULT_FEATURES
-    calibration = fit(model_id, signals, correct, hidden=hidden, features=features)
+    source_of = {item.id: item.source or "" for item in items}  # the kind of question each answer belongs to
+    kinds = [source_of[r.id] for r in usable]
+    calibration = fit(model_id, signals, correct, hidden=hidden, features=features, kinds=kinds)
     read = [calibration.complete(s, r.hidden) for s, r in zip(signals, usable, strict=True)]
     scores = [calibration.probability(s) or 0.0 for s in read]
     if args.target_accuracy is not None:

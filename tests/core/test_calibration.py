@@ -20,6 +20,7 @@ from app.core.confidence.calibration import (
     save,
     shipped,
 )
+from app.core.confidence.metrics import auroc
 from app.core.confidence.signals import TokenTrace, default_score, signals_from
 from app.core.config.load import default_config_file, load_config_file
 from app.core.config.schema import LocalModel
@@ -170,3 +171,49 @@ def test_too_few_labelled_answers_are_refused():
     signals, correct = labelled(5)
     with pytest.raises(InvalidInput, match="at least 10"):
         fit("smol", signals, correct)
+
+
+def kinds_of_question(n: int, kinds: int, seed: int) -> tuple[list, list[list[float]], list[bool], list[str]]:
+    """Answers of several kinds of question: the hidden state says which kind, each kind is right at its own
+    rate, and within a kind the weakest token tells right from wrong."""
+    rng = np.random.default_rng(seed)
+    offsets, rates = rng.normal(scale=0.5, size=(kinds, 64)), rng.uniform(-2.5, 2.5, size=kinds)
+    signals, hidden, correct, names = [], [], [], []
+    for _ in range(n):
+        kind = int(rng.integers(kinds))
+        weakest = rng.uniform(0.01, 0.99)
+        probabilities = [min(0.999, weakest + rng.uniform(0, 0.5)) for _ in range(4)] + [weakest]
+        signals.append(signals_from("Which one?", "That one.", [math.log(p) for p in probabilities], [0.5] * 5, "stop"))
+        hidden.append((rng.normal(size=64) + offsets[kind]).tolist())
+        correct.append(bool(rng.uniform() < 1 / (1 + math.exp(-(rates[kind] + 6 * (weakest - 0.5))))))
+        names.append(f"kind {kind}")
+    return signals, hidden, correct, names
+
+
+def test_the_probe_is_trusted_less_when_it_has_to_hold_on_kinds_of_question_it_never_saw():
+    signals, hidden, correct, kinds = kinds_of_question(600, kinds=10, seed=11)
+    features = ("probe_logit", "span_min_logprob")
+    by_answer = fit("smol", signals, correct, hidden=hidden, features=features)
+    by_kind = fit("smol", signals, correct, hidden=hidden, features=features, kinds=kinds)
+    trust = {
+        name: made.logistic.weights[0] / made.logistic.weights[1]
+        for name, made in (("answer", by_answer), ("kind", by_kind))
+    }
+    assert trust["kind"] < trust["answer"] / 2
+    # On kinds neither fit saw, the one that learned how far the probe holds there ranks their answers better.
+    new_signals, new_hidden, new_correct, _ = kinds_of_question(300, kinds=3, seed=12)
+    ranked = {
+        name: auroc(
+            [made.probability(made.complete(s, h)) for s, h in zip(new_signals, new_hidden, strict=True)], new_correct
+        )
+        for name, made in (("answer", by_answer), ("kind", by_kind))
+    }
+    assert ranked["kind"] > ranked["answer"]
+
+
+def test_with_too_few_kinds_to_fold_by_the_probe_is_read_out_of_fold_by_answer():
+    signals, hidden, correct, _ = kinds_of_question(300, kinds=4, seed=13)
+    assert (
+        fit("smol", signals, correct, hidden=hidden, kinds=["only kind"] * 300).logistic
+        == fit("smol", signals, correct, hidden=hidden).logistic
+    )
