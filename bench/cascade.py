@@ -19,7 +19,10 @@ For one local model (the default tier's, or ``--gguf``):
    first ``--costly`` items of each evaluation half, every signal's cost in ms
    per answer against the answer's own generation time, and the router's plan
    per message.
-4. With ``--unseen``, how the fit does on a kind of question it never saw:
+4. Every fit and single signal on three other domains no fit is made from
+   (tests/data/*_unseen.jsonl: chemical elements, Python's standard library,
+   naming categories), only ever reported.
+5. With ``--unseen``, how the fit does on a kind of question it never saw:
    each kind in the calibration files (a relation of the short facts, a task)
    left out of the fit in turn and scored.
 
@@ -72,6 +75,8 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 # MMLU (tests/data/mmlu_*.jsonl) is left out: the bundled model answers it at chance, so its
 # answers say nothing about confidence, and its long questions cost the most time.
 KINDS = ("facts", "choice", "arithmetic", "instructions")
+# Other domains, of kinds no fit is made from (tests/data/*_unseen.jsonl, make_unseen.py): only ever reported.
+UNSEEN_DOMAINS = ("elements", "stdlib", "categories")
 # Single signals, each oriented so that higher means "more likely right".
 SINGLE: dict[str, Any] = {
     "mean_logprob": lambda s: s.mean_logprob,
@@ -119,6 +124,27 @@ def summary(confidence: list[float], correct: list[bool]) -> dict[str, Any]:
         "share_of_oracle_gain": deferral.share_of_oracle_gain,
         "cpt_50": deferral.cpt_50,
         "cpt_80": deferral.cpt_80,
+    }
+
+
+def scores_of(calibration: Calibration, results: list[ItemResult]) -> list[float]:
+    """The calibrated probability of each answer, the probe reading its hidden state where the fit has one."""
+    return [
+        calibration.probability(calibration.complete(s, r.hidden)) or 0.0
+        for s, r in zip(signals_of(results), results, strict=True)
+    ]
+
+
+def unseen_domain(results: list[ItemResult], fits: dict[str, Calibration], richer: Calibration) -> dict[str, Any]:
+    """Each fit and each single signal on answers of a domain none of them was made from."""
+    correct = [r.correct for r in results]
+    read = [richer.complete(s, r.hidden) for s, r in zip(signals_of(results), results, strict=True)]
+    return {
+        "items": len(results),
+        "accuracy": accuracy(results),
+        **{name: summary(scores_of(made, results), correct) for name, made in fits.items()},
+        # Hearth's answer is the plain model's here: its mean_logprob is the plain baseline's confidence.
+        "single_signals": {name: auroc_of([get(s) for s in read], correct) for name, get in SINGLE.items()},
     }
 
 
@@ -202,7 +228,13 @@ def unseen_kinds(
     for group in sorted(set(groups)):
         rest = [r for r, g in zip(train, groups, strict=True) if g != group]
         held = [r for r, g in zip(train, groups, strict=True) if g == group]
-        made = fit(model_id, signals_of(rest), [r.correct for r in rest], hidden=[r.hidden for r in rest])
+        made = fit(
+            model_id,
+            signals_of(rest),
+            [r.correct for r in rest],
+            hidden=[r.hidden for r in rest],
+            kinds=[sources[r.id] for r in rest],
+        )
         signals = signals_of(held)
         correct = [r.correct for r in held]
         read["fit"][group] = (
@@ -348,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         kind: {half: answers.get("hearth", f"{kind}_{half}", through(tier)) for half in ("calibrate", "eval")}
         for kind in KINDS
     }
+    unseen_answers = {name: scored(answers.get("hearth", f"{name}_unseen", through(tier))) for name in UNSEEN_DOMAINS}
     plain_model = PlainModel(model_id, model, path)
     # The calibration halves (of the kinds asked for) choose the prompt and sampling; the evaluation halves report.
     plain_halves = {
@@ -368,8 +401,15 @@ def main(argv: list[str] | None = None) -> int:
         old.providers[0].close()
 
     train = [r for kind in KINDS for r in scored(hearth[kind]["calibrate"])]
+    calibration_items = {kind: load_items(DATA / f"{kind}_calibrate.jsonl") for kind in KINDS}
+    # Each calibration question's kind (a relation of the short facts, a task): the probe is read out of fold by kind.
+    sources = {item.id: item.source or kind for kind, items in calibration_items.items() for item in items}
     calibration = fit(
-        model_id, signals_of(train), [r.correct for r in train], hidden=[r.hidden for r in train]
+        model_id,
+        signals_of(train),
+        [r.correct for r in train],
+        hidden=[r.hidden for r in train],
+        kinds=[sources[r.id] for r in train],
     ).model_copy(
         update={
             "model_sha256": sha256,
@@ -378,12 +418,16 @@ def main(argv: list[str] | None = None) -> int:
             "fitted_on": tuple(f"tests/data/{kind}_calibrate.jsonl" for kind in KINDS),
         }
     )
+    # The fit as shipped before: the probe read out of fold by answer, so the layer above learns how it
+    # does on kinds of question it was fitted on.
+    by_answer = fit(model_id, signals_of(train), [r.correct for r in train], hidden=[r.hidden for r in train])
     richer = fit(
         model_id,
         signals_of(train),
         [r.correct for r in train],
         hidden=[r.hidden for r in train],
         features=RICHER_FEATURES,
+        kinds=[sources[r.id] for r in train],
     )
     report: dict[str, Any] = {
         "benchmark": "cascade",
@@ -435,13 +479,8 @@ def main(argv: list[str] | None = None) -> int:
                 [calibration.probability(s) or 0.0 for s in fit_on_train], train_correct
             ),
             "uncalibrated_default": summary(uncalibrated, correct),
-            "richer_fit": summary(
-                [
-                    richer.probability(richer.complete(s, r.hidden)) or 0.0
-                    for s, r in zip(signals_of(results), results, strict=True)
-                ],
-                correct,
-            ),
+            "fit_reading_the_probe_by_answer": summary(scores_of(by_answer, results), correct),
+            "richer_fit": summary(scores_of(richer, results), correct),
             "plain_mean_logprob": summary(
                 [r.confidence or 0.0 for r in plain_scored], [r.correct for r in plain_scored]
             ),
@@ -476,9 +515,9 @@ def main(argv: list[str] | None = None) -> int:
         "default_score": summary(pooled["default"], pooled["correct"]),
         "uncalibrated_default": summary(pooled["uncalibrated"], pooled["correct"]),
     }
+    fits = {"default_score": calibration, "fit_reading_the_probe_by_answer": by_answer}
+    report["unseen_domains"] = {name: unseen_domain(results, fits, richer) for name, results in unseen_answers.items()}
     if args.unseen:
-        calibration_items = {kind: load_items(DATA / f"{kind}_calibrate.jsonl") for kind in KINDS}
-        sources = {item.id: item.source or kind for kind, items in calibration_items.items() for item in items}
         kind_of = {item.id: kind for kind, items in calibration_items.items() for item in items}
         report["unseen_kinds"] = unseen_kinds(model_id, train, sources, kind_of)
     every = [r for kind in KINDS for r in scored(hearth[kind]["eval"])]
