@@ -44,6 +44,7 @@ from typing import Any
 
 from app.core.confidence import costly_signals, self_check
 from app.core.confidence.calibration import (
+    DEFAULT_FEATURES,
     FEATURES,
     RICHER_FEATURES,
     SHIPPED,
@@ -125,6 +126,25 @@ def summary(confidence: list[float], correct: list[bool]) -> dict[str, Any]:
         "cpt_50": deferral.cpt_50,
         "cpt_80": deferral.cpt_80,
     }
+
+
+def fitted(
+    model_id: str,
+    results: list[ItemResult],
+    sources: dict[str, str] | None,
+    features: tuple[str, ...] = DEFAULT_FEATURES,
+) -> Calibration:
+    """The fit of these answers, its probe read out of fold by each question's kind (``sources``: a
+    relation, a task), or by answer without ``sources``."""
+    kinds = [sources[r.id] for r in results] if sources is not None else None
+    return fit(
+        model_id,
+        signals_of(results),
+        [r.correct for r in results],
+        hidden=[r.hidden for r in results],
+        kinds=kinds,
+        features=features,
+    )
 
 
 def scores_of(calibration: Calibration, results: list[ItemResult]) -> list[float]:
@@ -228,13 +248,7 @@ def unseen_kinds(
     for group in sorted(set(groups)):
         rest = [r for r, g in zip(train, groups, strict=True) if g != group]
         held = [r for r, g in zip(train, groups, strict=True) if g == group]
-        made = fit(
-            model_id,
-            signals_of(rest),
-            [r.correct for r in rest],
-            hidden=[r.hidden for r in rest],
-            kinds=[sources[r.id] for r in rest],
-        )
+        made = fitted(model_id, rest, sources)
         signals = signals_of(held)
         correct = [r.correct for r in held]
         read["fit"][group] = (
@@ -404,13 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     calibration_items = {kind: load_items(DATA / f"{kind}_calibrate.jsonl") for kind in KINDS}
     # Each calibration question's kind (a relation of the short facts, a task): the probe is read out of fold by kind.
     sources = {item.id: item.source or kind for kind, items in calibration_items.items() for item in items}
-    calibration = fit(
-        model_id,
-        signals_of(train),
-        [r.correct for r in train],
-        hidden=[r.hidden for r in train],
-        kinds=[sources[r.id] for r in train],
-    ).model_copy(
+    calibration = fitted(model_id, train, sources).model_copy(
         update={
             "model_sha256": sha256,
             "model_file": path.name,
@@ -420,15 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     # The fit as shipped before: the probe read out of fold by answer, so the layer above learns how it
     # does on kinds of question it was fitted on.
-    by_answer = fit(model_id, signals_of(train), [r.correct for r in train], hidden=[r.hidden for r in train])
-    richer = fit(
-        model_id,
-        signals_of(train),
-        [r.correct for r in train],
-        hidden=[r.hidden for r in train],
-        features=RICHER_FEATURES,
-        kinds=[sources[r.id] for r in train],
-    )
+    by_answer = fitted(model_id, train, None)
+    richer = fitted(model_id, train, sources, RICHER_FEATURES)
     report: dict[str, Any] = {
         "benchmark": "cascade",
         "model": model_id,
@@ -540,11 +541,11 @@ def main(argv: list[str] | None = None) -> int:
     provider.close()
     store.close()
     if args.write_fit:
-        fitted = calibration.model_copy(update={"held_out": held_out})
-        report["fit_written"] = str(save(fitted, SHIPPED, name=model_id))
+        shipped_fit = calibration.model_copy(update={"held_out": held_out})
+        report["fit_written"] = str(save(shipped_fit, SHIPPED, name=model_id))
         # The held-out answers as the numbers a fit reads: a refit from the user's verdicts is checked on them.
         rows = held_out_rows(
-            fitted,
+            shipped_fit,
             [calibration.complete(Signals.from_dict(r.signals), r.hidden) for r in every],
             [r.correct for r in every],
             list(held_out),

@@ -282,6 +282,14 @@ def download() -> Path:
     return next(folder.glob(f"bigbench-{VERSION}.tar.gz"))
 
 
+def write_items(path: Path, items: list[Any]) -> None:
+    """One JSON object per line, as Hearth's evaluation reads them."""
+    with path.open("w", encoding="utf-8") as out:
+        for item in items:
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+    print(f"{path.name}: {len(items)} items")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sdist", type=Path, help="bigbench-1.0.0.tar.gz, if already downloaded")
@@ -308,11 +316,7 @@ def main() -> None:
         rng, more_rng = random.Random(f"{SEED}-{kind}"), random.Random(f"{SEED}-{kind}-more")
         halves = split(build(tasks, rng), rng, MORE_PER_GROUP[kind], more_rng)
         for name, items in zip(("calibrate", "eval"), halves, strict=True):
-            path = HERE / f"{kind}_{name}.jsonl"
-            with path.open("w", encoding="utf-8") as out:
-                for item in items:
-                    out.write(json.dumps(item, ensure_ascii=False) + "\n")
-            print(f"{path.name}: {len(items)} items")
+            write_items(HERE / f"{kind}_{name}.jsonl", items)
 
 
 if __name__ == "__main__":

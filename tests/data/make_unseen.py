@@ -24,7 +24,6 @@ import argparse
 import builtins
 import importlib
 import inspect
-import json
 import random
 import re
 import subprocess
@@ -33,7 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from make_bigbench import GEOGRAPHY, read_tasks, targets
+from make_bigbench import GEOGRAPHY, read_tasks, targets, write_items
 from make_bigbench import download as download_bigbench
 
 HERE = Path(__file__).parent
@@ -176,11 +175,7 @@ def main() -> None:
         ("categories", categories(args.sdist or download_bigbench())),
     ):
         random.Random(f"{SEED}-{name}").shuffle(rows)  # so that --limit N takes a fair sample
-        path = HERE / f"{name}_unseen.jsonl"
-        with path.open("w", encoding="utf-8") as out:
-            for row in rows:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        print(f"{path.name}: {len(rows)} items")
+        write_items(HERE / f"{name}_unseen.jsonl", rows)
 
 
 if __name__ == "__main__":
